@@ -1,0 +1,65 @@
+//! `lookerbot check`: everything the bot needs, tried once, in one readable report.
+
+use std::fmt::Write;
+
+use crate::clients::looker::Lookers;
+use crate::clients::slack::SlackApi;
+use crate::config::Settings;
+use crate::store;
+
+/// The report and whether everything is well.
+pub async fn run(settings: &Settings) -> (String, bool) {
+    let mut report = String::new();
+    let mut healthy = true;
+    let mut line = |ok: bool, text: String| {
+        healthy &= ok;
+        let _ = writeln!(report, "{} {text}", if ok { "ok  " } else { "FAIL" });
+    };
+
+    match store::connect(&settings.database_url).await {
+        Ok(store) => match store.ping().await {
+            Ok(()) => line(true, "database: reachable and migrated".into()),
+            Err(error) => line(false, format!("database: {error} (fix DATABASE_URL)")),
+        },
+        Err(error) => line(false, format!("database: {error} (fix DATABASE_URL)")),
+    }
+
+    match Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout) {
+        Ok(lookers) => {
+            for looker in lookers.all() {
+                let name = looker.web_base();
+                match looker.verify_login().await {
+                    Ok(()) => line(
+                        true,
+                        format!("Looker {name}: logged in to {}", looker.settings().api_base_url),
+                    ),
+                    Err(error) => line(
+                        false,
+                        format!(
+                            "Looker {name}: {error} (check LOOKER_API_BASE_URL and LOOKER_API_CLIENT_ID / LOOKER_API_CLIENT_SECRET, or LOOKERS)"
+                        ),
+                    ),
+                }
+            }
+        }
+        Err(error) => line(false, format!("Looker: {error} (check LOOKER_CA_CERT)")),
+    }
+
+    match SlackApi::new(&settings.slack) {
+        Ok(slack) => match slack.auth_test().await {
+            Ok(me) => line(
+                true,
+                format!(
+                    "Slack: authenticated as bot user {} in workspace {} ({})",
+                    me.user_id, me.team, me.team_id
+                ),
+            ),
+            Err(error) => line(
+                false,
+                format!("Slack: {error} (check SLACK_API_KEY and SLACK_API_BASE_URL)"),
+            ),
+        },
+        Err(error) => line(false, format!("Slack: {error}")),
+    }
+    (report, healthy)
+}

@@ -1,0 +1,4 @@
+//! Outbound clients: Looker's API and Slack's Web API.
+
+pub mod looker;
+pub mod slack;

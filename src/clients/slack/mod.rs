@@ -1,0 +1,413 @@
+//! Slack Web API client on slack-morphism: a timeout on every call, 429 answered by waiting
+//! `Retry-After`, `chat.postMessage` paced per channel, and `ok:false` codes as typed errors.
+
+mod directory;
+
+use std::future::Future;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+
+use crate::config::SlackSettings;
+pub use directory::Directory;
+
+type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
+
+/// Slack's `error` codes the bot acts on; every other one is kept as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlackErrorCode {
+    ChannelNotFound,
+    NotInChannel,
+    IsArchived,
+    UserNotFound,
+    InvalidAuth,
+    NotAuthed,
+    AccountInactive,
+    TokenRevoked,
+    MissingScope,
+    InvalidBlocks,
+    MsgTooLong,
+    Ratelimited,
+    InternalError,
+    ServiceUnavailable,
+    Other(String),
+}
+
+impl SlackErrorCode {
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "channel_not_found" => Self::ChannelNotFound,
+            "not_in_channel" => Self::NotInChannel,
+            "is_archived" => Self::IsArchived,
+            "user_not_found" | "users_not_found" => Self::UserNotFound,
+            "invalid_auth" => Self::InvalidAuth,
+            "not_authed" => Self::NotAuthed,
+            "account_inactive" => Self::AccountInactive,
+            "token_revoked" => Self::TokenRevoked,
+            "missing_scope" => Self::MissingScope,
+            "invalid_blocks" => Self::InvalidBlocks,
+            "msg_too_long" | "msg_blocks_too_long" => Self::MsgTooLong,
+            "ratelimited" => Self::Ratelimited,
+            "internal_error" | "fatal_error" | "request_timeout" => Self::InternalError,
+            "service_unavailable" => Self::ServiceUnavailable,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::ChannelNotFound => "channel_not_found",
+            Self::NotInChannel => "not_in_channel",
+            Self::IsArchived => "is_archived",
+            Self::UserNotFound => "user_not_found",
+            Self::InvalidAuth => "invalid_auth",
+            Self::NotAuthed => "not_authed",
+            Self::AccountInactive => "account_inactive",
+            Self::TokenRevoked => "token_revoked",
+            Self::MissingScope => "missing_scope",
+            Self::InvalidBlocks => "invalid_blocks",
+            Self::MsgTooLong => "msg_too_long",
+            Self::Ratelimited => "ratelimited",
+            Self::InternalError => "internal_error",
+            Self::ServiceUnavailable => "service_unavailable",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SlackError {
+    #[error("Slack {method} failed: {}{}", code.as_str(), detail_suffix(detail))]
+    Api {
+        method: &'static str,
+        code: SlackErrorCode,
+        detail: Vec<String>,
+    },
+    #[error("Slack rate-limited {method}; retry after {}s", retry_after.as_secs())]
+    RateLimited {
+        method: &'static str,
+        retry_after: Duration,
+    },
+    #[error("Slack answered HTTP {status} to {method}")]
+    Http { method: &'static str, status: u16 },
+    #[error("Slack {method} did not answer within {}s", timeout.as_secs())]
+    Timeout { method: &'static str, timeout: Duration },
+    #[error("could not reach Slack for {method}: {message}")]
+    Transport { method: &'static str, message: String },
+}
+
+fn detail_suffix(detail: &[String]) -> String {
+    if detail.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", detail.join("; "))
+    }
+}
+
+impl SlackError {
+    /// Worth trying again later (network, Slack's own trouble, rate limits).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SlackError::Api { code, .. } => {
+                matches!(
+                    code,
+                    SlackErrorCode::Ratelimited | SlackErrorCode::InternalError | SlackErrorCode::ServiceUnavailable
+                )
+            }
+            SlackError::RateLimited { .. } | SlackError::Timeout { .. } | SlackError::Transport { .. } => true,
+            SlackError::Http { status, .. } => *status == 408 || *status >= 500,
+        }
+    }
+
+    /// How long Slack asked us to wait, when it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SlackError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    pub fn code(&self) -> Option<&SlackErrorCode> {
+        match self {
+            SlackError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    fn from_client(method: &'static str, error: SlackClientError) -> Self {
+        match error {
+            SlackClientError::ApiError(e) => SlackError::Api {
+                method,
+                code: SlackErrorCode::parse(&e.code),
+                detail: e.errors.unwrap_or_default(),
+            },
+            SlackClientError::RateLimitError(e) => SlackError::RateLimited {
+                method,
+                retry_after: e.retry_after.unwrap_or(Duration::from_secs(1)),
+            },
+            SlackClientError::HttpError(e) => SlackError::Http {
+                method,
+                status: e.status_code.as_u16(),
+            },
+            other => SlackError::Transport {
+                method,
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Who the bot is in this workspace (`auth.test`).
+#[derive(Debug, Clone)]
+pub struct SlackIdentity {
+    pub user_id: String,
+    pub bot_id: Option<String>,
+    pub team_id: String,
+    pub team: String,
+}
+
+/// A message ready to post: fallback text for notifications plus Block Kit blocks.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct OutgoingMessage {
+    pub text: String,
+    pub blocks: Vec<SlackBlock>,
+}
+
+/// Where a posted message landed.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub channel: SlackChannelId,
+    pub ts: SlackTs,
+}
+
+/// A file to share with the external upload flow.
+#[derive(Debug, Clone)]
+pub struct FileUpload {
+    pub filename: String,
+    pub title: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+pub struct SlackApi {
+    client: SlackClient<Connector>,
+    token: SlackApiToken,
+    timeout: Duration,
+    /// Longest total wait on `Retry-After` inside one call before handing back to the job queue.
+    max_inline_wait: Duration,
+    pacer: DefaultKeyedRateLimiter<String>,
+    pub directory: Directory,
+}
+
+impl SlackApi {
+    pub fn new(settings: &SlackSettings) -> anyhow::Result<Self> {
+        // https_or_http: real Slack is HTTPS; SLACK_API_BASE_URL may name a plain-HTTP proxy or test server.
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .build();
+        let connector = SlackClientHyperConnector::with_connector(https)
+            .with_slack_api_url(settings.api_base_url.as_str().trim_end_matches('/'));
+        let quota = Quota::per_second(NonZeroU32::MIN).allow_burst(NonZeroU32::new(3).expect("non-zero"));
+        Ok(Self {
+            client: SlackClient::new(connector),
+            token: SlackApiToken::new(SlackApiTokenValue(settings.bot_token.expose().to_string())),
+            timeout: settings.timeout,
+            max_inline_wait: Duration::from_secs(30),
+            pacer: RateLimiter::keyed(quota),
+            directory: Directory::default(),
+        })
+    }
+
+    fn session(&self) -> SlackClientSession<'_, Connector> {
+        self.client.open_session(&self.token)
+    }
+
+    /// Runs one Web API call with a timeout, waiting out short rate limits.
+    async fn call<T, F, Fut>(&self, method: &'static str, call: F) -> Result<T, SlackError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = ClientResult<T>>,
+    {
+        let mut waited = Duration::ZERO;
+        loop {
+            let error = match tokio::time::timeout(self.timeout, call()).await {
+                Err(_) => {
+                    return Err(SlackError::Timeout {
+                        method,
+                        timeout: self.timeout,
+                    });
+                }
+                Ok(Ok(value)) => return Ok(value),
+                Ok(Err(error)) => SlackError::from_client(method, error),
+            };
+            match error.retry_after() {
+                Some(wait) if waited + wait <= self.max_inline_wait => {
+                    tracing::warn!(
+                        method,
+                        wait_secs = wait.as_secs(),
+                        "Slack rate limit; waiting as Retry-After asks"
+                    );
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                }
+                _ => return Err(error),
+            }
+        }
+    }
+
+    pub async fn auth_test(&self) -> Result<SlackIdentity, SlackError> {
+        let answer = self
+            .call("auth.test", move || async move { self.session().auth_test().await })
+            .await?;
+        Ok(SlackIdentity {
+            user_id: answer.user_id.to_string(),
+            bot_id: answer.bot_id.map(|b| b.to_string()),
+            team_id: answer.team_id.to_string(),
+            team: answer.team,
+        })
+    }
+
+    /// Posts a message, waiting for the channel's pace (about one a second, short bursts).
+    pub async fn post_message(
+        &self,
+        channel: &SlackChannelId,
+        message: &OutgoingMessage,
+        thread_ts: Option<&SlackTs>,
+    ) -> Result<Posted, SlackError> {
+        self.pacer.until_key_ready(&channel.to_string()).await;
+        let request = SlackApiChatPostMessageRequest::new(
+            channel.clone(),
+            SlackMessageContent::new()
+                .with_text(message.text.clone())
+                .with_blocks(message.blocks.clone()),
+        )
+        .opt_thread_ts(thread_ts.cloned())
+        .with_unfurl_links(false)
+        .with_unfurl_media(false);
+        let answer = self
+            .call("chat.postMessage", {
+                let request = &request;
+                move || async move { self.session().chat_post_message(request).await }
+            })
+            .await?;
+        Ok(Posted {
+            channel: answer.channel,
+            ts: answer.ts,
+        })
+    }
+
+    /// The DM channel with a user (files must be shared to a C/G/D id, not a user id).
+    pub async fn open_dm(&self, user: &SlackUserId) -> Result<SlackChannelId, SlackError> {
+        let request = SlackApiConversationsOpenRequest::new()
+            .with_users(vec![user.clone()])
+            .with_return_im(false);
+        let answer = self
+            .call("conversations.open", {
+                let request = &request;
+                move || async move { self.session().conversations_open(request).await }
+            })
+            .await?;
+        Ok(answer.channel.id)
+    }
+
+    /// Shares a file in a channel with Slack's external upload flow, with blocks as its message.
+    pub async fn upload_file(
+        &self,
+        channel: &SlackChannelId,
+        file: &FileUpload,
+        blocks: Option<Vec<SlackBlock>>,
+        thread_ts: Option<&SlackTs>,
+    ) -> Result<SlackFileId, SlackError> {
+        let ticket_request = SlackApiFilesGetUploadUrlExternalRequest::new(file.filename.clone(), file.bytes.len());
+        let ticket = self
+            .call("files.getUploadURLExternal", {
+                let ticket_request = &ticket_request;
+                move || async move { self.session().get_upload_url_external(ticket_request).await }
+            })
+            .await?;
+        let upload = SlackApiFilesUploadViaUrlRequest::new(
+            ticket.upload_url.clone(),
+            file.bytes.clone(),
+            file.content_type.clone(),
+        );
+        self.call("files.upload (bytes)", {
+            let upload = &upload;
+            move || async move { self.session().files_upload_via_url(upload).await }
+        })
+        .await?;
+        self.pacer.until_key_ready(&channel.to_string()).await;
+        let complete = SlackApiFilesCompleteUploadExternalRequest::new(vec![
+            SlackApiFilesComplete::new(ticket.file_id.clone()).with_title(file.title.clone()),
+        ])
+        .with_channel_id(channel.clone())
+        .opt_blocks(blocks)
+        .opt_thread_ts(thread_ts.cloned());
+        self.call("files.completeUploadExternal", {
+            let complete = &complete;
+            move || async move { self.session().files_complete_upload_external(complete).await }
+        })
+        .await?;
+        Ok(ticket.file_id)
+    }
+
+    /// Every conversation of the given kinds, following cursors.
+    pub async fn list_conversations(
+        &self,
+        types: Vec<SlackConversationType>,
+    ) -> Result<Vec<SlackChannelInfo>, SlackError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<SlackCursorId> = None;
+        loop {
+            let request = SlackApiConversationsListRequest::new()
+                .with_limit(1000)
+                .with_exclude_archived(true)
+                .with_types(types.clone())
+                .opt_cursor(cursor.clone());
+            let page = self
+                .call("conversations.list", {
+                    let request = &request;
+                    move || async move { self.session().conversations_list(request).await }
+                })
+                .await?;
+            all.extend(page.channels);
+            cursor = next_cursor(page.response_metadata);
+            if cursor.is_none() {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Every member of the workspace, following cursors.
+    pub async fn list_users(&self) -> Result<Vec<SlackUser>, SlackError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<SlackCursorId> = None;
+        loop {
+            let request = SlackApiUsersListRequest::new()
+                .with_limit(1000)
+                .opt_cursor(cursor.clone());
+            let page = self
+                .call("users.list", {
+                    let request = &request;
+                    move || async move { self.session().users_list(request).await }
+                })
+                .await?;
+            all.extend(page.members);
+            cursor = next_cursor(page.response_metadata);
+            if cursor.is_none() {
+                return Ok(all);
+            }
+        }
+    }
+}
+
+fn next_cursor(metadata: Option<SlackResponseMetadata>) -> Option<SlackCursorId> {
+    metadata.and_then(|m| m.next_cursor).filter(|c| !c.0.is_empty())
+}

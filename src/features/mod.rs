@@ -1,0 +1,3 @@
+//! One module per capability.
+
+pub mod deliveries;

@@ -1,0 +1,44 @@
+//! Who may post to the Looker-facing routes: the Looker whose `X-Looker-Webhook-Token` matches,
+//! or anyone holding `LOOKERBOT_AUTH_TOKEN` (`Authorization: Token token="..."`). Constant time.
+
+use std::sync::LazyLock;
+
+use axum::http::HeaderMap;
+use regex::Regex;
+
+use crate::config::Settings;
+
+static TOKEN_HEADER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"^[Tt]oken token="(.*)"$"#).expect("valid regex"));
+
+/// How a request proved itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// `LOOKERBOT_AUTH_TOKEN`: may speak for any configured Looker.
+    SharedToken,
+    /// The webhook token of these Lookers (indices into `Settings::lookers`).
+    Looker(Vec<usize>),
+}
+
+/// `Some` when the request carries a valid credential.
+pub fn authenticate(settings: &Settings, headers: &HeaderMap) -> Option<Caller> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let (Some(expected), Some(presented)) = (
+        &settings.lookerbot_auth_token,
+        header("authorization")
+            .and_then(|h| TOKEN_HEADER.captures(h.trim()))
+            .and_then(|c| c.get(1)),
+    ) && expected.matches(presented.as_str())
+    {
+        return Some(Caller::SharedToken);
+    }
+    let presented = header("x-looker-webhook-token")?;
+    // Compare against every Looker (no early exit) so timing says nothing about which matched.
+    let matching: Vec<usize> = settings
+        .lookers
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.webhook_token.as_ref().is_some_and(|t| t.matches(presented)))
+        .map(|(i, _)| i)
+        .collect();
+    (!matching.is_empty()).then_some(Caller::Looker(matching))
+}

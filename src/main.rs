@@ -1,0 +1,225 @@
+//! The `lookerbot` command: serve (default), check, manifest, jobs.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use lookerbot::config::RawSettings;
+use lookerbot::startup::App;
+use lookerbot::{check, manifest, store, telemetry};
+
+#[derive(Parser)]
+#[command(name = "lookerbot", version, about = "A Slack bot server for Looker", long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    settings: RawSettings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server and the job workers (the default).
+    Serve,
+    /// Check the settings, every Looker login, Slack's auth.test and the database.
+    Check,
+    /// Print the Slack app manifest for this bot.
+    Manifest {
+        /// The bot's public base URL, e.g. https://bot.example.com
+        #[arg(long)]
+        url: Url,
+        #[arg(long, value_enum, default_value_t = ManifestFormat::Yaml)]
+        format: ManifestFormat,
+    },
+    /// List queued, running and dead jobs with their last error.
+    Jobs {
+        /// Only jobs that failed for good.
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ManifestFormat {
+    Yaml,
+    Json,
+}
+
+/// Exit code for settings that cannot work.
+const BAD_SETTINGS: u8 = 2;
+
+fn main() -> ExitCode {
+    let dotenv = dotenvy::dotenv();
+    let cli = Cli::parse();
+    telemetry::init(cli.settings.log_format());
+    if let Err(error) = &dotenv
+        && !error.not_found()
+    {
+        tracing::warn!(%error, ".env could not be read; using the environment only");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.settings).await,
+        Command::Check => {
+            let Some(settings) = validated(&cli.settings) else {
+                return ExitCode::from(BAD_SETTINGS);
+            };
+            let (report, healthy) = check::run(&settings).await;
+            print!("{report}");
+            println!(
+                "{}",
+                if healthy {
+                    "All checks passed."
+                } else {
+                    "Some checks failed: fix the variables named above."
+                }
+            );
+            if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Command::Manifest { url, format } => {
+            if !matches!(url.scheme(), "http" | "https") {
+                eprintln!("--url must be the bot's public http(s) address");
+                return ExitCode::from(BAD_SETTINGS);
+            }
+            let lookers = match cli.settings.looker_urls() {
+                Ok(lookers) => lookers,
+                Err(error) => {
+                    eprint!("{error}");
+                    return ExitCode::from(BAD_SETTINGS);
+                }
+            };
+            match manifest::render(
+                &manifest::manifest(&url, &lookers),
+                matches!(format, ManifestFormat::Json),
+            ) {
+                Ok(text) => {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("could not write the manifest: {error}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Jobs { failed, limit } => list_jobs(&cli.settings.database_url(), failed, limit).await,
+    }
+}
+
+fn validated(raw: &RawSettings) -> Option<lookerbot::config::Settings> {
+    match raw.validate() {
+        Ok((settings, warnings)) => {
+            for warning in warnings {
+                tracing::warn!("{warning}");
+            }
+            Some(settings)
+        }
+        Err(error) => {
+            eprint!("{error}");
+            None
+        }
+    }
+}
+
+async fn serve(raw: RawSettings) -> ExitCode {
+    let Some(settings) = validated(&raw) else {
+        return ExitCode::from(BAD_SETTINGS);
+    };
+    let app = match App::build(settings).await {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!("lookerbot could not start: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    match app.run_until_stopped(shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("lookerbot stopped with an error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGINT or SIGTERM (Heroku, Docker, systemd) start a graceful shutdown.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down: finishing requests and running jobs");
+    shutdown.cancel();
+}
+
+async fn list_jobs(database_url: &str, only_failed: bool, limit: u32) -> ExitCode {
+    let store = match store::connect(database_url).await {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("cannot open the database ({error}); check DATABASE_URL");
+            return ExitCode::FAILURE;
+        }
+    };
+    let jobs = match store.list(only_failed, limit).await {
+        Ok(jobs) => jobs,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if jobs.is_empty() {
+        println!(
+            "{}",
+            if only_failed {
+                "No failed jobs."
+            } else {
+                "No queued, running or failed jobs."
+            }
+        );
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "{:>6}  {:<8}  {:>8}  {:<20}  WHAT / LAST ERROR",
+        "ID", "STATE", "ATTEMPTS", "UPDATED"
+    );
+    for job in jobs {
+        println!(
+            "{:>6}  {:<8}  {:>8}  {:<20}  {}",
+            job.id,
+            job.state.as_str(),
+            format!("{}/{}", job.attempts, job.max_attempts),
+            utc(job.updated_at),
+            job.summary
+        );
+        if let Some(error) = job.last_error {
+            println!("{:>48}{error}", "└ ");
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// RFC 3339 UTC time, to the second, from unix milliseconds.
+fn utc(millis: i64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis.max(0) as u64);
+    humantime::format_rfc3339_seconds(time).to_string()
+}

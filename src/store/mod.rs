@@ -1,0 +1,146 @@
+//! Durable storage behind one small trait, so a second backend can sit beside SQLite.
+//! Times are unix milliseconds; nothing here assumes a single process or a single writer.
+
+mod sqlite;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+
+pub use sqlite::SqliteStore;
+
+/// Unix time in milliseconds.
+pub type Millis = i64;
+
+pub fn now_millis() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("database error: {0}")]
+pub struct StoreError(#[from] pub sqlx::Error);
+
+/// Work to record before answering a request.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: String,
+    pub payload: String,
+    /// One line for operators (`lookerbot jobs`, logs): what the job delivers and where.
+    pub summary: String,
+    /// A second job with the same key is not created (webhook and event ids).
+    pub dedupe_key: Option<String>,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    Created(i64),
+    /// A job with this dedupe key already exists (any state).
+    Duplicate(i64),
+}
+
+/// A job a worker holds under a lease.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub summary: String,
+    /// Including this one.
+    pub attempts: u32,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Dead,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Dead => "dead",
+        }
+    }
+
+    fn parse(text: &str) -> JobState {
+        match text {
+            "running" => JobState::Running,
+            "done" => JobState::Done,
+            "dead" => JobState::Dead,
+            _ => JobState::Queued,
+        }
+    }
+}
+
+/// A job as `lookerbot jobs` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JobRecord {
+    pub id: i64,
+    pub kind: String,
+    pub summary: String,
+    pub state: JobState,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub run_after: Millis,
+    pub last_error: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// The queue's storage. Every method is one atomic statement or transaction.
+#[async_trait]
+pub trait JobStore: Send + Sync + 'static {
+    async fn enqueue(&self, job: NewJob, now: Millis) -> Result<Enqueued, StoreError>;
+
+    /// Takes the oldest ready job (queued and due, or running with an expired lease) and leases it.
+    async fn claim(&self, owner: &str, now: Millis, lease: Duration) -> Result<Option<ClaimedJob>, StoreError>;
+
+    async fn complete(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError>;
+
+    /// Back to the queue, due at `run_after`, keeping the error for operators.
+    async fn retry_at(
+        &self,
+        id: i64,
+        owner: &str,
+        run_after: Millis,
+        error: &str,
+        now: Millis,
+    ) -> Result<(), StoreError>;
+
+    /// Gives up on a job: it stays visible as dead with its last error.
+    async fn bury(&self, id: i64, owner: &str, error: &str, now: Millis) -> Result<(), StoreError>;
+
+    /// Hands a leased job back untouched (graceful shutdown), so the next start runs it at once.
+    async fn release(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError>;
+
+    /// Queued, running and dead jobs (or only dead ones), newest first.
+    async fn list(&self, only_dead: bool, limit: u32) -> Result<Vec<JobRecord>, StoreError>;
+
+    async fn get(&self, id: i64) -> Result<Option<JobRecord>, StoreError>;
+
+    /// Forgets finished jobs older than `before`, keeping dead ones for operators.
+    async fn prune_done(&self, before: Millis) -> Result<u64, StoreError>;
+
+    /// A cheap round trip, for readiness checks.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// Opens the store named by `DATABASE_URL` and brings its schema up to date.
+pub async fn connect(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn JobStore>> {
+    if database_url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(SqliteStore::connect(database_url).await?))
+    } else {
+        anyhow::bail!("unsupported DATABASE_URL scheme (expected sqlite://)")
+    }
+}

@@ -47,7 +47,7 @@ pub enum Content {
         look_id: Option<LookerId>,
         /// The plan's query: differs from the Look's for a filtered schedule.
         query_id: Option<LookerId>,
-        query: Option<Query>,
+        query: Option<Box<Query>>,
         url: Option<String>,
     },
     Dashboard {
@@ -122,7 +122,7 @@ pub async fn deliver(ctx: &JobContext, delivery: Delivery) -> Result<(), JobErro
                 &delivery,
                 look_id.as_ref(),
                 query_id.as_ref(),
-                query.as_ref(),
+                query.as_deref(),
                 url.as_deref(),
             )
             .await?;

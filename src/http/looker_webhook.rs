@@ -190,7 +190,10 @@ async fn receive(
             Content::Look {
                 look_id,
                 query_id: plan.query_id,
-                query: plan.query.and_then(|q| serde_json::from_value::<Query>(q).ok()),
+                query: plan
+                    .query
+                    .and_then(|q| serde_json::from_value::<Query>(q).ok())
+                    .map(Box::new),
                 url: plan.url,
             }
         }

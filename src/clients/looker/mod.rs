@@ -35,10 +35,11 @@ pub enum LookerError {
 }
 
 impl LookerError {
-    /// Worth trying again later: the network, Looker being busy or down, or a failed login.
+    /// Worth trying again later: the network, Looker being busy or down, or a failed login (an
+    /// instance restarting or an admin fixing credentials; attempts run out if it stays broken).
     pub fn is_transient(&self) -> bool {
         match self {
-            LookerError::Login { status, .. } => !matches!(status, Some(400..=404)),
+            LookerError::Login { .. } => true,
             LookerError::Api { status, .. } => *status == 408 || *status == 429 || *status >= 500,
             LookerError::Network { .. } => true,
             LookerError::Decode { .. } => false,

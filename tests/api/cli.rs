@@ -1,0 +1,205 @@
+//! The `lookerbot` binary: settings errors, `check`, `manifest`, `jobs` and `--help`.
+
+use std::process::Output;
+
+use serde_json::Value;
+use tokio::process::Command;
+
+use crate::fake_slack::Failure;
+use crate::helpers::*;
+
+/// The binary with a clean environment and an empty working directory (no stray `.env`).
+fn lookerbot(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lookerbot"));
+    command.env_clear().current_dir(dir).env("RUST_LOG", "warn");
+    command
+}
+
+fn with_settings(command: &mut Command, app: &TestApp) {
+    let raw = test_settings(&app.slack, &app.looker, &app.database_url);
+    command
+        .env("SLACK_API_KEY", raw.slack_api_key.unwrap())
+        .env("SLACK_SIGNING_SECRET", raw.slack_signing_secret.unwrap())
+        .env("SLACK_API_BASE_URL", raw.slack_api_base_url.unwrap())
+        .env("LOOKER_URL", raw.looker_url.unwrap())
+        .env("LOOKER_API_BASE_URL", raw.looker_api_base_url.unwrap())
+        .env("LOOKER_API_CLIENT_ID", raw.looker_api_client_id.unwrap())
+        .env("LOOKER_API_CLIENT_SECRET", raw.looker_api_client_secret.unwrap())
+        .env("DATABASE_URL", raw.database_url.unwrap());
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[tokio::test]
+async fn bad_settings_list_every_problem_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lookerbot(dir.path())
+        .env("PORT", "eighty")
+        .env("LOG_FORMAT", "xml")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = text(&output);
+    for variable in [
+        "SLACK_API_KEY",
+        "SLACK_SIGNING_SECRET",
+        "LOOKER_URL",
+        "LOOKER_API_BASE_URL",
+        "LOOKER_API_CLIENT_ID",
+        "LOOKER_API_CLIENT_SECRET",
+        "PORT",
+        "LOG_FORMAT",
+    ] {
+        assert!(text.contains(variable), "{variable} not named in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn help_documents_every_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lookerbot(dir.path()).arg("--help").output().await.unwrap();
+    let text = text(&output);
+    for variable in [
+        "SLACK_API_KEY",
+        "LOOKERS",
+        "LOOKER_WEBHOOK_TOKEN",
+        "DATABASE_URL",
+        "SLACKBOT_S3_BUCKET",
+        "UNSAFE_LOCAL_DEV",
+    ] {
+        assert!(text.contains(variable), "{variable} missing from --help");
+    }
+}
+
+#[tokio::test]
+async fn check_reports_every_service_and_exits_0_when_all_is_well() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = lookerbot(dir.path());
+    with_settings(&mut command, &app);
+    let output = command.arg("check").output().await.unwrap();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(report.contains("database: reachable"), "{report}");
+    assert!(report.contains("logged in"), "{report}");
+    assert!(report.contains("bot user U0000000BOT"), "{report}");
+    assert!(!report.contains(crate::fake_looker::CLIENT_SECRET) && !report.contains(crate::fake_slack::BOT_TOKEN));
+}
+
+#[tokio::test]
+async fn check_names_the_variable_to_fix_and_exits_non_zero() {
+    let app = spawn_app().await;
+    app.slack.fail_next("auth.test", Failure::Error("invalid_auth"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = lookerbot(dir.path());
+    with_settings(&mut command, &app);
+    let output = command
+        .env("LOOKER_API_CLIENT_SECRET", "wrong")
+        .arg("check")
+        .output()
+        .await
+        .unwrap();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("FAIL Looker") && report.contains("LOOKER_API_CLIENT_SECRET"),
+        "{report}"
+    );
+    assert!(
+        report.contains("FAIL Slack") && report.contains("invalid_auth") && report.contains("SLACK_API_KEY"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn the_manifest_is_valid_for_slack_and_names_our_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lookerbot(dir.path())
+        .env("LOOKER_URL", "https://company.looker.com")
+        .env("LOOKER_API_BASE_URL", "https://company.looker.com/api/4.0")
+        .env("LOOKER_API_CLIENT_ID", "x")
+        .env("LOOKER_API_CLIENT_SECRET", "y")
+        .args(["manifest", "--url", "https://bot.example.com/", "--format", "json"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let manifest: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/slack-app-manifest.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft7::new(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&manifest)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    assert_eq!(
+        manifest["features"]["slash_commands"][0]["url"],
+        "https://bot.example.com/slack/receive"
+    );
+    assert_eq!(
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        "https://bot.example.com/slack/events"
+    );
+    assert_eq!(
+        manifest["settings"]["interactivity"]["request_url"],
+        "https://bot.example.com/slack/action"
+    );
+    assert_eq!(
+        manifest["features"]["unfurl_domains"],
+        serde_json::json!(["company.looker.com"])
+    );
+    assert_eq!(manifest["settings"]["socket_mode_enabled"], false);
+
+    let yaml = lookerbot(dir.path())
+        .env("LOOKER_URL", "https://company.looker.com")
+        .env("LOOKER_API_BASE_URL", "https://company.looker.com/api/4.0")
+        .env("LOOKER_API_CLIENT_ID", "x")
+        .env("LOOKER_API_CLIENT_SECRET", "y")
+        .args(["manifest", "--url", "https://bot.example.com"])
+        .output()
+        .await
+        .unwrap();
+    let from_yaml: Value = serde_yaml_ng::from_slice(&yaml.stdout).unwrap();
+    assert_eq!(from_yaml, manifest, "YAML and JSON say the same");
+}
+
+#[tokio::test]
+async fn jobs_failed_shows_dead_deliveries_with_their_error() {
+    let app = spawn_app().await;
+    app.deliver(
+        "/slack/post/channel/nowhere",
+        &look_webhook(&app.looker, "7", "Daily Orders", None),
+    )
+    .await;
+    app.drain_jobs().await;
+    let dir = tempfile::tempdir().unwrap();
+    let output = lookerbot(dir.path())
+        .env("DATABASE_URL", &app.database_url)
+        .args(["jobs", "--failed"])
+        .output()
+        .await
+        .unwrap();
+    let listing = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{listing}");
+    assert!(
+        listing.contains("dead") && listing.contains("scheduled Look 'Daily Orders' to #nowhere"),
+        "{listing}"
+    );
+    assert!(listing.contains("no channel named #nowhere"), "{listing}");
+}

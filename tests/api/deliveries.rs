@@ -1,0 +1,227 @@
+//! Scheduled deliveries end to end: webhook in, Looker queried, message or file in Slack.
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn blocks_text(message: &crate::fake_slack::PostedMessage) -> String {
+    message_text(&message.blocks, &message.text)
+}
+
+async fn deliver_look(app: &TestApp, path: &str, vis: &str, result: Value) -> crate::fake_slack::PostedMessage {
+    app.looker.add_look("7", "Orders by Status", query("q7", vis), result);
+    app.deliver(path, &look_webhook(&app.looker, "7", "Orders by Status", None))
+        .await;
+    app.drain_jobs().await;
+    let messages = app.slack.messages();
+    assert_eq!(messages.len(), 1, "one message expected: {messages:?}");
+    messages.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn a_scheduled_look_is_run_again_and_posted_as_an_aligned_table() {
+    let app = spawn_app().await;
+    let result = status_counts(&[("complete", 1234), ("pending", 56), ("cancelled", 7)]);
+    let message = deliver_look(&app, "/slack/post/channel/metrics", "looker_grid", result).await;
+
+    // #metrics sits on the second page of conversations.list: the cursor was followed.
+    assert_eq!(message.channel, "C0000METRICS");
+    assert!(message.thread_ts.is_none(), "deliveries start a conversation");
+    assert!(app.slack.calls_to("conversations.list") >= 2);
+    let title = message.blocks[0]["text"]["text"].as_str().unwrap();
+    assert_eq!(title, format!("*<{}/x/short7|Orders by Status>*", app.looker.web_url));
+    let table = message.blocks[1]["text"]["text"].as_str().unwrap();
+    assert_eq!(
+        table, "```\nStatus     Count\ncomplete   1,234\npending       56\ncancelled      7\n```",
+        "numbers right-aligned, Looker's rendered values"
+    );
+    assert_eq!(message.text, "Orders by Status: 3 rows");
+    assert!(
+        app.looker
+            .requests()
+            .contains(&"GET /queries/q7/run/json_detail".to_string())
+    );
+}
+
+#[tokio::test]
+async fn a_single_value_is_shown_bold_with_its_label() {
+    let app = spawn_app().await;
+    let mut result = status_counts(&[("complete", 1234)]);
+    result["fields"]["dimensions"] = json!([]);
+    let message = deliver_look(&app, "/slack/post/channel/general", "single_value", result).await;
+    assert_eq!(message.blocks[1]["text"]["text"], "*1,234*\nCount");
+    assert_eq!(message.text, "Orders by Status: 1,234 Count");
+}
+
+#[tokio::test]
+async fn a_single_row_is_shown_as_label_value_pairs() {
+    let app = spawn_app().await;
+    let message = deliver_look(
+        &app,
+        "/slack/post/channel/general",
+        "looker_grid",
+        status_counts(&[("complete", 9)]),
+    )
+    .await;
+    assert_eq!(message.blocks[1]["text"]["text"], "*Status:* complete\n*Count:* 9");
+}
+
+#[tokio::test]
+async fn an_empty_result_says_so() {
+    let app = spawn_app().await;
+    let message = deliver_look(&app, "/slack/post/channel/general", "looker_grid", status_counts(&[])).await;
+    assert_eq!(message.blocks[1]["text"]["text"], "No results.");
+}
+
+#[tokio::test]
+async fn a_looker_query_error_is_shown_as_a_warning() {
+    let app = spawn_app().await;
+    let mut result = status_counts(&[]);
+    result["errors"] = json!([{"message": "Unknown field orders.nope", "message_details": "check the model"}]);
+    let message = deliver_look(&app, "/slack/post/channel/general", "looker_grid", result).await;
+    assert_eq!(
+        message.blocks[1]["text"]["text"],
+        ":warning: Looker could not run this query: Unknown field orders.nope: check the model"
+    );
+}
+
+#[tokio::test]
+async fn long_tables_show_the_first_rows_and_how_many_more() {
+    let app = spawn_app_with(|s| s.lookerbot_table_max_rows = Some("5".into())).await;
+    let rows: Vec<(String, i64)> = (0..12).map(|i| (format!("status {i}"), i)).collect();
+    let rows: Vec<(&str, i64)> = rows.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    let message = deliver_look(&app, "/slack/post/channel/general", "table", status_counts(&rows)).await;
+    let table = message.blocks[1]["text"]["text"].as_str().unwrap();
+    assert_eq!(table.lines().count(), 1 + 1 + 5 + 1, "fence, header, five rows, fence");
+    assert_eq!(
+        message.blocks[2]["elements"][0]["text"],
+        format!("and 7 more rows · <{}/x/short7|see all in Looker>", app.looker.web_url)
+    );
+}
+
+#[tokio::test]
+async fn a_filtered_schedule_runs_its_own_query_and_links_to_the_schedule() {
+    let app = spawn_app().await;
+    app.looker.add_look(
+        "7",
+        "Orders by Status",
+        query("q7", "table"),
+        status_counts(&[("saved", 1), ("x", 2)]),
+    );
+    app.looker
+        .add_query(query("q99", "table"), status_counts(&[("filtered", 5), ("y", 6)]));
+    let mut body = look_webhook(&app.looker, "7", "Orders by Status", Some("q99"));
+    let plan_url = format!("{}/looks/7?f[orders.status]=filtered", app.looker.web_url);
+    body["scheduled_plan"]["url"] = json!(plan_url);
+    app.deliver("/slack/post/channel/general", &body).await;
+    app.drain_jobs().await;
+
+    let message = &app.slack.messages()[0];
+    assert!(blocks_text(message).contains("filtered"));
+    assert!(!blocks_text(message).contains("saved"));
+    assert!(
+        message.blocks[0]["text"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("f[orders.status]=filtered")
+    );
+    assert!(
+        app.looker
+            .requests()
+            .contains(&"GET /queries/q99/run/json_detail".to_string())
+    );
+}
+
+#[tokio::test]
+async fn groups_and_direct_messages_are_resolved_by_name() {
+    let app = spawn_app().await;
+    app.looker.add_look(
+        "7",
+        "Orders",
+        query("q7", "table"),
+        status_counts(&[("a", 1), ("b", 2)]),
+    );
+    let body = look_webhook(&app.looker, "7", "Orders", None);
+    app.deliver("/slack/post/group/exec-team", &body).await;
+    app.deliver("/slack/post/dm/bob", &body).await;
+    app.drain_jobs().await;
+
+    let mut channels: Vec<String> = app.slack.messages().into_iter().map(|m| m.channel).collect();
+    channels.sort();
+    assert_eq!(channels, ["D00000000BOB", "G000PRIVATE1"]);
+    assert_eq!(app.slack.calls_to("conversations.open"), 1);
+    assert!(
+        app.slack.calls_to("users.list") >= 2,
+        "bob is on the second page of users.list"
+    );
+}
+
+#[tokio::test]
+async fn a_dashboard_file_is_uploaded_with_the_external_upload_flow() {
+    let app = spawn_app().await;
+    let png: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&png);
+    // Looker sends base64 in lines.
+    let with_breaks: String = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let body = json!({"type": "dashboard",
+        "scheduled_plan": {"scheduled_plan_id": 5, "title": "Weekly KPIs", "type": "Dashboard",
+                           "url": format!("{}/dashboards/12", app.looker.web_url), "query_id": null, "query": null},
+        "attachment": {"mimetype": "image/png;base64", "extension": "png", "data": with_breaks}});
+    app.deliver("/slack/post/channel/general", &body).await;
+    app.drain_jobs().await;
+
+    let files = app.slack.files();
+    assert_eq!(files.len(), 1);
+    let file = &files[0];
+    assert_eq!(file.bytes.as_deref(), Some(png.as_slice()));
+    assert_eq!(file.filename, "Weekly_KPIs.png");
+    assert_eq!(file.shared_to.as_deref(), Some("C0000GENERAL"));
+    let title = file.blocks.as_ref().unwrap()[0]["text"]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(title, format!("*<{}/dashboards/12|Weekly KPIs>*", app.looker.web_url));
+    assert!(
+        app.slack.messages().is_empty(),
+        "the file and its title are one message"
+    );
+}
+
+#[tokio::test]
+async fn a_dashboard_without_a_file_posts_its_title_and_what_to_do() {
+    let app = spawn_app().await;
+    let body = json!({"type": "dashboard",
+        "scheduled_plan": {"title": "Weekly KPIs", "type": "LookMLDashboard", "url": null}, "attachment": null});
+    app.deliver("/slack/post/channel/general", &body).await;
+    app.drain_jobs().await;
+    let message = &app.slack.messages()[0];
+    assert_eq!(message.blocks[0]["text"]["text"], "*Weekly KPIs*");
+    assert!(blocks_text(message).contains("choose PNG, PDF or CSV in the schedule"));
+}
+
+#[tokio::test]
+async fn a_deleted_look_ends_dead_without_posting_anything() {
+    let app = spawn_app().await;
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "404", "Gone", None),
+    )
+    .await;
+    app.drain_jobs().await;
+    assert!(app.slack.messages().is_empty());
+    let dead = app.dead_jobs().await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].attempts, 1, "a 404 is not retried");
+    assert!(
+        dead[0].last_error.as_deref().unwrap().contains("404"),
+        "{:?}",
+        dead[0].last_error
+    );
+    assert_eq!(dead[0].summary, "scheduled Look 'Gone' to #general");
+}

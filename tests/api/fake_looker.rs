@@ -1,0 +1,240 @@
+//! A fake Looker API 4.0 on loopback: form login issuing tokens that really expire, 401 for
+//! expired or revoked tokens, `{message, documentation_url}` errors, slow queries on demand.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+pub const CLIENT_ID: &str = "looker-client-id";
+pub const CLIENT_SECRET: &str = "looker-client-secret";
+
+struct LookerState {
+    token_ttl: Duration,
+    tokens: HashMap<String, Instant>,
+    logins: usize,
+    looks: HashMap<String, Value>,
+    queries: HashMap<String, Value>,
+    results: HashMap<String, Value>,
+    query_delay: Duration,
+    failures: HashMap<String, VecDeque<u16>>,
+    requests: Vec<String>,
+    denials: usize,
+    counter: u64,
+}
+
+#[derive(Clone)]
+pub struct FakeLooker {
+    /// What `LOOKER_URL` should be (the fake serves no web pages).
+    pub web_url: String,
+    /// What `LOOKER_API_BASE_URL` should be.
+    pub api_url: String,
+    state: Arc<Mutex<LookerState>>,
+}
+
+fn looker_error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"message": message, "documentation_url": "https://cloud.google.com/looker/docs/"})),
+    )
+        .into_response()
+}
+
+impl FakeLooker {
+    pub async fn start() -> FakeLooker {
+        let state = Arc::new(Mutex::new(LookerState {
+            token_ttl: Duration::from_secs(3600),
+            tokens: HashMap::new(),
+            logins: 0,
+            looks: HashMap::new(),
+            queries: HashMap::new(),
+            results: HashMap::new(),
+            query_delay: Duration::ZERO,
+            failures: HashMap::new(),
+            requests: Vec::new(),
+            denials: 0,
+            counter: 0,
+        }));
+        let app = Router::new()
+            .route("/api/4.0/login", post(login))
+            .route("/api/4.0/looks/{id}", get(look))
+            .route("/api/4.0/queries/{id}", get(query))
+            .route("/api/4.0/queries/{id}/run/{format}", get(run_query))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeLooker {
+            web_url: format!("http://{addr}"),
+            api_url: format!("http://{addr}/api/4.0"),
+            state,
+        }
+    }
+
+    /// A Look with its saved query and the query's json_detail result.
+    pub fn add_look(&self, id: &str, title: &str, query: Value, result: Value) {
+        let query_id = query["id"].as_str().unwrap().to_string();
+        let mut s = self.state.lock().unwrap();
+        s.looks.insert(
+            id.into(),
+            json!({"id": id, "title": title, "short_url": format!("/x/short{id}"), "query_id": query_id,
+                   "query": query.clone(), "folder": {"id": "1", "name": "Shared"}}),
+        );
+        s.results.insert(query_id.clone(), result);
+        s.queries.insert(query_id, query);
+    }
+
+    /// A query on its own (a filtered schedule's), with its result.
+    pub fn add_query(&self, query: Value, result: Value) {
+        let query_id = query["id"].as_str().unwrap().to_string();
+        let mut s = self.state.lock().unwrap();
+        s.results.insert(query_id.clone(), result);
+        s.queries.insert(query_id, query);
+    }
+
+    pub fn set_token_ttl(&self, ttl: Duration) {
+        self.state.lock().unwrap().token_ttl = ttl;
+    }
+
+    pub fn set_query_delay(&self, delay: Duration) {
+        self.state.lock().unwrap().query_delay = delay;
+    }
+
+    /// Forgets every token, as a Looker restart or an admin's logout would.
+    pub fn revoke_tokens(&self) {
+        self.state.lock().unwrap().tokens.clear();
+    }
+
+    /// The next request whose path starts with `prefix` (after `/api/4.0/`) answers `status`.
+    pub fn fail_next(&self, prefix: &str, status: u16) {
+        self.state
+            .lock()
+            .unwrap()
+            .failures
+            .entry(prefix.into())
+            .or_default()
+            .push_back(status);
+    }
+
+    pub fn logins(&self) -> usize {
+        self.state.lock().unwrap().logins
+    }
+
+    /// How many requests were refused for a missing, expired or revoked token.
+    pub fn denials(&self) -> usize {
+        self.state.lock().unwrap().denials
+    }
+
+    /// `METHOD /path` of every authenticated request.
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().unwrap().requests.clone()
+    }
+}
+
+async fn login(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut fields: HashMap<String, String> = query;
+    if headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .starts_with("application/x-www-form-urlencoded")
+    {
+        fields.extend(url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+    }
+    let mut s = state.lock().unwrap();
+    if let Some(status) = s.failures.get_mut("login").and_then(VecDeque::pop_front) {
+        return looker_error(StatusCode::from_u16(status).unwrap(), "Looker is unavailable");
+    }
+    if fields.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+        || fields.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
+    {
+        return looker_error(StatusCode::NOT_FOUND, "Not found");
+    }
+    s.logins += 1;
+    s.counter += 1;
+    let token = format!("token-{}-{}", s.counter, uuid::Uuid::new_v4());
+    let ttl = s.token_ttl;
+    s.tokens.insert(token.clone(), Instant::now() + ttl);
+    axum::Json(
+        json!({"access_token": token, "token_type": "Bearer", "expires_in": ttl.as_secs(), "refresh_token": null}),
+    )
+    .into_response()
+}
+
+/// Checks `Authorization: token ...`, records the request and applies scripted failures.
+fn admit(state: &Arc<Mutex<LookerState>>, headers: &HeaderMap, what: String, path: &str) -> Result<(), Response> {
+    let mut s = state.lock().unwrap();
+    let presented = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("token "));
+    let valid = presented
+        .and_then(|t| s.tokens.get(t))
+        .is_some_and(|expiry| Instant::now() < *expiry);
+    if !valid {
+        s.denials += 1;
+        return Err(looker_error(StatusCode::UNAUTHORIZED, "Requires authentication."));
+    }
+    s.requests.push(what);
+    let failure = s
+        .failures
+        .iter_mut()
+        .find(|(prefix, q)| path.starts_with(prefix.as_str()) && !q.is_empty());
+    if let Some((_, queue)) = failure {
+        let status = queue.pop_front().unwrap();
+        return Err(looker_error(StatusCode::from_u16(status).unwrap(), "Scripted failure"));
+    }
+    Ok(())
+}
+
+async fn look(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(denied) = admit(&state, &headers, format!("GET /looks/{id}"), &format!("looks/{id}")) {
+        return denied;
+    }
+    match state.lock().unwrap().looks.get(&id) {
+        Some(look) => axum::Json(look.clone()).into_response(),
+        None => looker_error(StatusCode::NOT_FOUND, "Not found"),
+    }
+}
+
+async fn query(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(denied) = admit(&state, &headers, format!("GET /queries/{id}"), &format!("queries/{id}")) {
+        return denied;
+    }
+    match state.lock().unwrap().queries.get(&id) {
+        Some(query) => axum::Json(query.clone()).into_response(),
+        None => looker_error(StatusCode::NOT_FOUND, "Not found"),
+    }
+}
+
+async fn run_query(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Path((id, format)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("queries/{id}/run/{format}");
+    if let Err(denied) = admit(&state, &headers, format!("GET /{path}"), &path) {
+        return denied;
+    }
+    if format != "json_detail" {
+        return looker_error(StatusCode::BAD_REQUEST, "unsupported format in this fake");
+    }
+    let delay = state.lock().unwrap().query_delay;
+    tokio::time::sleep(delay).await;
+    match state.lock().unwrap().results.get(&id) {
+        Some(result) => axum::Json(result.clone()).into_response(),
+        None => looker_error(StatusCode::NOT_FOUND, "Not found"),
+    }
+}

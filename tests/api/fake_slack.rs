@@ -1,0 +1,483 @@
+//! A fake Slack Web API on loopback that answers like the real one: `ok:false` errors with HTTP
+//! 200, 429 with `Retry-After`, cursor pagination, the external file-upload flow, and Block Kit
+//! limits enforced with `invalid_blocks` / `msg_too_long`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
+use serde_json::{Map, Value, json};
+
+pub const BOT_TOKEN: &str = "xoxb-test-bot-token";
+
+/// A scripted failure for the next call of a method.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// HTTP 429 with `Retry-After` seconds.
+    RateLimited(u64),
+    /// An HTTP status with a non-JSON body (Slack's edge failing).
+    Status(u16),
+    /// HTTP 200 `{ok:false, error}`.
+    Error(&'static str),
+}
+
+#[derive(Debug, Clone)]
+pub struct Channel {
+    pub id: String,
+    pub name: String,
+    pub is_private: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PostedMessage {
+    pub channel: String,
+    pub text: String,
+    pub blocks: Value,
+    pub thread_ts: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UploadedFile {
+    pub filename: String,
+    pub declared_length: usize,
+    pub bytes: Option<Vec<u8>>,
+    pub title: Option<String>,
+    pub shared_to: Option<String>,
+    pub blocks: Option<Value>,
+}
+
+#[derive(Default)]
+struct SlackState {
+    channels: Vec<Channel>,
+    users: Vec<User>,
+    dms: HashMap<String, String>,
+    messages: Vec<PostedMessage>,
+    files: HashMap<String, UploadedFile>,
+    failures: HashMap<String, VecDeque<Failure>>,
+    calls: Vec<String>,
+    page_size: usize,
+    counter: u64,
+}
+
+#[derive(Clone)]
+pub struct FakeSlack {
+    pub base_url: String,
+    state: Arc<Mutex<SlackState>>,
+}
+
+impl FakeSlack {
+    pub async fn start() -> FakeSlack {
+        let state = Arc::new(Mutex::new(SlackState {
+            page_size: 2,
+            channels: vec![
+                Channel {
+                    id: "C0000GENERAL".into(),
+                    name: "general".into(),
+                    is_private: false,
+                },
+                Channel {
+                    id: "C0000RANDOMX".into(),
+                    name: "random".into(),
+                    is_private: false,
+                },
+                Channel {
+                    id: "C00000SALES1".into(),
+                    name: "sales".into(),
+                    is_private: false,
+                },
+                Channel {
+                    id: "C0000METRICS".into(),
+                    name: "metrics".into(),
+                    is_private: false,
+                },
+                Channel {
+                    id: "G000PRIVATE1".into(),
+                    name: "exec-team".into(),
+                    is_private: true,
+                },
+            ],
+            users: vec![
+                User {
+                    id: "U000000ALICE".into(),
+                    name: "alice".into(),
+                    display_name: "Alice A".into(),
+                },
+                User {
+                    id: "U00000000BOB".into(),
+                    name: "bob".into(),
+                    display_name: "bobby".into(),
+                },
+                User {
+                    id: "U0000CAROL00".into(),
+                    name: "carol".into(),
+                    display_name: "".into(),
+                },
+            ],
+            ..Default::default()
+        }));
+        let app = Router::new()
+            .route("/api/{method}", any(api))
+            .route("/upload/{file_id}", post(upload))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeSlack {
+            base_url: format!("http://{addr}/api"),
+            state,
+        }
+    }
+
+    pub fn fail_next(&self, method: &str, failure: Failure) {
+        self.state
+            .lock()
+            .unwrap()
+            .failures
+            .entry(method.into())
+            .or_default()
+            .push_back(failure);
+    }
+
+    pub fn messages(&self) -> Vec<PostedMessage> {
+        self.state.lock().unwrap().messages.clone()
+    }
+
+    pub fn files(&self) -> Vec<UploadedFile> {
+        self.state.lock().unwrap().files.values().cloned().collect()
+    }
+
+    /// Method names in the order they were called.
+    pub fn calls(&self) -> Vec<String> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
+    pub fn calls_to(&self, method: &str) -> usize {
+        self.calls().iter().filter(|m| *m == method).count()
+    }
+}
+
+fn ok(mut body: Value) -> Response {
+    body["ok"] = json!(true);
+    axum::Json(body).into_response()
+}
+
+fn slack_error(code: &str) -> Response {
+    axum::Json(json!({"ok": false, "error": code})).into_response()
+}
+
+fn invalid_blocks(message: String) -> Response {
+    axum::Json(json!({"ok": false, "error": "invalid_blocks", "errors": [message],
+        "response_metadata": {"messages": [format!("[ERROR] {}", "invalid block")]}}))
+    .into_response()
+}
+
+/// Slack's limits on what it accepts in a message; the fake rejects what Slack rejects.
+fn check_blocks(blocks: &Value) -> Result<(), Response> {
+    let Some(blocks) = blocks.as_array() else { return Ok(()) };
+    if blocks.len() > 50 {
+        return Err(invalid_blocks(format!(
+            "no more than 50 items allowed [json-pointer:/blocks], got {}",
+            blocks.len()
+        )));
+    }
+    let mut total = 0;
+    let mut charts = 0;
+    for (i, block) in blocks.iter().enumerate() {
+        let kind = block["type"].as_str().unwrap_or("");
+        match kind {
+            "section" => {
+                let text = block["text"]["text"].as_str().unwrap_or("");
+                if text.chars().count() > 3000 {
+                    return Err(invalid_blocks(format!(
+                        "must be less than 3001 characters [json-pointer:/blocks/{i}/text/text]"
+                    )));
+                }
+                total += text.chars().count();
+            }
+            "context" => {
+                let elements = block["elements"].as_array().map(Vec::len).unwrap_or(0);
+                if elements == 0 || elements > 10 {
+                    return Err(invalid_blocks(format!(
+                        "context needs 1 to 10 elements [json-pointer:/blocks/{i}]"
+                    )));
+                }
+            }
+            "header" => {
+                if block["text"]["text"].as_str().unwrap_or("").chars().count() > 150 {
+                    return Err(invalid_blocks(format!(
+                        "must be less than 151 characters [json-pointer:/blocks/{i}]"
+                    )));
+                }
+            }
+            "table" => {
+                let rows = block["rows"].as_array().map(Vec::len).unwrap_or(0);
+                if rows > 100 {
+                    return Err(invalid_blocks(format!(
+                        "no more than 100 rows [json-pointer:/blocks/{i}/rows]"
+                    )));
+                }
+            }
+            "data_visualization" => charts += 1,
+            "divider" | "image" | "actions" | "rich_text" | "data_table" | "file" | "input" => {}
+            other => {
+                return Err(invalid_blocks(format!(
+                    "unknown block type {other:?} [json-pointer:/blocks/{i}]"
+                )));
+            }
+        }
+    }
+    if charts > 2 {
+        return Err(invalid_blocks("no more than 2 data_visualization blocks".into()));
+    }
+    if total > 12_000 {
+        return Err(slack_error("msg_blocks_too_long"));
+    }
+    Ok(())
+}
+
+/// Query string and JSON or form body, merged like Slack reads them.
+fn params(query: HashMap<String, String>, headers: &HeaderMap, body: &Bytes) -> Map<String, Value> {
+    let mut params: Map<String, Value> = query.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if content_type.starts_with("application/json") {
+        if let Ok(Value::Object(map)) = serde_json::from_slice(body) {
+            params.extend(map);
+        }
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        for (k, v) in url::form_urlencoded::parse(body) {
+            params.insert(k.into_owned(), Value::String(v.into_owned()));
+        }
+    }
+    params
+}
+
+fn text_param(params: &Map<String, Value>, name: &str) -> Option<String> {
+    match params.get(name)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+async fn api(
+    State(state): State<Arc<Mutex<SlackState>>>,
+    Path(method): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut s = state.lock().unwrap();
+    s.calls.push(method.clone());
+    if let Some(failure) = s.failures.get_mut(&method).and_then(VecDeque::pop_front) {
+        return match failure {
+            Failure::RateLimited(secs) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [
+                    ("retry-after", secs.to_string()),
+                    ("content-type", "application/json".into()),
+                ],
+                json!({"ok": false, "error": "ratelimited"}).to_string(),
+            )
+                .into_response(),
+            Failure::Status(code) => (StatusCode::from_u16(code).unwrap(), "upstream error").into_response(),
+            Failure::Error(code) => slack_error(code),
+        };
+    }
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if auth.is_empty() {
+        return slack_error("not_authed");
+    }
+    if auth != format!("Bearer {BOT_TOKEN}") {
+        return slack_error("invalid_auth");
+    }
+    let p = params(query, &headers, &body);
+    s.counter += 1;
+    let n = s.counter;
+    match method.as_str() {
+        "auth.test" => ok(
+            json!({"url": "https://acme.slack.com/", "team": "Acme", "user": "lookerbot",
+            "team_id": "T000000ACME", "user_id": "U0000000BOT", "bot_id": "B0000000BOT"}),
+        ),
+        "conversations.list" => {
+            let types = text_param(&p, "types").unwrap_or_else(|| "public_channel".into());
+            let matching: Vec<&Channel> = s
+                .channels
+                .iter()
+                .filter(|c| {
+                    types.contains(if c.is_private {
+                        "private_channel"
+                    } else {
+                        "public_channel"
+                    })
+                })
+                .collect();
+            let (page, next) = paginate(&matching, &p, s.page_size);
+            let channels: Vec<Value> = page
+                .iter()
+                .map(|c| {
+                    json!({"id": c.id, "name": c.name, "created": 1_600_000_000, "is_channel": !c.is_private,
+                    "is_private": c.is_private, "is_member": true, "is_archived": false})
+                })
+                .collect();
+            ok(json!({"channels": channels, "response_metadata": {"next_cursor": next}}))
+        }
+        "users.list" => {
+            let users: Vec<&User> = s.users.iter().collect();
+            let (page, next) = paginate(&users, &p, s.page_size);
+            let members: Vec<Value> = page
+                .iter()
+                .map(|u| {
+                    json!({"id": u.id, "team_id": "T000000ACME", "name": u.name, "deleted": false,
+                    "is_bot": false, "profile": {"display_name": u.display_name, "real_name": u.name}})
+                })
+                .collect();
+            ok(json!({"members": members, "response_metadata": {"next_cursor": next}}))
+        }
+        "conversations.open" => {
+            let user = match p.get("users") {
+                Some(Value::Array(users)) => users.first().and_then(Value::as_str).map(str::to_string),
+                Some(Value::String(users)) => users.split(',').next().map(str::to_string),
+                _ => None,
+            };
+            let Some(user) = user.filter(|u| s.users.iter().any(|known| &known.id == u)) else {
+                return slack_error("user_not_found");
+            };
+            let dm = format!("D{}", &user[1..]);
+            s.dms.insert(dm.clone(), user);
+            ok(json!({"channel": {"id": dm, "created": 1_600_000_000}}))
+        }
+        "chat.postMessage" => {
+            let Some(channel) = text_param(&p, "channel") else {
+                return slack_error("channel_not_found");
+            };
+            if !known_channel(&s, &channel) {
+                return slack_error("channel_not_found");
+            }
+            let text = text_param(&p, "text").unwrap_or_default();
+            if text.chars().count() > 40_000 {
+                return slack_error("msg_too_long");
+            }
+            let blocks = p.get("blocks").cloned().unwrap_or(Value::Null);
+            if text.is_empty() && blocks.is_null() {
+                return slack_error("no_text");
+            }
+            if let Err(rejection) = check_blocks(&blocks) {
+                return rejection;
+            }
+            let ts = format!("1700000000.{n:06}");
+            s.messages.push(PostedMessage {
+                channel: channel.clone(),
+                text: text.clone(),
+                blocks,
+                thread_ts: text_param(&p, "thread_ts"),
+            });
+            ok(
+                json!({"channel": channel, "ts": ts, "message": {"type": "message", "text": text, "ts": ts, "user": "U0000000BOT"}}),
+            )
+        }
+        "files.getUploadURLExternal" => {
+            let (Some(filename), Some(length)) = (
+                text_param(&p, "filename"),
+                text_param(&p, "length").and_then(|l| l.parse::<usize>().ok()),
+            ) else {
+                return slack_error("invalid_arguments");
+            };
+            let id = format!("F{n:010}");
+            s.files.insert(
+                id.clone(),
+                UploadedFile {
+                    filename,
+                    declared_length: length,
+                    ..Default::default()
+                },
+            );
+            let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+            ok(json!({"upload_url": format!("http://{host}/upload/{id}"), "file_id": id}))
+        }
+        "files.completeUploadExternal" => {
+            let files = p.get("files").cloned().unwrap_or(Value::Null);
+            let files = match files {
+                Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
+                other => other,
+            };
+            let channel = text_param(&p, "channel_id");
+            if let Some(channel) = &channel
+                && (!channel.starts_with(['C', 'G', 'D']) || !known_channel(&s, channel))
+            {
+                return slack_error("invalid_channel");
+            }
+            let blocks = p.get("blocks").cloned();
+            if let Some(blocks) = &blocks
+                && let Err(rejection) = check_blocks(blocks)
+            {
+                return rejection;
+            }
+            let mut completed = Vec::new();
+            for file in files.as_array().cloned().unwrap_or_default() {
+                let id = file["id"].as_str().unwrap_or_default().to_string();
+                let Some(record) = s.files.get_mut(&id) else {
+                    return slack_error("file_not_found");
+                };
+                if record.bytes.is_none() {
+                    return slack_error("file_not_found");
+                }
+                record.title = file["title"].as_str().map(str::to_string);
+                record.shared_to = channel.clone();
+                record.blocks = blocks.clone();
+                completed.push(json!({"id": id, "name": record.filename, "title": record.title}));
+            }
+            if completed.is_empty() {
+                return slack_error("invalid_arguments");
+            }
+            ok(json!({"files": completed}))
+        }
+        other => slack_error(&format!("unknown_method:{other}")),
+    }
+}
+
+fn known_channel(s: &SlackState, id: &str) -> bool {
+    s.channels.iter().any(|c| c.id == id) || s.dms.contains_key(id) || s.users.iter().any(|u| u.id == id)
+}
+
+/// Slack's cursor pagination: at most `page_size` items a page, whatever `limit` asks.
+fn paginate<'a, T>(items: &'a [T], params: &Map<String, Value>, page_size: usize) -> (&'a [T], String) {
+    let start = text_param(params, "cursor")
+        .and_then(|c| c.strip_prefix("offset:").and_then(|o| o.parse::<usize>().ok()))
+        .unwrap_or(0)
+        .min(items.len());
+    let limit = text_param(params, "limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(100);
+    let end = (start + limit.min(page_size)).min(items.len());
+    let next = if end < items.len() {
+        format!("offset:{end}")
+    } else {
+        String::new()
+    };
+    (&items[start..end], next)
+}
+
+async fn upload(State(state): State<Arc<Mutex<SlackState>>>, Path(file_id): Path<String>, body: Bytes) -> Response {
+    let mut s = state.lock().unwrap();
+    s.calls.push("upload".into());
+    let Some(file) = s.files.get_mut(&file_id) else {
+        return (StatusCode::NOT_FOUND, "no such upload").into_response();
+    };
+    if body.len() != file.declared_length {
+        return (StatusCode::BAD_REQUEST, "length mismatch").into_response();
+    }
+    file.bytes = Some(body.to_vec());
+    (StatusCode::OK, format!("OK - {}", body.len())).into_response()
+}

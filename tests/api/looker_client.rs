@@ -1,0 +1,90 @@
+//! The Looker client against the fake: token refresh before expiry and one re-login on a 401.
+
+use std::time::Duration;
+
+use lookerbot::clients::looker::Lookers;
+use lookerbot::clients::looker::models::LookerId;
+
+use crate::helpers::*;
+
+fn lookers(app: &TestApp) -> Lookers {
+    Lookers::new(
+        &app.settings.lookers,
+        &app.settings.looker_tls,
+        app.settings.looker_timeout,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn tokens_are_refreshed_before_they_expire() {
+    let app = spawn_app().await;
+    app.looker.add_query(query("q1", "table"), status_counts(&[("a", 1)]));
+    app.looker.set_token_ttl(Duration::from_secs(1));
+    let lookers = lookers(&app);
+    let looker = &lookers.all()[0];
+    looker.run_query_detail(&LookerId("q1".into())).await.unwrap();
+    looker.run_query_detail(&LookerId("q1".into())).await.unwrap();
+    assert_eq!(app.looker.logins(), 1, "the token is reused while valid");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    looker.run_query_detail(&LookerId("q1".into())).await.unwrap();
+    assert_eq!(app.looker.logins(), 2);
+    assert_eq!(app.looker.denials(), 0, "refreshed before Looker had to refuse it");
+}
+
+#[tokio::test]
+async fn a_refused_token_means_one_new_login_and_a_retry() {
+    let app = spawn_app().await;
+    app.looker.add_query(query("q1", "table"), status_counts(&[("a", 1)]));
+    let lookers = lookers(&app);
+    let looker = &lookers.all()[0];
+    looker.run_query_detail(&LookerId("q1".into())).await.unwrap();
+    app.looker.revoke_tokens();
+    let result = looker.run_query_detail(&LookerId("q1".into())).await.unwrap();
+    assert_eq!(result.data.len(), 1);
+    assert_eq!((app.looker.logins(), app.looker.denials()), (2, 1));
+}
+
+#[tokio::test]
+async fn errors_carry_lookers_message_and_say_whether_to_retry() {
+    let app = spawn_app().await;
+    let lookers = lookers(&app);
+    let looker = &lookers.all()[0];
+    let missing = looker.look(&LookerId("999".into())).await.unwrap_err();
+    assert_eq!(missing.status(), Some(404));
+    assert!(!missing.is_transient());
+    assert!(missing.to_string().contains("Not found"), "{missing}");
+
+    app.looker.fail_next("looks/", 503);
+    let busy = looker.look(&LookerId("999".into())).await.unwrap_err();
+    assert!(busy.is_transient());
+    assert!(busy.to_string().contains("Scripted failure"), "{busy}");
+}
+
+#[tokio::test]
+async fn a_failing_looker_is_retried_with_backoff_until_it_answers() {
+    let app = spawn_app().await;
+    app.looker.add_look(
+        "7",
+        "Orders",
+        query("q7", "table"),
+        status_counts(&[("a", 1), ("b", 2)]),
+    );
+    app.looker.fail_next("queries/q7/run", 502);
+    app.looker.fail_next("queries/q7/run", 500);
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders", None),
+    )
+    .await;
+    let outcomes = app.drain_jobs().await;
+    use lookerbot::jobs::Outcome;
+    assert!(
+        matches!(
+            outcomes[..],
+            [Outcome::Retrying { .. }, Outcome::Retrying { .. }, Outcome::Done]
+        ),
+        "{outcomes:?}"
+    );
+    assert_eq!(app.slack.messages().len(), 1);
+}

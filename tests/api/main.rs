@@ -1,0 +1,15 @@
+//! Integration tests: the real server on port 0 against fake Slack and Looker servers.
+// The fakes return ready-made HTTP responses as errors, the way axum handlers do.
+#![allow(clippy::result_large_err)]
+
+mod fake_looker;
+mod fake_slack;
+mod helpers;
+
+mod cli;
+mod deliveries;
+mod health;
+mod looker_client;
+mod restart;
+mod slack_resilience;
+mod webhook_auth;

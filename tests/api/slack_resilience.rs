@@ -1,0 +1,117 @@
+//! Slack failing the way it does: rate limits, 5xx, permanent errors that end in the dead state.
+
+use lookerbot::jobs::Outcome;
+
+use crate::fake_slack::Failure;
+use crate::helpers::*;
+
+async fn app_with_look() -> TestApp {
+    let app = spawn_app().await;
+    app.looker.add_look(
+        "7",
+        "Orders",
+        query("q7", "table"),
+        status_counts(&[("a", 1), ("b", 2)]),
+    );
+    app
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_waited_out_as_retry_after_asks() {
+    let app = app_with_look().await;
+    app.slack.fail_next("chat.postMessage", Failure::RateLimited(1));
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders", None),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let outcomes = app.drain_jobs().await;
+    assert_eq!(outcomes, [Outcome::Done]);
+    assert!(started.elapsed().as_millis() >= 1000, "waited Retry-After");
+    assert_eq!(app.slack.calls_to("chat.postMessage"), 2);
+    assert_eq!(app.slack.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn a_slack_outage_is_retried_by_the_queue() {
+    let app = app_with_look().await;
+    app.slack.fail_next("chat.postMessage", Failure::Status(503));
+    app.slack
+        .fail_next("chat.postMessage", Failure::Error("internal_error"));
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders", None),
+    )
+    .await;
+    let outcomes = app.drain_jobs().await;
+    assert!(
+        matches!(
+            outcomes[..],
+            [Outcome::Retrying { .. }, Outcome::Retrying { .. }, Outcome::Done]
+        ),
+        "{outcomes:?}"
+    );
+    assert_eq!(app.slack.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_channel_is_a_dead_job_with_a_reason() {
+    let app = app_with_look().await;
+    app.deliver(
+        "/slack/post/channel/no-such-channel",
+        &look_webhook(&app.looker, "7", "Orders", None),
+    )
+    .await;
+    assert_eq!(app.drain_jobs().await, [Outcome::Dead]);
+    assert!(app.slack.messages().is_empty());
+    let dead = &app.dead_jobs().await[0];
+    assert!(
+        dead.last_error
+            .as_deref()
+            .unwrap()
+            .contains("no channel named #no-such-channel")
+    );
+    assert!(
+        app.looker.requests().is_empty(),
+        "Looker is not queried for a delivery that cannot land"
+    );
+}
+
+#[tokio::test]
+async fn not_in_channel_is_permanent_and_says_what_to_do() {
+    let app = app_with_look().await;
+    app.slack
+        .fail_next("chat.postMessage", Failure::Error("not_in_channel"));
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders", None),
+    )
+    .await;
+    assert_eq!(app.drain_jobs().await, [Outcome::Dead]);
+    let error = app.dead_jobs().await[0].last_error.clone().unwrap();
+    assert!(
+        error.contains("not_in_channel") && error.contains("invite the bot"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn attempts_run_out_into_the_dead_state() {
+    let app = app_with_look().await;
+    for _ in 0..4 {
+        app.slack.fail_next("chat.postMessage", Failure::Status(500));
+    }
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders", None),
+    )
+    .await;
+    let outcomes = app.drain_jobs().await;
+    assert_eq!(outcomes.len(), 4, "max attempts is 4 in tests");
+    assert_eq!(outcomes.last(), Some(&Outcome::Dead));
+    let dead = &app.dead_jobs().await[0];
+    assert_eq!(dead.attempts, 4);
+    assert!(dead.last_error.as_deref().unwrap().contains("HTTP 500"));
+    assert!(app.slack.messages().is_empty());
+}

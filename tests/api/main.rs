@@ -11,5 +11,6 @@ mod deliveries;
 mod health;
 mod looker_client;
 mod restart;
+mod signing;
 mod slack_resilience;
 mod webhook_auth;

@@ -115,3 +115,29 @@ async fn attempts_run_out_into_the_dead_state() {
     assert!(dead.last_error.as_deref().unwrap().contains("HTTP 500"));
     assert!(app.slack.messages().is_empty());
 }
+
+#[tokio::test]
+async fn posts_to_one_channel_are_paced_to_about_one_a_second_after_a_short_burst() {
+    let app = app_with_look().await;
+    for _ in 0..5 {
+        app.deliver(
+            "/slack/post/channel/general",
+            &look_webhook(&app.looker, "7", "Orders", None),
+        )
+        .await;
+    }
+    app.deliver(
+        "/slack/post/channel/random",
+        &look_webhook(&app.looker, "7", "Orders", None),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    app.drain_jobs().await;
+    // A burst of three, then one a second: the fourth and fifth post to #general wait ~1 s each.
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1800),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.slack.messages().len(), 6);
+}

@@ -1,19 +1,30 @@
 //! The embedded default: one SQLite file in WAL mode with full fsync, so a 200 means the job is on
-//! disk. Several replicas need a shared server database instead.
+//! disk. SQLite has one writer at a time, so all writes go through one connection (no lock
+//! contention, no busy-wait sleeps) and concurrent enqueues are committed together: many
+//! webhooks, one transaction, one fsync. Reads use their own pool. Several replicas need a
+//! shared server database instead.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
+use sqlx::{Row, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{ClaimedJob, Enqueued, JobRecord, JobState, JobStore, Millis, NewJob, StoreError};
 
+/// The most enqueues committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+type EnqueueRequest = (NewJob, Millis, oneshot::Sender<Result<Enqueued, StoreError>>);
+
 pub struct SqliteStore {
-    pool: SqlitePool,
+    writer: SqlitePool,
+    reader: SqlitePool,
+    enqueues: mpsc::Sender<EnqueueRequest>,
 }
 
 impl SqliteStore {
@@ -28,13 +39,78 @@ impl SqliteStore {
         {
             std::fs::create_dir_all(parent)?;
         }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        let (enqueues, queue) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(commit_enqueues(writer.clone(), queue));
+        Ok(Self {
+            writer,
+            reader,
+            enqueues,
+        })
     }
+}
+
+/// Group commit: takes every enqueue waiting (up to `MAX_BATCH`) and writes them in one transaction.
+async fn commit_enqueues(writer: SqlitePool, mut queue: mpsc::Receiver<EnqueueRequest>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let outcome: Result<Vec<Enqueued>, sqlx::Error> = async {
+            let mut tx = writer.begin().await?;
+            let mut results = Vec::with_capacity(batch.len());
+            for (job, now, _) in &batch {
+                results.push(insert_job(&mut tx, job, *now).await?);
+            }
+            tx.commit().await?;
+            Ok(results)
+        }
+        .await;
+        match outcome {
+            Ok(results) => {
+                for ((_, _, reply), result) in batch.drain(..).zip(results) {
+                    let _ = reply.send(Ok(result));
+                }
+            }
+            Err(error) => {
+                let message = error.to_string();
+                for (_, _, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(StoreError(sqlx::Error::Protocol(message.clone()))));
+                }
+            }
+        }
+    }
+}
+
+async fn insert_job(conn: &mut SqliteConnection, job: &NewJob, now: Millis) -> Result<Enqueued, sqlx::Error> {
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO jobs (kind, payload, summary, dedupe_key, max_attempts, run_after, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)
+         ON CONFLICT (dedupe_key) DO NOTHING
+         RETURNING id",
+    )
+    .bind(&job.kind)
+    .bind(&job.payload)
+    .bind(&job.summary)
+    .bind(&job.dedupe_key)
+    .bind(job.max_attempts as i64)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = inserted {
+        return Ok(Enqueued::Created(id));
+    }
+    let existing: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = ?1")
+        .bind(&job.dedupe_key)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Enqueued::Duplicate(existing))
 }
 
 const RECORD_COLUMNS: &str =
@@ -58,28 +134,10 @@ fn record(row: &SqliteRow) -> JobRecord {
 #[async_trait]
 impl JobStore for SqliteStore {
     async fn enqueue(&self, job: NewJob, now: Millis) -> Result<Enqueued, StoreError> {
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO jobs (kind, payload, summary, dedupe_key, max_attempts, run_after, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)
-             ON CONFLICT (dedupe_key) DO NOTHING
-             RETURNING id",
-        )
-        .bind(&job.kind)
-        .bind(&job.payload)
-        .bind(&job.summary)
-        .bind(&job.dedupe_key)
-        .bind(job.max_attempts as i64)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(id) = inserted {
-            return Ok(Enqueued::Created(id));
-        }
-        let existing: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = ?1")
-            .bind(&job.dedupe_key)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(Enqueued::Duplicate(existing))
+        let (reply, answer) = oneshot::channel();
+        let closed = || StoreError(sqlx::Error::PoolClosed);
+        self.enqueues.send((job, now, reply)).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
     }
 
     async fn claim(&self, owner: &str, now: Millis, lease: Duration) -> Result<Option<ClaimedJob>, StoreError> {
@@ -97,7 +155,7 @@ impl JobStore for SqliteStore {
         .bind(owner)
         .bind(now + lease.as_millis() as i64)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         Ok(row.map(|row| ClaimedJob {
             id: row.get("id"),
@@ -117,7 +175,7 @@ impl JobStore for SqliteStore {
         .bind(id)
         .bind(owner)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -140,7 +198,7 @@ impl JobStore for SqliteStore {
         .bind(run_after)
         .bind(error)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -154,7 +212,7 @@ impl JobStore for SqliteStore {
         .bind(owner)
         .bind(error)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -168,7 +226,7 @@ impl JobStore for SqliteStore {
         .bind(id)
         .bind(owner)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -179,7 +237,7 @@ impl JobStore for SqliteStore {
             "SELECT {RECORD_COLUMNS} FROM jobs WHERE {filter} ORDER BY id DESC LIMIT ?1"
         ))
         .bind(limit as i64)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
         Ok(rows.iter().map(record).collect())
     }
@@ -187,7 +245,7 @@ impl JobStore for SqliteStore {
     async fn get(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
         let row = sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM jobs WHERE id = ?1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.reader)
             .await?;
         Ok(row.as_ref().map(record))
     }
@@ -195,13 +253,13 @@ impl JobStore for SqliteStore {
     async fn prune_done(&self, before: Millis) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::clients::looker::Lookers;
+use crate::clients::looker::{Lookers, http_client};
 use crate::clients::slack::SlackApi;
 use crate::config::Settings;
 use crate::http::{AppState, router};
@@ -37,11 +37,8 @@ impl App {
             render: RenderOptions {
                 max_table_rows: settings.table_max_rows,
             },
-            downloads: reqwest::Client::builder()
-                .use_rustls_tls()
-                .timeout(settings.looker_timeout)
-                .redirect(reqwest::redirect::Policy::limited(5))
-                .build()?,
+            // Looker's download links live on the Looker host: trust the same CA.
+            downloads: http_client(&settings.looker_tls, settings.looker_timeout)?,
         });
         let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;
         Ok(App {

@@ -49,6 +49,55 @@ fn looker_error(status: StatusCode, message: &str) -> Response {
 
 impl FakeLooker {
     pub async fn start() -> FakeLooker {
+        let (looker, app, listener) = Self::prepare().await;
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        looker
+    }
+
+    /// The same fake over HTTPS with a certificate from a throwaway CA; returns the CA's PEM.
+    pub async fn start_tls() -> (FakeLooker, String) {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca, &ca_key)
+            .unwrap();
+        let config = tokio_rustls::rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(leaf.der().to_vec())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+
+        let (mut looker, app, listener) = Self::prepare().await;
+        looker.web_url = looker.web_url.replace("http://", "https://");
+        looker.api_url = looker.api_url.replace("http://", "https://");
+        tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else { return };
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    // A client that refuses the certificate ends the handshake: nothing to serve.
+                    let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    let service = hyper_util::service::TowerToHyperService::new(app);
+                    let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        (looker, ca.pem())
+    }
+
+    async fn prepare() -> (FakeLooker, Router, tokio::net::TcpListener) {
         let state = Arc::new(Mutex::new(LookerState {
             token_ttl: Duration::from_secs(3600),
             tokens: HashMap::new(),
@@ -70,12 +119,12 @@ impl FakeLooker {
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        FakeLooker {
+        let looker = FakeLooker {
             web_url: format!("http://{addr}"),
             api_url: format!("http://{addr}/api/4.0"),
             state,
-        }
+        };
+        (looker, app, listener)
     }
 
     /// A Look with its saved query and the query's json_detail result.

@@ -88,3 +88,64 @@ async fn a_failing_looker_is_retried_with_backoff_until_it_answers() {
     );
     assert_eq!(app.slack.messages().len(), 1);
 }
+
+mod tls {
+    use lookerbot::config::RawSettings;
+
+    use crate::fake_looker::{self, FakeLooker};
+
+    fn raw(looker: &FakeLooker) -> RawSettings {
+        RawSettings {
+            slack_api_key: Some("xoxb-x".into()),
+            slack_signing_secret: Some("s".into()),
+            looker_url: Some(looker.web_url.clone()),
+            looker_api_base_url: Some(looker.api_url.clone()),
+            looker_api_client_id: Some(fake_looker::CLIENT_ID.into()),
+            looker_api_client_secret: Some(fake_looker::CLIENT_SECRET.into()),
+            ..Default::default()
+        }
+    }
+
+    async fn login(raw: RawSettings) -> Result<(), String> {
+        let (settings, _) = raw.validate().map_err(|e| e.to_string())?;
+        let lookers = super::Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout)
+            .map_err(|e| e.to_string())?;
+        lookers.all()[0].verify_login().await.map_err(|e| format!("{e:?}"))
+    }
+
+    #[tokio::test]
+    async fn a_self_signed_looker_is_refused_unless_its_ca_is_given() {
+        let (looker, ca_pem) = FakeLooker::start_tls().await;
+        let refused = login(raw(&looker)).await.unwrap_err();
+        assert!(refused.to_lowercase().contains("certificate"), "{refused}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let ca_path = dir.path().join("looker-ca.pem");
+        std::fs::write(&ca_path, ca_pem).unwrap();
+        login(RawSettings {
+            looker_ca_cert: Some(ca_path.display().to_string()),
+            ..raw(&looker)
+        })
+        .await
+        .unwrap();
+        assert_eq!(looker.logins(), 1);
+    }
+
+    #[tokio::test]
+    async fn tls_verification_can_be_switched_off_for_development_under_lookerbots_name_too() {
+        let (looker, _) = FakeLooker::start_tls().await;
+        login(RawSettings {
+            looker_tls_insecure: Some("true".into()),
+            ..raw(&looker)
+        })
+        .await
+        .unwrap();
+        login(RawSettings {
+            unsafe_local_dev: Some("true".into()),
+            ..raw(&looker)
+        })
+        .await
+        .unwrap();
+        assert_eq!(looker.logins(), 2);
+    }
+}

@@ -24,7 +24,7 @@ pub enum LookerError {
     },
     #[error("Looker answered {status} to {what}: {message}")]
     Api { status: u16, what: String, message: String },
-    #[error("could not reach Looker for {what}: {source}")]
+    #[error("could not reach Looker for {what}: {}", cause_chain(source))]
     Network {
         what: String,
         #[source]
@@ -32,6 +32,22 @@ pub enum LookerError {
     },
     #[error("Looker's answer to {what} could not be read: {message}")]
     Decode { what: String, message: String },
+}
+
+/// An error and its causes, `a: b: c`: reqwest's own text ("error sending request") hides the
+/// cause an operator needs (a refused certificate, a refused connection).
+pub fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 impl LookerError {
@@ -134,7 +150,7 @@ impl LookerClient {
             .map_err(|e| LookerError::Login {
                 looker: looker.clone(),
                 status: None,
-                message: e.to_string(),
+                message: cause_chain(&e),
             })?;
         let status = response.status();
         if !status.is_success() {

@@ -114,6 +114,18 @@ pub struct RawSettings {
     /// Region of SLACKBOT_S3_BUCKET.
     #[arg(long, env = "SLACKBOT_S3_BUCKET_REGION")]
     pub slackbot_s3_bucket_region: Option<String>,
+    /// S3-compatible endpoint (MinIO, R2, GCS interoperability) instead of AWS.
+    #[arg(long, env = "SLACKBOT_S3_ENDPOINT")]
+    pub slackbot_s3_endpoint: Option<String>,
+    /// Address the bucket by path (endpoint/bucket/key), as most S3-compatible stores want [default: false].
+    #[arg(long, env = "SLACKBOT_S3_FORCE_PATH_STYLE")]
+    pub slackbot_s3_force_path_style: Option<String>,
+    /// Make images public-read (Lookerbot's way) instead of presigned links [default: false].
+    #[arg(long, env = "SLACKBOT_S3_PUBLIC_READ")]
+    pub slackbot_s3_public_read: Option<String>,
+    /// Lifetime of presigned image links, in seconds (at most 7 days) [default: 604800].
+    #[arg(long, env = "SLACKBOT_S3_URL_EXPIRY_SECS")]
+    pub slackbot_s3_url_expiry_secs: Option<String>,
     /// AWS access key id (or any other source of the standard AWS credential chain).
     #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
     pub aws_access_key_id: Option<String>,
@@ -150,9 +162,18 @@ pub struct RawSettings {
     /// Largest webhook body accepted from Looker, in MiB [default: 64].
     #[arg(long, env = "LOOKERBOT_WEBHOOK_MAX_MB")]
     pub lookerbot_webhook_max_mb: Option<String>,
-    /// Rows shown in a text table before "and N more rows" [default: 20].
+    /// Rows shown in a table before "Showing N of M rows" (at most 99) [default: 20].
     #[arg(long, env = "LOOKERBOT_TABLE_MAX_ROWS")]
     pub lookerbot_table_max_rows: Option<String>,
+    /// Attach the whole result as CSV when a table is cut [default: false].
+    #[arg(long, env = "LOOKERBOT_ATTACH_CSV")]
+    pub lookerbot_attach_csv: Option<String>,
+    /// Longest wait for Looker to draw an image, in seconds [default: 120].
+    #[arg(long, env = "LOOKERBOT_RENDER_TIMEOUT_SECS")]
+    pub lookerbot_render_timeout_secs: Option<String>,
+    /// Dashboards as tiles (every tile rendered), or one png / pdf of the whole dashboard [default: tiles].
+    #[arg(long, env = "LOOKERBOT_DASHBOARD_STYLE")]
+    pub lookerbot_dashboard_style: Option<String>,
     /// Timeout of one Looker API call, in seconds [default: 60].
     #[arg(long, env = "LOOKER_TIMEOUT_SECS")]
     pub looker_timeout_secs: Option<String>,
@@ -188,6 +209,22 @@ pub struct SlackSettings {
 pub struct S3Settings {
     pub bucket: String,
     pub region: Option<String>,
+    pub endpoint: Option<Url>,
+    pub force_path_style: bool,
+    /// Lookerbot's public-read objects; off unless the operator opts in.
+    pub public_read: bool,
+    pub url_expiry: Duration,
+    /// Static credentials when both are given; otherwise the standard AWS chain.
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+}
+
+/// How a dashboard is shown: every tile rendered, or one image or PDF of the whole dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DashboardStyle {
+    Tiles,
+    Png,
+    Pdf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,6 +273,9 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub webhook_max_bytes: usize,
     pub table_max_rows: usize,
+    pub attach_csv: bool,
+    pub render_timeout: Duration,
+    pub dashboard_style: DashboardStyle,
 }
 
 /// One thing wrong with the settings, naming the variable to fix.
@@ -551,10 +591,35 @@ impl RawSettings {
             ),
         };
 
+        let s3_endpoint = non_empty(&self.slackbot_s3_endpoint).and_then(|v| c.url("SLACKBOT_S3_ENDPOINT", v));
+        let force_path_style = c.flag(
+            "SLACKBOT_S3_FORCE_PATH_STYLE",
+            &self.slackbot_s3_force_path_style,
+            false,
+        );
+        let public_read = c.flag("SLACKBOT_S3_PUBLIC_READ", &self.slackbot_s3_public_read, false);
+        let url_expiry = Duration::from_secs(c.number(
+            "SLACKBOT_S3_URL_EXPIRY_SECS",
+            &self.slackbot_s3_url_expiry_secs,
+            604_800u64,
+            60,
+            604_800,
+        ));
         let s3 = non_empty(&self.slackbot_s3_bucket).map(|bucket| S3Settings {
             bucket: bucket.to_string(),
             region: non_empty(&self.slackbot_s3_bucket_region).map(str::to_string),
+            endpoint: s3_endpoint,
+            force_path_style,
+            public_read,
+            url_expiry,
+            access_key_id: non_empty(&self.aws_access_key_id).map(str::to_string),
+            secret_access_key: non_empty(&self.aws_secret_access_key).map(Secret::new),
         });
+        if s3.as_ref().is_some_and(|s| s.public_read) {
+            c.warnings.push(
+                "SLACKBOT_S3_PUBLIC_READ is on: chart images are readable by anyone with the link, forever".into(),
+            );
+        }
         if s3.is_none() && non_empty(&self.slackbot_s3_bucket_region).is_some() {
             c.warnings
                 .push("SLACKBOT_S3_BUCKET_REGION is set without SLACKBOT_S3_BUCKET; images go to Slack".into());
@@ -635,8 +700,31 @@ impl RawSettings {
             &self.lookerbot_table_max_rows,
             20usize,
             1,
-            100,
+            99,
         );
+        let attach_csv = c.flag("LOOKERBOT_ATTACH_CSV", &self.lookerbot_attach_csv, false);
+        let render_timeout = Duration::from_secs(c.number(
+            "LOOKERBOT_RENDER_TIMEOUT_SECS",
+            &self.lookerbot_render_timeout_secs,
+            120u64,
+            1,
+            3600,
+        ));
+        let dashboard_style = match non_empty(&self.lookerbot_dashboard_style)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("tiles") => DashboardStyle::Tiles,
+            Some("png") => DashboardStyle::Png,
+            Some("pdf") => DashboardStyle::Pdf,
+            Some(other) => {
+                c.problem(
+                    "LOOKERBOT_DASHBOARD_STYLE",
+                    format!("expected tiles, png or pdf, got {other:?}"),
+                );
+                DashboardStyle::Tiles
+            }
+        };
         let looker_timeout =
             Duration::from_secs(c.number("LOOKER_TIMEOUT_SECS", &self.looker_timeout_secs, 60u64, 1, 3600));
         let slack_timeout =
@@ -666,6 +754,9 @@ impl RawSettings {
             jobs,
             webhook_max_bytes: webhook_max_mb * 1024 * 1024,
             table_max_rows,
+            attach_csv,
+            render_timeout,
+            dashboard_style,
         };
         Ok((settings, c.warnings))
     }

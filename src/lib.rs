@@ -10,10 +10,14 @@ pub mod config;
 pub mod features;
 /// HTTP routes and their verification.
 pub mod http;
+/// Images Looker draws, and where they are kept for Slack (Slack uploads or S3).
+pub mod images;
 /// The durable job queue and its workers.
 pub mod jobs;
 /// `lookerbot manifest`: the Slack app manifest for this bot.
 pub mod manifest;
+/// Posting rendered results: images, CSV attachments, threads.
+pub mod present;
 /// Looker results to Slack messages.
 pub mod render;
 /// Startup as a library function.

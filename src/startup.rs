@@ -12,6 +12,7 @@ use crate::clients::looker::{Lookers, http_client};
 use crate::clients::slack::SlackApi;
 use crate::config::Settings;
 use crate::http::{AppState, router};
+use crate::images::S3Images;
 use crate::jobs::{JobContext, Queue, Worker};
 use crate::render::RenderOptions;
 use crate::store::{self, now_millis};
@@ -36,7 +37,14 @@ impl App {
             slack: Arc::new(SlackApi::new(&settings.slack)?),
             render: RenderOptions {
                 max_table_rows: settings.table_max_rows,
+                attach_csv: settings.attach_csv,
             },
+            images: match &settings.s3 {
+                Some(s3) => Some(S3Images::new(s3).await),
+                None => None,
+            },
+            render_timeout: settings.render_timeout,
+            dashboard_style: settings.dashboard_style,
             // Looker's download links live on the Looker host: trust the same CA.
             downloads: http_client(&settings.looker_tls, settings.looker_timeout)?,
         });

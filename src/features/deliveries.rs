@@ -5,11 +5,17 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::dashboards::{DashboardRequest, post_dashboard};
 use crate::clients::looker::LookerClient;
 use crate::clients::looker::models::{LookerId, Query};
-use crate::clients::slack::{FileUpload, OutgoingMessage, SlackErrorCode};
+use crate::clients::slack::FileUpload;
 use crate::jobs::{JobContext, JobError};
-use crate::render::{Heading, heading_block, heading_with_note, render_query};
+use crate::present::post_rendered;
+use crate::render::{Heading, RenderContext, Rendered, Source, heading_block, heading_with_note, render_query};
 
 /// Where Lookerbot's URL says to post: `/slack/post/{channel|group|dm}/{name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +109,30 @@ async fn resolve(ctx: &JobContext, destination: &Destination) -> Result<SlackCha
     }
 }
 
+static DASHBOARD_URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"/dashboards(?:-next)?/([^/?#]+)").expect("valid regex"));
+
+/// A dashboard URL as a request: its id and the filters in its query string.
+pub fn dashboard_request(url: &str, title: Option<String>) -> Option<DashboardRequest> {
+    let id = DASHBOARD_URL.captures(url)?[1].to_string();
+    let filters = url::Url::parse(url)
+        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+        .unwrap_or_default();
+    Some(DashboardRequest {
+        id,
+        filters,
+        title,
+        link: Some(url.to_string()),
+    })
+}
+
+fn looker_for<'a>(ctx: &'a JobContext, delivery: &Delivery) -> Result<&'a LookerClient, JobError> {
+    ctx.lookers
+        .by_web_base(&delivery.looker)
+        .map(|l| l.as_ref())
+        .ok_or_else(|| JobError::permanent(format!("{:?} is not a configured Looker", delivery.looker)))
+}
+
 pub async fn deliver(ctx: &JobContext, delivery: Delivery) -> Result<(), JobError> {
     let channel = resolve(ctx, &delivery.destination).await?;
     let result = match &delivery.content {
@@ -112,11 +142,8 @@ pub async fn deliver(ctx: &JobContext, delivery: Delivery) -> Result<(), JobErro
             query,
             url,
         } => {
-            let looker = ctx
-                .lookers
-                .by_web_base(&delivery.looker)
-                .ok_or_else(|| JobError::permanent(format!("{:?} is not a configured Looker", delivery.looker)))?;
-            let message = render_look(
+            let looker = looker_for(ctx, &delivery)?;
+            let rendered = render_look(
                 ctx,
                 looker,
                 &delivery,
@@ -126,7 +153,7 @@ pub async fn deliver(ctx: &JobContext, delivery: Delivery) -> Result<(), JobErro
                 url.as_deref(),
             )
             .await?;
-            ctx.slack.post_message(&channel, &message, None).await.map(|_| ())
+            return post_rendered(ctx, looker, &channel, None, rendered).await.map(|_| ());
         }
         Content::Dashboard {
             url,
@@ -137,13 +164,22 @@ pub async fn deliver(ctx: &JobContext, delivery: Delivery) -> Result<(), JobErro
                 title: delivery.title.clone().unwrap_or_else(|| "Dashboard".into()),
                 link: url.clone(),
             };
-            match dashboard_file(ctx, &heading.title, attachment.as_ref(), download_url.as_deref()).await? {
-                Some(file) => ctx
+            let file = dashboard_file(ctx, &heading.title, attachment.as_ref(), download_url.as_deref()).await?;
+            let request = url
+                .as_deref()
+                .and_then(|url| dashboard_request(url, delivery.title.clone()));
+            match (file, request) {
+                (Some(file), _) => ctx
                     .slack
                     .upload_file(&channel, &file, Some(vec![heading_block(&heading)]), None)
                     .await
                     .map(|_| ()),
-                None => {
+                // No file: the bot renders the dashboard itself, every tile.
+                (None, Some(request)) => {
+                    let looker = looker_for(ctx, &delivery)?;
+                    return post_dashboard(ctx, looker, &channel, None, &request, ctx.dashboard_style).await;
+                }
+                (None, None) => {
                     let note = "Looker sent no file with this delivery: choose PNG, PDF or CSV in the schedule, or open the dashboard.";
                     ctx.slack
                         .post_message(&channel, &heading_with_note(&heading, Some(note)), None)
@@ -153,28 +189,7 @@ pub async fn deliver(ctx: &JobContext, delivery: Delivery) -> Result<(), JobErro
             }
         }
     };
-    result.map_err(|error| {
-        let hint = error.code().and_then(slack_hint);
-        let mut job_error = JobError::from(error);
-        if let Some(hint) = hint {
-            job_error.message = format!("{} — {hint}", job_error.message);
-        }
-        job_error
-    })
-}
-
-/// What an operator should do about the Slack errors that stop deliveries for good.
-fn slack_hint(code: &SlackErrorCode) -> Option<&'static str> {
-    match code {
-        SlackErrorCode::NotInChannel => Some("invite the bot to the channel (/invite @lookerbot)"),
-        SlackErrorCode::ChannelNotFound => Some("check the channel name in the schedule's webhook URL"),
-        SlackErrorCode::IsArchived => Some("the channel is archived; point the schedule elsewhere"),
-        SlackErrorCode::InvalidAuth | SlackErrorCode::TokenRevoked | SlackErrorCode::AccountInactive => {
-            Some("SLACK_API_KEY is not valid any more; reinstall the app and update it")
-        }
-        SlackErrorCode::MissingScope => Some("the Slack app lacks a scope; recreate it from `lookerbot manifest`"),
-        _ => None,
-    }
+    Ok(result?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -186,7 +201,7 @@ async fn render_look(
     plan_query_id: Option<&LookerId>,
     plan_query: Option<&Query>,
     plan_url: Option<&str>,
-) -> Result<OutgoingMessage, JobError> {
+) -> Result<Rendered, JobError> {
     let look = match look_id {
         Some(id) => Some(looker.look(id).await?),
         None => None,
@@ -222,12 +237,25 @@ async fn render_look(
         .clone()
         .or_else(|| look.as_ref().and_then(|l| l.title.clone()))
         .unwrap_or_else(|| "Looker result".into());
-    Ok(render_query(
-        &result,
-        Some(&query),
-        &Heading { title, link },
-        &ctx.render,
-    ))
+    let heading = Heading { title, link };
+    let web_base = looker.web_base();
+    // Looker draws a filtered schedule from its own query, an unfiltered one from the Look.
+    let source = Source {
+        look_id: if filtered {
+            None
+        } else {
+            look.as_ref().map(|l| l.id.clone())
+        },
+        query_id: Some(query_id),
+        dashboard_element_id: None,
+    };
+    let render_ctx = RenderContext {
+        heading: &heading,
+        looker_web_base: &web_base,
+        source,
+        options: &ctx.render,
+    };
+    Ok(render_query(&result, Some(&query), &render_ctx))
 }
 
 /// The dashboard's file: the inline attachment, or one fetch of Looker's single-use download link.

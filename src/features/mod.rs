@@ -1,3 +1,5 @@
 //! One module per capability.
 
+pub mod dashboards;
 pub mod deliveries;
+pub mod merged;

@@ -12,8 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clients::looker::{LookerError, Lookers};
 use crate::clients::slack::{SlackApi, SlackError};
-use crate::config::JobSettings;
+use crate::config::{DashboardStyle, JobSettings};
 use crate::features::deliveries;
+use crate::images::S3Images;
 use crate::render::RenderOptions;
 use crate::store::{ClaimedJob, Enqueued, JobStore, NewJob, StoreError, now_millis};
 
@@ -77,10 +78,14 @@ impl From<SlackError> for JobError {
         } else {
             Failure::Permanent
         };
+        let message = match error.code().and_then(|c| c.operator_hint()) {
+            Some(hint) => format!("{error} — {hint}"),
+            None => error.to_string(),
+        };
         Self {
             failure,
             retry_after: error.retry_after(),
-            message: error.to_string(),
+            message,
         }
     }
 }
@@ -90,6 +95,10 @@ pub struct JobContext {
     pub lookers: Lookers,
     pub slack: Arc<SlackApi>,
     pub render: RenderOptions,
+    /// The S3 bucket for images; `None` uploads them to Slack.
+    pub images: Option<S3Images>,
+    pub render_timeout: Duration,
+    pub dashboard_style: DashboardStyle,
     /// For Looker's one-time `download_url`s (no auth header).
     pub downloads: reqwest::Client,
 }

@@ -1,15 +1,24 @@
-//! A `json_detail` result as a grid of display strings: the visible columns in Looker's order
-//! (dimensions, measures flattened per pivot value, table calculations) and each row's cells.
+//! A `json_detail` result as columns: the visible fields in Looker's order (dimensions, measures
+//! flattened per pivot value, table calculations), each able to read its cell from a row.
 
 use serde_json::{Map, Value};
 
 use crate::clients::looker::models::{Cell, Query, QueryResult, ResultField};
 
-/// A column as shown: its header and whether its values are numbers (right-aligned).
+/// What a column holds, which decides where it can go in a chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Dimension,
+    Measure,
+    TableCalculation,
+}
+
+/// A column as shown: its header, whether its values are numbers (right-aligned), its role.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
     pub label: String,
     pub numeric: bool,
+    pub role: Role,
     source: Source,
 }
 
@@ -51,28 +60,48 @@ pub fn visible_columns(result: &QueryResult, query: Option<&Query>) -> Vec<Colum
         .collect();
     let pivoted = !result.fields.pivots.is_empty() && !pivots.is_empty();
 
-    let plain = |f: &ResultField| Column {
+    let plain = |f: &ResultField, role: Role| Column {
         label: f.display_label(show_view_names).to_string(),
         numeric: f.is_numeric(),
+        role,
         source: Source::Field(f.name.clone()),
     };
-    let mut columns: Vec<Column> = result.fields.dimensions.iter().filter(visible).map(plain).collect();
+    let mut columns: Vec<Column> = result
+        .fields
+        .dimensions
+        .iter()
+        .filter(visible)
+        .map(|f| plain(f, Role::Dimension))
+        .collect();
     for measure in result.fields.measures.iter().filter(visible) {
         if pivoted {
             columns.extend(pivots.iter().map(|p| Column {
                 label: format!("{} | {}", measure.display_label(show_view_names), pivot_label(&p.key)),
                 numeric: measure.is_numeric(),
+                role: Role::Measure,
                 source: Source::Pivoted {
                     field: measure.name.clone(),
                     pivot_key: p.key.clone(),
                 },
             }));
         } else {
-            columns.push(plain(measure));
+            columns.push(plain(measure, Role::Measure));
         }
     }
-    columns.extend(result.fields.table_calculations.iter().filter(visible).map(plain));
+    columns.extend(
+        result
+            .fields
+            .table_calculations
+            .iter()
+            .filter(visible)
+            .map(|f| plain(f, Role::TableCalculation)),
+    );
     columns
+}
+
+/// The totals row Looker sent (`totals_data`), shaped like a data row.
+pub fn totals_row(result: &QueryResult) -> Option<&Map<String, Value>> {
+    result.totals_data.as_ref().filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
@@ -97,6 +126,7 @@ mod tests {
         assert_eq!(labels, ["Month", "Count | open", "Count | closed"]);
         assert_eq!(columns[2].cell(&result.data[0]).display(), "5");
         assert!(columns[1].numeric);
+        assert_eq!(columns[1].role, Role::Measure);
     }
 
     #[test]

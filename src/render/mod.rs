@@ -1,15 +1,25 @@
 //! Looker results to Slack messages. Every place the bot shows Looker data goes through
-//! [`render_query`]: it picks a [`Shape`] for the result and hands it to that shape's renderer.
+//! [`render_query`]: it picks a [`Shape`] from the data and the query's vis type and hands the
+//! result to that shape's module. Rendering is pure: what needs I/O (an image Looker must draw,
+//! a CSV to upload) is returned as a need for the caller to fulfil (`crate::present`).
 
+pub mod blocks;
+mod chart;
 pub mod columns;
+mod export;
 pub mod mrkdwn;
-mod text;
+mod record;
+mod table;
+mod value;
 
 use slack_morphism::prelude::*;
 
-use crate::clients::looker::models::{Query, QueryResult};
+use crate::clients::looker::models::{LookerId, Query, QueryResult};
 use crate::clients::slack::OutgoingMessage;
 use columns::{Column, visible_columns};
+
+pub use blocks::{context, section, warning};
+pub use chart::ChartKind;
 
 /// What the message is about: the content's title and where it lives in Looker.
 #[derive(Debug, Clone)]
@@ -18,16 +28,63 @@ pub struct Heading {
     pub link: Option<String>,
 }
 
+/// Where a result came from in Looker, so Looker can be asked to draw it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Source {
+    pub look_id: Option<LookerId>,
+    pub query_id: Option<LookerId>,
+    pub dashboard_element_id: Option<LookerId>,
+}
+
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
-    /// Rows shown in a table before "and N more rows".
+    /// Rows shown in a table before "and N more rows" (Slack's table holds 99 under a header).
     pub max_table_rows: usize,
+    /// Attach the whole result as a CSV file when a table had to be cut (operator's choice).
+    pub attach_csv: bool,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        Self { max_table_rows: 20 }
+        Self {
+            max_table_rows: 20,
+            attach_csv: false,
+        }
     }
+}
+
+/// Everything a renderer needs besides the result.
+#[derive(Debug, Clone)]
+pub struct RenderContext<'a> {
+    pub heading: &'a Heading,
+    /// `LOOKER_URL`, to turn Looker's relative drill links into links people can open.
+    pub looker_web_base: &'a str,
+    pub source: Source,
+    pub options: &'a RenderOptions,
+}
+
+/// An image only Looker can draw (maps, custom visualisations, charts too big for Slack's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageNeed {
+    pub source: Source,
+    pub alt_text: String,
+}
+
+/// The full result as a CSV file, attached under a table that had to be cut.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvFile {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A rendered result: the message, plus what the caller still has to fetch or upload.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The content's title, for file names and logs.
+    pub title: String,
+    pub message: OutgoingMessage,
+    pub image: Option<ImageNeed>,
+    pub csv: Option<CsvFile>,
 }
 
 /// How a result is best shown.
@@ -37,12 +94,35 @@ pub enum Shape {
     QueryError(String),
     /// The query ran and returned nothing.
     Empty,
-    /// One number or word.
+    /// One number or word, big.
     SingleValue,
     /// One record: label/value pairs.
-    SingleRow,
-    /// Everything else.
+    SingleRecord,
+    /// A native Slack table.
     Table,
+    /// A native Slack chart (the table follows when it is small).
+    Chart(ChartKind),
+    /// Drawn by Looker.
+    Image,
+}
+
+/// A shape's output: body blocks, a one-line summary for the fallback text, and its needs.
+pub(crate) struct Body {
+    pub blocks: Vec<SlackBlock>,
+    pub summary: String,
+    pub image: Option<ImageNeed>,
+    pub csv: Option<CsvFile>,
+}
+
+impl Body {
+    pub(crate) fn text(blocks: Vec<SlackBlock>, summary: impl Into<String>) -> Self {
+        Body {
+            blocks,
+            summary: summary.into(),
+            image: None,
+            csv: None,
+        }
+    }
 }
 
 /// Chooses the shape from the data and the query's vis type.
@@ -53,38 +133,60 @@ pub fn classify(result: &QueryResult, query: Option<&Query>, columns: &[Column])
     if result.data.is_empty() || columns.is_empty() {
         return Shape::Empty;
     }
-    let vis = query.and_then(Query::vis_type);
-    match (vis, result.data.len(), columns.len()) {
-        (Some("single_value"), _, _) | (_, 1, 1) => Shape::SingleValue,
-        (Some("looker_single_record"), _, _) | (_, 1, _) => Shape::SingleRow,
+    let tabular = |rows: usize, cols: usize| match (rows, cols) {
+        (1, 1) => Shape::SingleValue,
+        (1, _) => Shape::SingleRecord,
         _ => Shape::Table,
+    };
+    match query.and_then(Query::vis_type) {
+        Some("single_value") => Shape::SingleValue,
+        Some("looker_single_record") => Shape::SingleRecord,
+        None | Some("table" | "looker_grid" | "looker_single_record_table") => {
+            tabular(result.data.len(), columns.len())
+        }
+        Some(vis) => match ChartKind::for_vis(vis) {
+            Some(kind) => Shape::Chart(kind),
+            None => Shape::Image,
+        },
     }
 }
 
 /// Renders a query result under its heading.
-pub fn render_query(
-    result: &QueryResult,
-    query: Option<&Query>,
-    heading: &Heading,
-    options: &RenderOptions,
-) -> OutgoingMessage {
+pub fn render_query(result: &QueryResult, query: Option<&Query>, ctx: &RenderContext<'_>) -> Rendered {
     let columns = visible_columns(result, query);
     let shape = classify(result, query, &columns);
-    let body = match &shape {
-        Shape::QueryError(message) => text::warning(&format!("Looker could not run this query: {message}")),
-        Shape::Empty => text::Body {
-            blocks: vec![text::section("No results.")],
-            summary: "No results.".into(),
-        },
-        Shape::SingleValue => text::single_value(result, query, &columns),
-        Shape::SingleRow => text::single_row(result, &columns),
-        Shape::Table => text::table(result, &columns, heading, options),
+    let image = |ctx: &RenderContext<'_>| Body {
+        blocks: Vec::new(),
+        summary: "chart".into(),
+        image: Some(ImageNeed {
+            source: ctx.source.clone(),
+            alt_text: mrkdwn::truncate(&ctx.heading.title, 2000),
+        }),
+        csv: None,
     };
-    let mut blocks = vec![heading_block(heading)];
-    blocks.extend(body.blocks);
-    OutgoingMessage {
-        text: format!("{}: {}", heading.title, body.summary),
-        blocks,
+    let body = match &shape {
+        Shape::QueryError(message) => Body::text(
+            vec![warning(&format!("Looker could not run this query: {message}"))],
+            message.clone(),
+        ),
+        Shape::Empty => Body::text(vec![section("No results.")], "No results."),
+        Shape::SingleValue => value::single_value(result, query, &columns),
+        Shape::SingleRecord => record::single_record(result, &columns),
+        Shape::Table => table::table(result, &columns, ctx),
+        // A chart that does not fit Slack's native charts is drawn by Looker instead.
+        Shape::Chart(kind) => chart::chart(*kind, result, &columns, ctx).unwrap_or_else(|| image(ctx)),
+        Shape::Image => image(ctx),
+    };
+    let mut all = vec![heading_block(ctx.heading)];
+    all.extend(body.blocks);
+    Rendered {
+        title: ctx.heading.title.clone(),
+        message: OutgoingMessage {
+            text: format!("{}: {}", ctx.heading.title, body.summary),
+            blocks: all,
+        },
+        image: body.image,
+        csv: body.csv,
     }
 }
 
@@ -92,7 +194,7 @@ pub fn render_query(
 pub fn heading_with_note(heading: &Heading, note: Option<&str>) -> OutgoingMessage {
     let mut blocks = vec![heading_block(heading)];
     if let Some(note) = note {
-        blocks.push(text::context(note));
+        blocks.push(context(note));
     }
     OutgoingMessage {
         text: heading.title.clone(),
@@ -107,5 +209,8 @@ pub fn heading_block(heading: &Heading) -> SlackBlock {
         Some(link) => format!("*{}*", mrkdwn::link(link, &title)),
         None => format!("*{}*", mrkdwn::escape(&title)),
     };
-    text::section(&text)
+    section(&text)
 }
+
+#[cfg(test)]
+mod tests;

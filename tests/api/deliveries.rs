@@ -20,7 +20,7 @@ async fn deliver_look(app: &TestApp, path: &str, vis: &str, result: Value) -> cr
 }
 
 #[tokio::test]
-async fn a_scheduled_look_is_run_again_and_posted_as_an_aligned_table() {
+async fn a_scheduled_look_is_run_again_and_posted_as_a_native_table() {
     let app = spawn_app().await;
     let result = status_counts(&[("complete", 1234), ("pending", 56), ("cancelled", 7)]);
     let message = deliver_look(&app, "/slack/post/channel/metrics", "looker_grid", result).await;
@@ -31,10 +31,16 @@ async fn a_scheduled_look_is_run_again_and_posted_as_an_aligned_table() {
     assert!(app.slack.calls_to("conversations.list") >= 2);
     let title = message.blocks[0]["text"]["text"].as_str().unwrap();
     assert_eq!(title, format!("*<{}/x/short7|Orders by Status>*", app.looker.web_url));
-    let table = message.blocks[1]["text"]["text"].as_str().unwrap();
+    let table = &message.blocks[1];
+    assert_eq!(table["type"], "table");
+    assert_eq!(table["rows"].as_array().unwrap().len(), 4, "header and three rows");
+    assert_eq!(table["column_settings"][1]["align"], "right", "numbers right-aligned");
+    let count = &table["rows"][1][1]["elements"][0]["elements"][0];
+    assert_eq!(count["type"], "link", "measure drill link");
+    assert_eq!(count["text"], "1,234", "Looker's rendered value");
     assert_eq!(
-        table, "```\nStatus     Count\ncomplete   1,234\npending       56\ncancelled      7\n```",
-        "numbers right-aligned, Looker's rendered values"
+        count["url"],
+        format!("{}/explore/thelook/orders?fields=orders.id", app.looker.web_url)
     );
     assert_eq!(message.text, "Orders by Status: 3 rows");
     assert!(
@@ -45,12 +51,14 @@ async fn a_scheduled_look_is_run_again_and_posted_as_an_aligned_table() {
 }
 
 #[tokio::test]
-async fn a_single_value_is_shown_bold_with_its_label() {
+async fn a_single_value_is_shown_big_with_its_label() {
     let app = spawn_app().await;
     let mut result = status_counts(&[("complete", 1234)]);
     result["fields"]["dimensions"] = json!([]);
     let message = deliver_look(&app, "/slack/post/channel/general", "single_value", result).await;
-    assert_eq!(message.blocks[1]["text"]["text"], "*1,234*\nCount");
+    assert_eq!(message.blocks[1]["type"], "header");
+    assert_eq!(message.blocks[1]["text"]["text"], "1,234");
+    assert_eq!(message.blocks[2]["elements"][0]["text"], "Count");
     assert_eq!(message.text, "Orders by Status: 1,234 Count");
 }
 
@@ -64,7 +72,8 @@ async fn a_single_row_is_shown_as_label_value_pairs() {
         status_counts(&[("complete", 9)]),
     )
     .await;
-    assert_eq!(message.blocks[1]["text"]["text"], "*Status:* complete\n*Count:* 9");
+    assert_eq!(message.blocks[1]["fields"][0]["text"], "*Status*\ncomplete");
+    assert_eq!(message.blocks[1]["fields"][1]["text"], "*Count*\n9");
 }
 
 #[tokio::test]
@@ -92,12 +101,48 @@ async fn long_tables_show_the_first_rows_and_how_many_more() {
     let rows: Vec<(String, i64)> = (0..12).map(|i| (format!("status {i}"), i)).collect();
     let rows: Vec<(&str, i64)> = rows.iter().map(|(s, n)| (s.as_str(), *n)).collect();
     let message = deliver_look(&app, "/slack/post/channel/general", "table", status_counts(&rows)).await;
-    let table = message.blocks[1]["text"]["text"].as_str().unwrap();
-    assert_eq!(table.lines().count(), 1 + 1 + 5 + 1, "fence, header, five rows, fence");
+    assert_eq!(
+        message.blocks[1]["rows"].as_array().unwrap().len(),
+        1 + 5,
+        "header and five rows"
+    );
     assert_eq!(
         message.blocks[2]["elements"][0]["text"],
-        format!("and 7 more rows · <{}/x/short7|see all in Looker>", app.looker.web_url)
+        format!(
+            "Showing 5 of 12 rows · <{}/x/short7|see all in Looker>",
+            app.looker.web_url
+        )
     );
+    assert!(app.slack.files().is_empty(), "no CSV unless the operator allows it");
+}
+
+#[tokio::test]
+async fn a_cut_table_brings_the_full_result_as_csv_when_allowed() {
+    let app = spawn_app_with(|s| {
+        s.lookerbot_table_max_rows = Some("5".into());
+        s.lookerbot_attach_csv = Some("true".into());
+    })
+    .await;
+    let rows: Vec<(String, i64)> = (0..12).map(|i| (format!("status {i}"), i * 1000)).collect();
+    let rows: Vec<(&str, i64)> = rows.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    let message = deliver_look(&app, "/slack/post/channel/general", "table", status_counts(&rows)).await;
+    assert!(
+        message.blocks[2]["elements"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("the full result is attached as CSV")
+    );
+    let files = app.slack.files();
+    assert_eq!(files.len(), 1);
+    let csv = String::from_utf8(files[0].bytes.clone().unwrap()).unwrap();
+    assert_eq!(csv.lines().count(), 13, "header and all twelve rows");
+    assert_eq!(
+        csv.lines().nth(12),
+        Some("status 11,11000"),
+        "raw values, not formatted ones"
+    );
+    assert_eq!(files[0].filename, "Orders_by_Status.csv");
+    assert_eq!(files[0].shared_to.as_deref(), Some("C0000GENERAL"));
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::config::{LookerSettings, LookerTls, Secret};
-use models::{AccessToken, ApiErrorBody, Look, LookerId, Query, QueryResult};
+use models::{AccessToken, ApiErrorBody, Dashboard, Look, LookerId, MergeQuery, Query, QueryResult, RenderTask};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LookerError {
@@ -267,6 +267,105 @@ impl LookerClient {
             ],
         )
         .await
+    }
+
+    pub async fn dashboard(&self, id: &str) -> Result<Dashboard, LookerError> {
+        self.get_json(&format!("dashboards/{}", encode(id)), &[]).await
+    }
+
+    pub async fn merge_query(&self, id: &LookerId) -> Result<MergeQuery, LookerError> {
+        self.get_json(&format!("merge_queries/{}", encode(id.as_str())), &[])
+            .await
+    }
+
+    /// Creates (or finds) a query; Looker wants no id, slug or client id on a changed query.
+    pub async fn create_query(&self, query: &Query) -> Result<Query, LookerError> {
+        let mut body = serde_json::to_value(query).map_err(|e| LookerError::Decode {
+            what: "a query to create".into(),
+            message: e.to_string(),
+        })?;
+        if let Some(map) = body.as_object_mut() {
+            for key in [
+                "id",
+                "slug",
+                "share_url",
+                "client_id",
+                "expanded_share_url",
+                "url",
+                "can",
+            ] {
+                map.remove(key);
+            }
+            map.insert("filter_config".into(), Value::Null);
+        }
+        self.post_json("queries", &body).await
+    }
+
+    /// Starts a render task: `target` is `looks/{id}`, `queries/{id}`, `dashboard_elements/{id}` or
+    /// `dashboards/{id}`; dashboards take a body with their filters and style.
+    pub async fn start_render(
+        &self,
+        target: &str,
+        format: &str,
+        width: u32,
+        height: u32,
+        body: Option<&Value>,
+    ) -> Result<RenderTask, LookerError> {
+        let (width, height) = (width.to_string(), height.to_string());
+        let response = self
+            .send(
+                Method::POST,
+                &format!("render_tasks/{target}/{format}"),
+                &[("width", &width), ("height", &height)],
+                Some(body.unwrap_or(&Value::Object(Default::default()))),
+            )
+            .await?;
+        decode(response, "render_tasks").await
+    }
+
+    pub async fn render_status(&self, id: &LookerId) -> Result<RenderTask, LookerError> {
+        self.get_json(&format!("render_tasks/{}", encode(id.as_str())), &[])
+            .await
+    }
+
+    /// The rendered bytes, or `None` while Looker answers 202 (not ready yet).
+    pub async fn render_results(&self, id: &LookerId) -> Result<Option<Vec<u8>>, LookerError> {
+        let what = "render_tasks results";
+        let response = self
+            .send(
+                Method::GET,
+                &format!("render_tasks/{}/results", encode(id.as_str())),
+                &[],
+                None,
+            )
+            .await?;
+        if response.status() == StatusCode::ACCEPTED {
+            return Ok(None);
+        }
+        let bytes = response.bytes().await.map_err(|source| LookerError::Network {
+            what: what.into(),
+            source,
+        })?;
+        Ok(Some(bytes.to_vec()))
+    }
+
+    /// Looker's old synchronous image path; an empty body means no renderer is available.
+    pub async fn run_query_png(&self, id: &LookerId, width: u32, height: u32) -> Result<Vec<u8>, LookerError> {
+        let (width, height) = (width.to_string(), height.to_string());
+        let what = "run/png";
+        let response = self
+            .send(
+                Method::GET,
+                &format!("queries/{}/run/png", encode(id.as_str())),
+                &[("image_width", &width), ("image_height", &height)],
+                None,
+            )
+            .await?;
+        let bytes = response.bytes().await.map_err(|source| LookerError::Network {
+            what: what.into(),
+            source,
+        })?;
+        Ok(bytes.to_vec())
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// A Looker id: a string in API 4.0, sometimes a number in webhook payloads.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord, Default)]
 #[serde(transparent)]
 pub struct LookerId(pub String);
 
@@ -280,6 +280,163 @@ impl QueryResult {
         }
         Some(message)
     }
+}
+
+/// `GET /dashboards/{id}` (LookML dashboards take `model::name` ids).
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct Dashboard {
+    #[serde(default, deserialize_with = "optional_id")]
+    pub id: Option<LookerId>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub dashboard_elements: Vec<DashboardElement>,
+    #[serde(default)]
+    pub dashboard_filters: Vec<DashboardFilter>,
+    #[serde(default)]
+    pub dashboard_layouts: Vec<DashboardLayout>,
+}
+
+/// A tile: text, a query, a Look or a merged result.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct DashboardElement {
+    #[serde(default, deserialize_with = "optional_id")]
+    pub id: Option<LookerId>,
+    #[serde(default, rename = "type")]
+    pub element_type: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub title_text: Option<String>,
+    #[serde(default)]
+    pub title_hidden: Option<bool>,
+    #[serde(default)]
+    pub subtitle_text: Option<String>,
+    #[serde(default)]
+    pub body_text: Option<String>,
+    #[serde(default)]
+    pub note_text: Option<String>,
+    #[serde(default, deserialize_with = "optional_id")]
+    pub look_id: Option<LookerId>,
+    #[serde(default)]
+    pub look: Option<Look>,
+    #[serde(default, deserialize_with = "optional_id")]
+    pub query_id: Option<LookerId>,
+    #[serde(default)]
+    pub query: Option<Query>,
+    #[serde(default, deserialize_with = "optional_id")]
+    pub merge_result_id: Option<LookerId>,
+    #[serde(default)]
+    pub result_maker: Option<ResultMaker>,
+}
+
+/// How a tile's data is made, and which dashboard filters it listens to.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct ResultMaker {
+    #[serde(default, deserialize_with = "optional_id")]
+    pub query_id: Option<LookerId>,
+    #[serde(default)]
+    pub query: Option<Query>,
+    #[serde(default, deserialize_with = "optional_id")]
+    pub merge_result_id: Option<LookerId>,
+    #[serde(default)]
+    pub vis_config: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub filterables: Option<Vec<Filterable>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct Filterable {
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub view: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub listen: Option<Vec<FilterListen>>,
+}
+
+/// "Dashboard filter X sets query field Y."
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct FilterListen {
+    #[serde(default)]
+    pub dashboard_filter_name: Option<String>,
+    #[serde(default)]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct DashboardFilter {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default, rename = "type")]
+    pub filter_type: Option<String>,
+    #[serde(default)]
+    pub default_value: Option<String>,
+    #[serde(default)]
+    pub dimension: Option<String>,
+    #[serde(default)]
+    pub row: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct DashboardLayout {
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub dashboard_layout_components: Vec<DashboardLayoutComponent>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct DashboardLayoutComponent {
+    #[serde(default, deserialize_with = "optional_id")]
+    pub dashboard_element_id: Option<LookerId>,
+    #[serde(default)]
+    pub row: Option<i64>,
+    #[serde(default)]
+    pub column: Option<i64>,
+}
+
+/// `GET /merge_queries/{id}`: the source queries of a merged-result tile and how they join.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct MergeQuery {
+    #[serde(default)]
+    pub source_queries: Vec<MergeSourceQuery>,
+    #[serde(default)]
+    pub vis_config: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct MergeSourceQuery {
+    #[serde(default, deserialize_with = "optional_id")]
+    pub query_id: Option<LookerId>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub merge_fields: Option<Vec<MergeField>>,
+}
+
+/// The source query's field `source_field_name` joins the first query's `field_name`.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct MergeField {
+    #[serde(default)]
+    pub field_name: Option<String>,
+    #[serde(default)]
+    pub source_field_name: Option<String>,
+}
+
+/// `POST /render_tasks/...` and `GET /render_tasks/{id}`.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+pub struct RenderTask {
+    pub id: LookerId,
+    /// enqueued_for_query, querying, enqueued_for_render, rendering, success, failure
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub status_detail: Option<String>,
 }
 
 #[cfg(test)]

@@ -59,6 +59,20 @@ impl SlackErrorCode {
         }
     }
 
+    /// What an operator should do about the errors that stop work for good.
+    pub fn operator_hint(&self) -> Option<&'static str> {
+        match self {
+            Self::NotInChannel => Some("invite the bot to the channel (/invite @lookerbot)"),
+            Self::ChannelNotFound => Some("check the channel name, and invite the bot to private channels"),
+            Self::IsArchived => Some("the channel is archived; point the schedule elsewhere"),
+            Self::InvalidAuth | Self::TokenRevoked | Self::AccountInactive | Self::NotAuthed => {
+                Some("SLACK_API_KEY is not valid any more; reinstall the app and update it")
+            }
+            Self::MissingScope => Some("the Slack app lacks a scope; recreate it from `lookerbot manifest`"),
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             Self::ChannelNotFound => "channel_not_found",

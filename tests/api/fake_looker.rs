@@ -14,6 +14,39 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 pub const CLIENT_ID: &str = "looker-client-id";
+/// What the fake's renderer draws: a real 1×1 PNG.
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+pub const PDF: &[u8] = b"%PDF-1.4\n% lookerbot test\n%%EOF\n";
+
+/// How the fake's image renderer behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renderer {
+    /// Render tasks succeed after this many status polls.
+    Available { polls: u32 },
+    /// The instance has no renderer: tasks fail, `run/png` answers an empty body.
+    Missing,
+}
+
+/// A render task Looker was asked for.
+#[derive(Debug, Clone)]
+pub struct RenderCall {
+    pub target: String,
+    pub format: String,
+    pub width: Option<String>,
+    pub height: Option<String>,
+    pub body: Value,
+}
+
+struct TaskState {
+    polls_left: u32,
+    format: String,
+    results_asked: u32,
+}
 pub const CLIENT_SECRET: &str = "looker-client-secret";
 
 struct LookerState {
@@ -28,6 +61,13 @@ struct LookerState {
     requests: Vec<String>,
     denials: usize,
     counter: u64,
+    dashboards: HashMap<String, Value>,
+    merge_queries: HashMap<String, Value>,
+    created_queries: Vec<Value>,
+    filtered_results: Vec<(String, String, Value)>,
+    renderer: Renderer,
+    render_calls: Vec<RenderCall>,
+    tasks: HashMap<String, TaskState>,
 }
 
 #[derive(Clone)]
@@ -110,12 +150,25 @@ impl FakeLooker {
             requests: Vec::new(),
             denials: 0,
             counter: 0,
+            dashboards: HashMap::new(),
+            merge_queries: HashMap::new(),
+            created_queries: Vec::new(),
+            filtered_results: Vec::new(),
+            renderer: Renderer::Available { polls: 2 },
+            render_calls: Vec::new(),
+            tasks: HashMap::new(),
         }));
         let app = Router::new()
             .route("/api/4.0/login", post(login))
             .route("/api/4.0/looks/{id}", get(look))
             .route("/api/4.0/queries/{id}", get(query))
             .route("/api/4.0/queries/{id}/run/{format}", get(run_query))
+            .route("/api/4.0/queries", post(create_query))
+            .route("/api/4.0/dashboards/{id}", get(dashboard))
+            .route("/api/4.0/merge_queries/{id}", get(merge_query))
+            .route("/api/4.0/render_tasks/{kind}/{id}/{format}", post(start_render))
+            .route("/api/4.0/render_tasks/{id}", get(render_status))
+            .route("/api/4.0/render_tasks/{id}/results", get(render_results))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -146,6 +199,34 @@ impl FakeLooker {
         let mut s = self.state.lock().unwrap();
         s.results.insert(query_id.clone(), result);
         s.queries.insert(query_id, query);
+    }
+
+    pub fn add_dashboard(&self, dashboard: Value) {
+        let id = dashboard["id"].as_str().unwrap().to_string();
+        self.state.lock().unwrap().dashboards.insert(id, dashboard);
+    }
+
+    pub fn add_merge_query(&self, merge: Value) {
+        let id = merge["id"].as_str().unwrap().to_string();
+        self.state.lock().unwrap().merge_queries.insert(id, merge);
+    }
+
+    /// The result a query created by the bot gets when its `field` filter equals `value`.
+    pub fn result_when_filtered(&self, field: &str, value: &str, result: Value) {
+        self.state.lock().unwrap().filtered_results.push((field.into(), value.into(), result));
+    }
+
+    /// Bodies of `POST /queries`.
+    pub fn created_queries(&self) -> Vec<Value> {
+        self.state.lock().unwrap().created_queries.clone()
+    }
+
+    pub fn set_renderer(&self, renderer: Renderer) {
+        self.state.lock().unwrap().renderer = renderer;
+    }
+
+    pub fn render_calls(&self) -> Vec<RenderCall> {
+        self.state.lock().unwrap().render_calls.clone()
     }
 
     pub fn set_token_ttl(&self, ttl: Duration) {
@@ -277,6 +358,14 @@ async fn run_query(
     if let Err(denied) = admit(&state, &headers, format!("GET /{path}"), &path) {
         return denied;
     }
+    if format == "png" {
+        let s = state.lock().unwrap();
+        if !s.queries.contains_key(&id) {
+            return looker_error(StatusCode::NOT_FOUND, "Not found");
+        }
+        let bytes = if s.renderer == Renderer::Missing { Vec::new() } else { PNG.to_vec() };
+        return (StatusCode::OK, [("content-type", "image/png")], bytes).into_response();
+    }
     if format != "json_detail" {
         return looker_error(StatusCode::BAD_REQUEST, "unsupported format in this fake");
     }
@@ -286,4 +375,121 @@ async fn run_query(
         Some(result) => axum::Json(result.clone()).into_response(),
         None => looker_error(StatusCode::NOT_FOUND, "Not found"),
     }
+}
+
+async fn dashboard(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(denied) = admit(&state, &headers, format!("GET /dashboards/{id}"), &format!("dashboards/{id}")) {
+        return denied;
+    }
+    match state.lock().unwrap().dashboards.get(&id) {
+        Some(dashboard) => axum::Json(dashboard.clone()).into_response(),
+        None => looker_error(StatusCode::NOT_FOUND, "Not found"),
+    }
+}
+
+async fn merge_query(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(denied) = admit(&state, &headers, format!("GET /merge_queries/{id}"), &format!("merge_queries/{id}")) {
+        return denied;
+    }
+    match state.lock().unwrap().merge_queries.get(&id) {
+        Some(merge) => axum::Json(merge.clone()).into_response(),
+        None => looker_error(StatusCode::NOT_FOUND, "Not found"),
+    }
+}
+
+/// `POST /queries`: a new id; its result is the one registered for its filters, else that of a
+/// saved query on the same view.
+async fn create_query(State(state): State<Arc<Mutex<LookerState>>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(denied) = admit(&state, &headers, "POST /queries".into(), "queries") {
+        return denied;
+    }
+    let Ok(mut query) = serde_json::from_slice::<Value>(&body) else {
+        return looker_error(StatusCode::BAD_REQUEST, "Could not parse JSON");
+    };
+    if query["model"].as_str().is_none_or(str::is_empty) || query["view"].as_str().is_none_or(str::is_empty) {
+        return looker_error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed: model and view are required");
+    }
+    if query.get("id").is_some() || query.get("client_id").is_some() {
+        return looker_error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed: id and client_id are read-only");
+    }
+    let mut s = state.lock().unwrap();
+    s.created_queries.push(query.clone());
+    s.counter += 1;
+    let id = format!("created{}", s.counter);
+    let by_filter = s.filtered_results.iter().find(|(field, value, _)| query["filters"][field] == json!(value)).map(|(_, _, r)| r.clone());
+    let view = query["view"].clone();
+    let by_view = s.queries.iter().find(|(_, q)| q["view"] == view).and_then(|(qid, _)| s.results.get(qid).cloned());
+    if let Some(result) = by_filter.or(by_view) {
+        s.results.insert(id.clone(), result);
+    }
+    query["id"] = json!(id);
+    s.queries.insert(id, query.clone());
+    axum::Json(query).into_response()
+}
+
+async fn start_render(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Path((kind, id, format)): Path<(String, String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("render_tasks/{kind}/{id}/{format}");
+    if let Err(denied) = admit(&state, &headers, format!("POST /{path}"), &path) {
+        return denied;
+    }
+    if !params.contains_key("width") || !params.contains_key("height") {
+        return looker_error(StatusCode::BAD_REQUEST, "width and height are required");
+    }
+    let mut s = state.lock().unwrap();
+    s.render_calls.push(RenderCall {
+        target: format!("{kind}/{id}"),
+        format: format.clone(),
+        width: params.get("width").cloned(),
+        height: params.get("height").cloned(),
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    });
+    s.counter += 1;
+    let task_id = format!("task{}", s.counter);
+    let polls_left = match s.renderer {
+        Renderer::Available { polls } => polls,
+        Renderer::Missing => 0,
+    };
+    s.tasks.insert(task_id.clone(), TaskState { polls_left, format, results_asked: 0 });
+    axum::Json(json!({"id": task_id, "status": "enqueued_for_query", "width": params["width"], "height": params["height"]}))
+        .into_response()
+}
+
+async fn render_status(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(denied) = admit(&state, &headers, format!("GET /render_tasks/{id}"), &format!("render_tasks/{id}")) {
+        return denied;
+    }
+    let mut s = state.lock().unwrap();
+    let renderer = s.renderer;
+    let Some(task) = s.tasks.get_mut(&id) else { return looker_error(StatusCode::NOT_FOUND, "Not found") };
+    let (status, detail) = match renderer {
+        Renderer::Missing => ("failure", Some("Rendering is not available on this instance")),
+        Renderer::Available { .. } if task.polls_left == 0 => ("success", None),
+        Renderer::Available { .. } => {
+            task.polls_left -= 1;
+            ("rendering", None)
+        }
+    };
+    axum::Json(json!({"id": id, "status": status, "status_detail": detail})).into_response()
+}
+
+async fn render_results(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let path = format!("render_tasks/{id}/results");
+    if let Err(denied) = admit(&state, &headers, format!("GET /{path}"), &path) {
+        return denied;
+    }
+    let mut s = state.lock().unwrap();
+    let Some(task) = s.tasks.get_mut(&id) else { return looker_error(StatusCode::NOT_FOUND, "Not found") };
+    task.results_asked += 1;
+    // Like Looker, the first ask right after success may still find the bytes being written.
+    if task.polls_left > 0 || task.results_asked == 1 {
+        return (StatusCode::ACCEPTED, [("retry-after", "1")], "").into_response();
+    }
+    let (content_type, bytes) = if task.format == "pdf" { ("application/pdf", PDF) } else { ("image/png", PNG) };
+    (StatusCode::OK, [("content-type", content_type)], bytes.to_vec()).into_response()
 }

@@ -183,65 +183,108 @@ fn invalid_blocks(message: String) -> Response {
     .into_response()
 }
 
+/// Text Slack counts towards a message's size: every `text` string, in sections, contexts, cells.
+fn text_chars(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => items.iter().map(text_chars).sum(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| if k == "text" && v.is_string() { v.as_str().unwrap().chars().count() } else { text_chars(v) })
+            .sum(),
+        _ => 0,
+    }
+}
+
 /// Slack's limits on what it accepts in a message; the fake rejects what Slack rejects.
 fn check_blocks(blocks: &Value) -> Result<(), Response> {
     let Some(blocks) = blocks.as_array() else { return Ok(()) };
     if blocks.len() > 50 {
-        return Err(invalid_blocks(format!(
-            "no more than 50 items allowed [json-pointer:/blocks], got {}",
-            blocks.len()
-        )));
+        return Err(invalid_blocks(format!("no more than 50 items allowed [json-pointer:/blocks], got {}", blocks.len())));
     }
-    let mut total = 0;
     let mut charts = 0;
     for (i, block) in blocks.iter().enumerate() {
         let kind = block["type"].as_str().unwrap_or("");
+        let at = |what: &str| invalid_blocks(format!("{what} [json-pointer:/blocks/{i}]"));
         match kind {
             "section" => {
                 let text = block["text"]["text"].as_str().unwrap_or("");
+                let fields = block["fields"].as_array().map(Vec::len).unwrap_or(0);
                 if text.chars().count() > 3000 {
-                    return Err(invalid_blocks(format!(
-                        "must be less than 3001 characters [json-pointer:/blocks/{i}/text/text]"
-                    )));
+                    return Err(at("must be less than 3001 characters"));
                 }
-                total += text.chars().count();
+                if fields > 10 || block["fields"].as_array().into_iter().flatten().any(|f| text_chars(f) > 2000) {
+                    return Err(at("no more than 10 fields of at most 2000 characters"));
+                }
+                if text.is_empty() && fields == 0 {
+                    return Err(at("a section needs text or fields"));
+                }
             }
             "context" => {
                 let elements = block["elements"].as_array().map(Vec::len).unwrap_or(0);
                 if elements == 0 || elements > 10 {
-                    return Err(invalid_blocks(format!(
-                        "context needs 1 to 10 elements [json-pointer:/blocks/{i}]"
-                    )));
+                    return Err(at("context needs 1 to 10 elements"));
                 }
             }
             "header" => {
-                if block["text"]["text"].as_str().unwrap_or("").chars().count() > 150 {
-                    return Err(invalid_blocks(format!(
-                        "must be less than 151 characters [json-pointer:/blocks/{i}]"
-                    )));
+                if block["text"]["type"] != "plain_text" || block["text"]["text"].as_str().unwrap_or("").chars().count() > 150 {
+                    return Err(at("a header is plain_text of at most 150 characters"));
                 }
             }
             "table" => {
-                let rows = block["rows"].as_array().map(Vec::len).unwrap_or(0);
-                if rows > 100 {
-                    return Err(invalid_blocks(format!(
-                        "no more than 100 rows [json-pointer:/blocks/{i}/rows]"
-                    )));
+                let rows = block["rows"].as_array().cloned().unwrap_or_default();
+                if rows.is_empty() || rows.len() > 100 {
+                    return Err(at("a table has 1 to 100 rows"));
+                }
+                if rows.iter().any(|r| r.as_array().is_none_or(|cells| cells.is_empty() || cells.len() > 20)) {
+                    return Err(at("a table row has 1 to 20 cells"));
+                }
+                let settings = block["column_settings"].as_array().map(Vec::len).unwrap_or(0);
+                if settings > 20 {
+                    return Err(at("no more than 20 column settings"));
                 }
             }
-            "data_visualization" => charts += 1,
-            "divider" | "image" | "actions" | "rich_text" | "data_table" | "file" | "input" => {}
-            other => {
-                return Err(invalid_blocks(format!(
-                    "unknown block type {other:?} [json-pointer:/blocks/{i}]"
-                )));
+            "data_visualization" => {
+                charts += 1;
+                if block["title"].as_str().is_none_or(|t| t.is_empty() || t.chars().count() > 50) {
+                    return Err(at("a chart title has 1 to 50 characters"));
+                }
+                let chart = &block["chart"];
+                match chart["type"].as_str() {
+                    Some("pie") => {
+                        let segments = chart["segments"].as_array().map(Vec::len).unwrap_or(0);
+                        if !(1..=12).contains(&segments) {
+                            return Err(at("a pie has 1 to 12 segments"));
+                        }
+                    }
+                    Some("line" | "bar" | "area") => {
+                        let categories = chart["axis_config"]["categories"].as_array().cloned().unwrap_or_default();
+                        let series = chart["series"].as_array().cloned().unwrap_or_default();
+                        if !(1..=12).contains(&series.len()) {
+                            return Err(at("1 to 12 series"));
+                        }
+                        if series.iter().any(|s| s["data"].as_array().map(Vec::len) != Some(categories.len())) {
+                            return Err(at("each series has one point per category"));
+                        }
+                    }
+                    _ => return Err(at("unknown chart type")),
+                }
             }
+            "image" => {
+                if block["image_url"].is_null() && block["slack_file"].is_null() {
+                    return Err(at("an image needs image_url or slack_file"));
+                }
+                if block["alt_text"].as_str().is_none_or(|a| a.chars().count() > 2000) {
+                    return Err(at("an image needs alt_text of at most 2000 characters"));
+                }
+            }
+            "divider" | "actions" | "rich_text" | "data_table" | "file" | "input" => {}
+            other => return Err(invalid_blocks(format!("unknown block type {other:?} [json-pointer:/blocks/{i}]"))),
         }
     }
     if charts > 2 {
         return Err(invalid_blocks("no more than 2 data_visualization blocks".into()));
     }
-    if total > 12_000 {
+    if text_chars(&Value::Array(blocks.clone())) > 12_000 {
         return Err(slack_error("msg_blocks_too_long"));
     }
     Ok(())

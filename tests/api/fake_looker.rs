@@ -213,7 +213,11 @@ impl FakeLooker {
 
     /// The result a query created by the bot gets when its `field` filter equals `value`.
     pub fn result_when_filtered(&self, field: &str, value: &str, result: Value) {
-        self.state.lock().unwrap().filtered_results.push((field.into(), value.into(), result));
+        self.state
+            .lock()
+            .unwrap()
+            .filtered_results
+            .push((field.into(), value.into(), result));
     }
 
     /// Bodies of `POST /queries`.
@@ -363,7 +367,11 @@ async fn run_query(
         if !s.queries.contains_key(&id) {
             return looker_error(StatusCode::NOT_FOUND, "Not found");
         }
-        let bytes = if s.renderer == Renderer::Missing { Vec::new() } else { PNG.to_vec() };
+        let bytes = if s.renderer == Renderer::Missing {
+            Vec::new()
+        } else {
+            PNG.to_vec()
+        };
         return (StatusCode::OK, [("content-type", "image/png")], bytes).into_response();
     }
     if format != "json_detail" {
@@ -377,8 +385,17 @@ async fn run_query(
     }
 }
 
-async fn dashboard(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if let Err(denied) = admit(&state, &headers, format!("GET /dashboards/{id}"), &format!("dashboards/{id}")) {
+async fn dashboard(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(denied) = admit(
+        &state,
+        &headers,
+        format!("GET /dashboards/{id}"),
+        &format!("dashboards/{id}"),
+    ) {
         return denied;
     }
     match state.lock().unwrap().dashboards.get(&id) {
@@ -387,8 +404,17 @@ async fn dashboard(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<
     }
 }
 
-async fn merge_query(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if let Err(denied) = admit(&state, &headers, format!("GET /merge_queries/{id}"), &format!("merge_queries/{id}")) {
+async fn merge_query(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(denied) = admit(
+        &state,
+        &headers,
+        format!("GET /merge_queries/{id}"),
+        &format!("merge_queries/{id}"),
+    ) {
         return denied;
     }
     match state.lock().unwrap().merge_queries.get(&id) {
@@ -407,18 +433,32 @@ async fn create_query(State(state): State<Arc<Mutex<LookerState>>>, headers: Hea
         return looker_error(StatusCode::BAD_REQUEST, "Could not parse JSON");
     };
     if query["model"].as_str().is_none_or(str::is_empty) || query["view"].as_str().is_none_or(str::is_empty) {
-        return looker_error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed: model and view are required");
+        return looker_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Validation Failed: model and view are required",
+        );
     }
     if query.get("id").is_some() || query.get("client_id").is_some() {
-        return looker_error(StatusCode::UNPROCESSABLE_ENTITY, "Validation Failed: id and client_id are read-only");
+        return looker_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Validation Failed: id and client_id are read-only",
+        );
     }
     let mut s = state.lock().unwrap();
     s.created_queries.push(query.clone());
     s.counter += 1;
     let id = format!("created{}", s.counter);
-    let by_filter = s.filtered_results.iter().find(|(field, value, _)| query["filters"][field] == json!(value)).map(|(_, _, r)| r.clone());
+    let by_filter = s
+        .filtered_results
+        .iter()
+        .find(|(field, value, _)| query["filters"][field] == json!(value))
+        .map(|(_, _, r)| r.clone());
     let view = query["view"].clone();
-    let by_view = s.queries.iter().find(|(_, q)| q["view"] == view).and_then(|(qid, _)| s.results.get(qid).cloned());
+    let by_view = s
+        .queries
+        .iter()
+        .find(|(_, q)| q["view"] == view)
+        .and_then(|(qid, _)| s.results.get(qid).cloned());
     if let Some(result) = by_filter.or(by_view) {
         s.results.insert(id.clone(), result);
     }
@@ -455,18 +495,38 @@ async fn start_render(
         Renderer::Available { polls } => polls,
         Renderer::Missing => 0,
     };
-    s.tasks.insert(task_id.clone(), TaskState { polls_left, format, results_asked: 0 });
-    axum::Json(json!({"id": task_id, "status": "enqueued_for_query", "width": params["width"], "height": params["height"]}))
-        .into_response()
+    s.tasks.insert(
+        task_id.clone(),
+        TaskState {
+            polls_left,
+            format,
+            results_asked: 0,
+        },
+    );
+    axum::Json(
+        json!({"id": task_id, "status": "enqueued_for_query", "width": params["width"], "height": params["height"]}),
+    )
+    .into_response()
 }
 
-async fn render_status(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if let Err(denied) = admit(&state, &headers, format!("GET /render_tasks/{id}"), &format!("render_tasks/{id}")) {
+async fn render_status(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(denied) = admit(
+        &state,
+        &headers,
+        format!("GET /render_tasks/{id}"),
+        &format!("render_tasks/{id}"),
+    ) {
         return denied;
     }
     let mut s = state.lock().unwrap();
     let renderer = s.renderer;
-    let Some(task) = s.tasks.get_mut(&id) else { return looker_error(StatusCode::NOT_FOUND, "Not found") };
+    let Some(task) = s.tasks.get_mut(&id) else {
+        return looker_error(StatusCode::NOT_FOUND, "Not found");
+    };
     let (status, detail) = match renderer {
         Renderer::Missing => ("failure", Some("Rendering is not available on this instance")),
         Renderer::Available { .. } if task.polls_left == 0 => ("success", None),
@@ -478,18 +538,28 @@ async fn render_status(State(state): State<Arc<Mutex<LookerState>>>, Path(id): P
     axum::Json(json!({"id": id, "status": status, "status_detail": detail})).into_response()
 }
 
-async fn render_results(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+async fn render_results(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let path = format!("render_tasks/{id}/results");
     if let Err(denied) = admit(&state, &headers, format!("GET /{path}"), &path) {
         return denied;
     }
     let mut s = state.lock().unwrap();
-    let Some(task) = s.tasks.get_mut(&id) else { return looker_error(StatusCode::NOT_FOUND, "Not found") };
+    let Some(task) = s.tasks.get_mut(&id) else {
+        return looker_error(StatusCode::NOT_FOUND, "Not found");
+    };
     task.results_asked += 1;
     // Like Looker, the first ask right after success may still find the bytes being written.
     if task.polls_left > 0 || task.results_asked == 1 {
         return (StatusCode::ACCEPTED, [("retry-after", "1")], "").into_response();
     }
-    let (content_type, bytes) = if task.format == "pdf" { ("application/pdf", PDF) } else { ("image/png", PNG) };
+    let (content_type, bytes) = if task.format == "pdf" {
+        ("application/pdf", PDF)
+    } else {
+        ("image/png", PNG)
+    };
     (StatusCode::OK, [("content-type", content_type)], bytes.to_vec()).into_response()
 }

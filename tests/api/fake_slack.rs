@@ -42,6 +42,7 @@ pub struct User {
 
 #[derive(Debug, Clone)]
 pub struct PostedMessage {
+    pub ts: String,
     pub channel: String,
     pub text: String,
     pub blocks: Value,
@@ -55,6 +56,7 @@ pub struct UploadedFile {
     pub bytes: Option<Vec<u8>>,
     pub title: Option<String>,
     pub shared_to: Option<String>,
+    pub thread_ts: Option<String>,
     pub blocks: Option<Value>,
 }
 
@@ -189,7 +191,13 @@ fn text_chars(value: &Value) -> usize {
         Value::Array(items) => items.iter().map(text_chars).sum(),
         Value::Object(map) => map
             .iter()
-            .map(|(k, v)| if k == "text" && v.is_string() { v.as_str().unwrap().chars().count() } else { text_chars(v) })
+            .map(|(k, v)| {
+                if k == "text" && v.is_string() {
+                    v.as_str().unwrap().chars().count()
+                } else {
+                    text_chars(v)
+                }
+            })
             .sum(),
         _ => 0,
     }
@@ -199,7 +207,10 @@ fn text_chars(value: &Value) -> usize {
 fn check_blocks(blocks: &Value) -> Result<(), Response> {
     let Some(blocks) = blocks.as_array() else { return Ok(()) };
     if blocks.len() > 50 {
-        return Err(invalid_blocks(format!("no more than 50 items allowed [json-pointer:/blocks], got {}", blocks.len())));
+        return Err(invalid_blocks(format!(
+            "no more than 50 items allowed [json-pointer:/blocks], got {}",
+            blocks.len()
+        )));
     }
     let mut charts = 0;
     for (i, block) in blocks.iter().enumerate() {
@@ -212,7 +223,13 @@ fn check_blocks(blocks: &Value) -> Result<(), Response> {
                 if text.chars().count() > 3000 {
                     return Err(at("must be less than 3001 characters"));
                 }
-                if fields > 10 || block["fields"].as_array().into_iter().flatten().any(|f| text_chars(f) > 2000) {
+                if fields > 10
+                    || block["fields"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|f| text_chars(f) > 2000)
+                {
                     return Err(at("no more than 10 fields of at most 2000 characters"));
                 }
                 if text.is_empty() && fields == 0 {
@@ -226,7 +243,9 @@ fn check_blocks(blocks: &Value) -> Result<(), Response> {
                 }
             }
             "header" => {
-                if block["text"]["type"] != "plain_text" || block["text"]["text"].as_str().unwrap_or("").chars().count() > 150 {
+                if block["text"]["type"] != "plain_text"
+                    || block["text"]["text"].as_str().unwrap_or("").chars().count() > 150
+                {
                     return Err(at("a header is plain_text of at most 150 characters"));
                 }
             }
@@ -235,7 +254,10 @@ fn check_blocks(blocks: &Value) -> Result<(), Response> {
                 if rows.is_empty() || rows.len() > 100 {
                     return Err(at("a table has 1 to 100 rows"));
                 }
-                if rows.iter().any(|r| r.as_array().is_none_or(|cells| cells.is_empty() || cells.len() > 20)) {
+                if rows
+                    .iter()
+                    .any(|r| r.as_array().is_none_or(|cells| cells.is_empty() || cells.len() > 20))
+                {
                     return Err(at("a table row has 1 to 20 cells"));
                 }
                 let settings = block["column_settings"].as_array().map(Vec::len).unwrap_or(0);
@@ -245,7 +267,10 @@ fn check_blocks(blocks: &Value) -> Result<(), Response> {
             }
             "data_visualization" => {
                 charts += 1;
-                if block["title"].as_str().is_none_or(|t| t.is_empty() || t.chars().count() > 50) {
+                if block["title"]
+                    .as_str()
+                    .is_none_or(|t| t.is_empty() || t.chars().count() > 50)
+                {
                     return Err(at("a chart title has 1 to 50 characters"));
                 }
                 let chart = &block["chart"];
@@ -257,12 +282,18 @@ fn check_blocks(blocks: &Value) -> Result<(), Response> {
                         }
                     }
                     Some("line" | "bar" | "area") => {
-                        let categories = chart["axis_config"]["categories"].as_array().cloned().unwrap_or_default();
+                        let categories = chart["axis_config"]["categories"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default();
                         let series = chart["series"].as_array().cloned().unwrap_or_default();
                         if !(1..=12).contains(&series.len()) {
                             return Err(at("1 to 12 series"));
                         }
-                        if series.iter().any(|s| s["data"].as_array().map(Vec::len) != Some(categories.len())) {
+                        if series
+                            .iter()
+                            .any(|s| s["data"].as_array().map(Vec::len) != Some(categories.len()))
+                        {
                             return Err(at("each series has one point per category"));
                         }
                     }
@@ -278,7 +309,11 @@ fn check_blocks(blocks: &Value) -> Result<(), Response> {
                 }
             }
             "divider" | "actions" | "rich_text" | "data_table" | "file" | "input" => {}
-            other => return Err(invalid_blocks(format!("unknown block type {other:?} [json-pointer:/blocks/{i}]"))),
+            other => {
+                return Err(invalid_blocks(format!(
+                    "unknown block type {other:?} [json-pointer:/blocks/{i}]"
+                )));
+            }
         }
     }
     if charts > 2 {
@@ -421,6 +456,7 @@ async fn api(
             }
             let ts = format!("1700000000.{n:06}");
             s.messages.push(PostedMessage {
+                ts: ts.clone(),
                 channel: channel.clone(),
                 text: text.clone(),
                 blocks,
@@ -478,6 +514,7 @@ async fn api(
                 }
                 record.title = file["title"].as_str().map(str::to_string);
                 record.shared_to = channel.clone();
+                record.thread_ts = text_param(&p, "thread_ts");
                 record.blocks = blocks.clone();
                 completed.push(json!({"id": id, "name": record.filename, "title": record.title}));
             }

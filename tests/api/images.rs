@@ -10,14 +10,19 @@ use crate::helpers::*;
 fn scatter(app: &TestApp) {
     let mut result = status_counts(&[("a", 1), ("b", 2), ("c", 3)]);
     result["fields"]["dimensions"][0]["is_numeric"] = json!(false);
-    app.looker.add_look("7", "Orders Scatter", query("q7", "looker_scatter"), result);
+    app.looker
+        .add_look("7", "Orders Scatter", query("q7", "looker_scatter"), result);
 }
 
 #[tokio::test]
 async fn a_chart_slack_cannot_draw_is_drawn_by_looker_and_uploaded_privately() {
     let app = spawn_app().await;
     scatter(&app);
-    app.deliver("/slack/post/channel/general", &look_webhook(&app.looker, "7", "Orders Scatter", None)).await;
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders Scatter", None),
+    )
+    .await;
     assert_eq!(app.drain_jobs().await, [Outcome::Done]);
 
     let calls = app.looker.render_calls();
@@ -31,7 +36,10 @@ async fn a_chart_slack_cannot_draw_is_drawn_by_looker_and_uploaded_privately() {
     assert_eq!(files[0].shared_to.as_deref(), Some("C0000GENERAL"));
     let blocks = files[0].blocks.as_ref().unwrap();
     assert!(blocks[0]["text"]["text"].as_str().unwrap().contains("Orders Scatter"));
-    assert!(app.slack.messages().is_empty(), "the image and its title are one message");
+    assert!(
+        app.slack.messages().is_empty(),
+        "the image and its title are one message"
+    );
 }
 
 #[tokio::test]
@@ -39,11 +47,18 @@ async fn a_render_that_outlasts_the_deadline_is_explained_not_left_blank() {
     let app = spawn_app_with(|s| s.lookerbot_render_timeout_secs = Some("1".into())).await;
     scatter(&app);
     app.looker.set_renderer(Renderer::Available { polls: 1000 });
-    app.deliver("/slack/post/channel/general", &look_webhook(&app.looker, "7", "Orders Scatter", None)).await;
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders Scatter", None),
+    )
+    .await;
     assert_eq!(app.drain_jobs().await, [Outcome::Done]);
     let message = &app.slack.messages()[0];
     let text = message.blocks.to_string();
-    assert!(text.contains("Looker took longer than 1 seconds to draw this chart"), "{text}");
+    assert!(
+        text.contains("Looker took longer than 1 seconds to draw this chart"),
+        "{text}"
+    );
     assert!(app.slack.files().is_empty());
 }
 
@@ -52,10 +67,17 @@ async fn a_looker_without_a_renderer_gets_a_sentence_saying_what_to_enable() {
     let app = spawn_app().await;
     scatter(&app);
     app.looker.set_renderer(Renderer::Missing);
-    app.deliver("/slack/post/channel/general", &look_webhook(&app.looker, "7", "Orders Scatter", None)).await;
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders Scatter", None),
+    )
+    .await;
     app.drain_jobs().await;
     let text = app.slack.messages()[0].blocks.to_string();
-    assert!(text.contains("image renderer is not available") && text.contains("enable rendering"), "{text}");
+    assert!(
+        text.contains("image renderer is not available") && text.contains("enable rendering"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -63,7 +85,11 @@ async fn refused_render_tasks_fall_back_to_run_png() {
     let app = spawn_app().await;
     scatter(&app);
     app.looker.fail_next("render_tasks/looks", 404);
-    app.deliver("/slack/post/channel/general", &look_webhook(&app.looker, "7", "Orders Scatter", None)).await;
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders Scatter", None),
+    )
+    .await;
     app.drain_jobs().await;
     assert!(app.looker.requests().iter().any(|r| r == "GET /queries/q7/run/png"));
     assert_eq!(app.slack.files()[0].bytes.as_deref(), Some(PNG));
@@ -74,8 +100,15 @@ async fn an_unavailable_looker_while_drawing_retries_the_whole_delivery() {
     let app = spawn_app().await;
     scatter(&app);
     app.looker.fail_next("render_tasks/looks", 503);
-    app.deliver("/slack/post/channel/general", &look_webhook(&app.looker, "7", "Orders Scatter", None)).await;
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders Scatter", None),
+    )
+    .await;
     let outcomes = app.drain_jobs().await;
-    assert!(matches!(outcomes[..], [Outcome::Retrying { .. }, Outcome::Done]), "{outcomes:?}");
+    assert!(
+        matches!(outcomes[..], [Outcome::Retrying { .. }, Outcome::Done]),
+        "{outcomes:?}"
+    );
     assert_eq!(app.slack.files().len(), 1, "posted once, after the retry");
 }

@@ -7,6 +7,7 @@ mod fake_slack;
 mod helpers;
 
 mod cli;
+mod dashboards;
 mod deliveries;
 mod health;
 mod images;

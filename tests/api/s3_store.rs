@@ -30,7 +30,9 @@ async fn start_s3(buckets: &[&str]) -> (String, Arc<tempfile::TempDir>) {
             let Ok((tcp, _)) = listener.accept().await else { return };
             let service = service.clone();
             tokio::spawn(async move {
-                let _ = Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(tcp), service).await;
+                let _ = Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .await;
             });
         }
     });
@@ -56,7 +58,8 @@ async fn app_with_credentials(endpoint: &str, bucket: &str, public: bool, secret
     .await;
     let mut result = status_counts(&[("a", 1), ("b", 2)]);
     result["fields"]["dimensions"][0]["is_numeric"] = json!(false);
-    app.looker.add_look("7", "Orders Scatter", query("q7", "looker_scatter"), result);
+    app.looker
+        .add_look("7", "Orders Scatter", query("q7", "looker_scatter"), result);
     app
 }
 
@@ -64,15 +67,31 @@ async fn app_with_credentials(endpoint: &str, bucket: &str, public: bool, secret
 async fn images_go_to_the_bucket_under_a_random_key_and_are_linked_by_a_presigned_url() {
     let (endpoint, root) = start_s3(&["charts"]).await;
     let app = app_with_bucket(&endpoint, "charts", false).await;
-    app.deliver("/slack/post/channel/general", &look_webhook(&app.looker, "7", "Orders Scatter", None)).await;
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders Scatter", None),
+    )
+    .await;
     app.drain_jobs().await;
 
-    assert!(app.slack.files().is_empty(), "not uploaded to Slack when a bucket is configured");
+    assert!(
+        app.slack.files().is_empty(),
+        "not uploaded to Slack when a bucket is configured"
+    );
     let message = &app.slack.messages()[0];
-    let image = message.blocks.as_array().unwrap().iter().find(|b| b["type"] == "image").expect("an image block");
+    let image = message
+        .blocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "image")
+        .expect("an image block");
     let url = image["image_url"].as_str().unwrap();
     assert!(url.starts_with(&format!("{endpoint}/charts/lookerbot/")), "{url}");
-    assert!(url.contains("X-Amz-Signature=") && url.contains("X-Amz-Expires=600"), "{url}");
+    assert!(
+        url.contains("X-Amz-Signature=") && url.contains("X-Amz-Expires=600"),
+        "{url}"
+    );
 
     let fetched = reqwest::get(url).await.unwrap();
     assert_eq!(fetched.status(), 200);
@@ -80,7 +99,9 @@ async fn images_go_to_the_bucket_under_a_random_key_and_are_linked_by_a_presigne
     // The object is private: without the signature the server refuses it.
     let unsigned = reqwest::get(url.split('?').next().unwrap()).await.unwrap();
     assert_eq!(unsigned.status(), 403);
-    let stored: Vec<_> = std::fs::read_dir(root.path().join("charts/lookerbot")).unwrap().collect();
+    let stored: Vec<_> = std::fs::read_dir(root.path().join("charts/lookerbot"))
+        .unwrap()
+        .collect();
     assert_eq!(stored.len(), 1);
 }
 
@@ -89,11 +110,18 @@ async fn a_refused_upload_is_one_sentence_for_the_reader() {
     // (s3s-fs creates a missing bucket on the fly, so refusal is shown with wrong credentials.)
     let (endpoint, _root) = start_s3(&["charts"]).await;
     let app = app_with_credentials(&endpoint, "charts", false, "not-the-secret").await;
-    app.deliver("/slack/post/channel/general", &look_webhook(&app.looker, "7", "Orders Scatter", None)).await;
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders Scatter", None),
+    )
+    .await;
     app.drain_jobs().await;
     let text = app.slack.messages()[0].blocks.to_string();
     assert!(text.contains("could not be stored for Slack"), "{text}");
-    assert!(!text.contains("SignatureDoesNotMatch"), "the cause goes to the log, not the channel");
+    assert!(
+        !text.contains("SignatureDoesNotMatch"),
+        "the cause goes to the log, not the channel"
+    );
     assert!(!text.contains("image_url"), "no broken image");
 }
 
@@ -101,10 +129,23 @@ async fn a_refused_upload_is_one_sentence_for_the_reader() {
 async fn public_read_is_an_explicit_opt_in_and_links_without_a_signature() {
     let (endpoint, _root) = start_s3(&["charts"]).await;
     let app = app_with_bucket(&endpoint, "charts", true).await;
-    app.deliver("/slack/post/channel/general", &look_webhook(&app.looker, "7", "Orders Scatter", None)).await;
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders Scatter", None),
+    )
+    .await;
     app.drain_jobs().await;
     let message = &app.slack.messages()[0];
-    let image = message.blocks.as_array().unwrap().iter().find(|b| b["type"] == "image").unwrap();
+    let image = message
+        .blocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "image")
+        .unwrap();
     let url = image["image_url"].as_str().unwrap();
-    assert!(url.starts_with(&format!("{endpoint}/charts/lookerbot/")) && !url.contains('?'), "{url}");
+    assert!(
+        url.starts_with(&format!("{endpoint}/charts/lookerbot/")) && !url.contains('?'),
+        "{url}"
+    );
 }

@@ -4,23 +4,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{Map, Value};
-
 use super::dashboards::filtered_query;
-use crate::clients::looker::models::{Filterable, LookerId, Query, QueryResult, ResultField};
+use crate::clients::looker::models::{FieldValue, Filterable, LookerId, Query, QueryResult, ResultField, Row};
 use crate::clients::looker::{LookerClient, LookerError};
 
-fn key(row: &Map<String, Value>, fields: &[&str]) -> String {
-    fields
-        .iter()
-        .map(|f| {
-            row.get(*f)
-                .and_then(|c| c.get("value"))
-                .map(Value::to_string)
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join("\u{1f}")
+fn key(row: &Row, fields: &[&str]) -> String {
+    let value = |f: &str| {
+        row.get(f)
+            .and_then(FieldValue::single)
+            .map(|c| c.value.to_string())
+            .unwrap_or_default()
+    };
+    fields.iter().map(|f| value(f)).collect::<Vec<_>>().join("\u{1f}")
 }
 
 /// Runs a merged result; returns the joined result and a query carrying its vis settings.
@@ -90,7 +85,7 @@ pub async fn run(
             .chain(added(&result.fields.measures))
             .chain(added(&result.fields.table_calculations))
             .collect();
-        let index: HashMap<String, &Map<String, Value>> = result.data.iter().map(|r| (key(r, &secondary), r)).collect();
+        let index: HashMap<String, &Row> = result.data.iter().map(|r| (key(r, &secondary), r)).collect();
         for row in &mut merged.data {
             if let Some(other) = index.get(&key(row, &primary)) {
                 for field in &new_fields {

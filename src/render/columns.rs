@@ -1,9 +1,7 @@
 //! A `json_detail` result as columns: the visible fields in Looker's order (dimensions, measures
 //! flattened per pivot value, table calculations), each able to read its cell from a row.
 
-use serde_json::{Map, Value};
-
-use crate::clients::looker::models::{Cell, Query, QueryResult, ResultField};
+use crate::clients::looker::models::{Cell, EMPTY_CELL, FieldValue, Query, QueryResult, ResultField, Row};
 
 /// What a column holds, which decides where it can go in a chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,14 +28,15 @@ enum Source {
 
 impl Column {
     /// The cell of this column in a row (pivoted measures nest one level by pivot key).
-    pub fn cell(&self, row: &Map<String, Value>) -> Cell {
-        let value = match &self.source {
-            Source::Field(name) => row.get(name),
-            Source::Pivoted { field, pivot_key } => row.get(field).and_then(|v| v.get(pivot_key)),
+    pub fn cell<'r>(&self, row: &'r Row) -> &'r Cell {
+        let cell = match &self.source {
+            Source::Field(name) => row.get(name).and_then(FieldValue::single),
+            Source::Pivoted { field, pivot_key } => match row.get(field) {
+                Some(FieldValue::Pivoted(pivots)) => pivots.get(pivot_key),
+                _ => None,
+            },
         };
-        value
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default()
+        cell.unwrap_or(&EMPTY_CELL)
     }
 }
 
@@ -100,7 +99,7 @@ pub fn visible_columns(result: &QueryResult, query: Option<&Query>) -> Vec<Colum
 }
 
 /// The totals row Looker sent (`totals_data`), shaped like a data row.
-pub fn totals_row(result: &QueryResult) -> Option<&Map<String, Value>> {
+pub fn totals_row(result: &QueryResult) -> Option<&Row> {
     result.totals_data.as_ref().filter(|t| !t.is_empty())
 }
 

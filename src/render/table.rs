@@ -74,7 +74,7 @@ pub(super) fn table_block(
     for row in result.data.iter().take(max_rows.min(MAX_ROWS)) {
         let cells: Vec<(SlackTableCell, usize)> = shown_columns
             .iter()
-            .map(|c| data_cell(&c.cell(row), web_base))
+            .map(|c| data_cell(c.cell(row), web_base))
             .collect();
         let chars: usize = cells.iter().map(|(_, n)| n).sum();
         if budget + chars > CELL_BUDGET {

@@ -30,6 +30,9 @@ pub enum Renderer {
     Available { polls: u32 },
     /// The instance has no renderer: tasks fail, `run/png` answers an empty body.
     Missing,
+    /// Done at once, results ready on the first ask (for measuring the bot, not Looker).
+    #[allow(dead_code)] // used by benches/image_path.rs
+    Instant,
 }
 
 /// A render task Looker was asked for.
@@ -493,7 +496,7 @@ async fn start_render(
     let task_id = format!("task{}", s.counter);
     let polls_left = match s.renderer {
         Renderer::Available { polls } => polls,
-        Renderer::Missing => 0,
+        Renderer::Missing | Renderer::Instant => 0,
     };
     s.tasks.insert(
         task_id.clone(),
@@ -529,6 +532,7 @@ async fn render_status(
     };
     let (status, detail) = match renderer {
         Renderer::Missing => ("failure", Some("Rendering is not available on this instance")),
+        Renderer::Instant => ("success", None),
         Renderer::Available { .. } if task.polls_left == 0 => ("success", None),
         Renderer::Available { .. } => {
             task.polls_left -= 1;
@@ -548,12 +552,13 @@ async fn render_results(
         return denied;
     }
     let mut s = state.lock().unwrap();
+    let instant = s.renderer == Renderer::Instant;
     let Some(task) = s.tasks.get_mut(&id) else {
         return looker_error(StatusCode::NOT_FOUND, "Not found");
     };
     task.results_asked += 1;
     // Like Looker, the first ask right after success may still find the bytes being written.
-    if task.polls_left > 0 || task.results_asked == 1 {
+    if !instant && (task.polls_left > 0 || task.results_asked == 1) {
         return (StatusCode::ACCEPTED, [("retry-after", "1")], "").into_response();
     }
     let (content_type, bytes) = if task.format == "pdf" {

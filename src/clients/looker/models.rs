@@ -197,20 +197,31 @@ pub struct CellLink {
     pub url: Option<String>,
     #[serde(default, rename = "type")]
     pub link_type: Option<String>,
-    #[serde(flatten)]
-    pub other: Map<String, Value>,
 }
 
 /// One cell of a `json_detail` row.
-#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 pub struct Cell {
     #[serde(default)]
     pub value: Value,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rendered: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<CellLink>>,
 }
+
+impl PartialEq for CellLink {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.label, &self.url, &self.link_type) == (&other.label, &other.url, &other.link_type)
+    }
+}
+
+/// The cell of a field missing from a row.
+pub static EMPTY_CELL: Cell = Cell {
+    value: Value::Null,
+    rendered: None,
+    links: None,
+};
 
 impl Cell {
     /// Looker's formatted text where it has one, else the raw value; null is shown as `∅`.
@@ -225,6 +236,72 @@ impl Cell {
         }
     }
 }
+
+/// A field's entry in a row: one cell, or (pivoted measures) one cell per pivot key.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Single(Cell),
+    Pivoted(BTreeMap<String, Cell>),
+}
+
+impl FieldValue {
+    pub fn single(&self) -> Option<&Cell> {
+        match self {
+            FieldValue::Single(cell) => Some(cell),
+            FieldValue::Pivoted(_) => None,
+        }
+    }
+}
+
+/// Read in one pass without buffering: a cell's keys are `value`, `rendered`, `links`...;
+/// any other key is a pivot value holding a cell. (A pivot value may be named "value": then
+/// its entry is an object, where a cell's own `value` never is.)
+impl<'de> Deserialize<'de> for FieldValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> serde::de::Visitor<'de> for Entry {
+            type Value = FieldValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a json_detail cell or a map of pivot values to cells")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<FieldValue, A::Error> {
+                let mut cell = Cell::default();
+                let mut pivots = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "rendered" | "links" | "value" | "html" | "filterable_value" => {
+                            let value: Value = map.next_value()?;
+                            if value.is_object() {
+                                pivots.insert(key, serde_json::from_value(value).map_err(serde::de::Error::custom)?);
+                            } else if key == "value" {
+                                cell.value = value;
+                            } else if key == "rendered" {
+                                cell.rendered = value.as_str().map(str::to_string);
+                            } else if key == "links" {
+                                cell.links = serde_json::from_value(value).map_err(serde::de::Error::custom)?;
+                            }
+                        }
+                        _ => {
+                            pivots.insert(key, map.next_value::<Cell>()?);
+                        }
+                    }
+                }
+                Ok(if pivots.is_empty() {
+                    FieldValue::Single(cell)
+                } else {
+                    FieldValue::Pivoted(pivots)
+                })
+            }
+        }
+        deserializer.deserialize_map(Entry)
+    }
+}
+
+/// A `json_detail` row: field name to its entry.
+pub type Row = BTreeMap<String, FieldValue>;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct QueryErrorDetail {
@@ -250,7 +327,7 @@ pub struct QueryResult {
     pub fields: ResultFields,
     /// Rows keyed by field name; pivoted measures nest one level by pivot key.
     #[serde(default)]
-    pub data: Vec<Map<String, Value>>,
+    pub data: Vec<Row>,
     #[serde(default)]
     pub pivots: Option<Vec<PivotValue>>,
     #[serde(default)]
@@ -258,15 +335,10 @@ pub struct QueryResult {
     #[serde(default)]
     pub has_totals: Option<bool>,
     #[serde(default)]
-    pub totals_data: Option<Map<String, Value>>,
+    pub totals_data: Option<Row>,
 }
 
 impl QueryResult {
-    /// A cell of an unpivoted field in a row.
-    pub fn cell(row: &Map<String, Value>, field: &str) -> Option<Cell> {
-        row.get(field).and_then(|v| serde_json::from_value(v.clone()).ok())
-    }
-
     /// The first query error Looker reported, if any.
     pub fn error_message(&self) -> Option<String> {
         let first = self.errors.as_ref()?.first()?;
@@ -442,6 +514,25 @@ pub struct RenderTask {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn row_entries_are_cells_or_pivots_even_when_a_pivot_is_called_value() {
+        let row: Row = serde_json::from_value(serde_json::json!({
+            "a": {"value": 1, "rendered": "1", "links": [{"label": "x", "url": "/u", "type": "drill"}], "html": "<b>1</b>"},
+            "b": {"open": {"value": 2}, "value": {"value": 3, "rendered": "three"}}
+        }))
+        .unwrap();
+        assert_eq!(row["a"].single().unwrap().rendered.as_deref(), Some("1"));
+        assert_eq!(
+            row["a"].single().unwrap().links.as_ref().unwrap()[0].url.as_deref(),
+            Some("/u")
+        );
+        let FieldValue::Pivoted(pivots) = &row["b"] else {
+            panic!("pivoted")
+        };
+        assert_eq!(pivots["open"].value, serde_json::json!(2));
+        assert_eq!(pivots["value"].display(), "three");
+    }
 
     #[test]
     fn ids_accept_numbers_and_strings() {

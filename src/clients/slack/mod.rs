@@ -240,6 +240,13 @@ impl SlackApi {
         })
     }
 
+    /// Replaces the per-channel pace (about one message a second by default); for load tests
+    /// that must measure the bot rather than Slack's pace.
+    pub fn with_channel_pace(mut self, per_second: NonZeroU32, burst: NonZeroU32) -> Self {
+        self.pacer = RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst));
+        self
+    }
+
     fn session(&self) -> SlackClientSession<'_, Connector> {
         self.client.open_session(&self.token)
     }

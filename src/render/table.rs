@@ -72,10 +72,8 @@ pub(super) fn table_block(
     let mut rows: Vec<Vec<SlackTableCell>> = vec![shown_columns.iter().map(|c| bold(&c.label)).collect()];
     let mut shown = 0;
     for row in result.data.iter().take(max_rows.min(MAX_ROWS)) {
-        let cells: Vec<(SlackTableCell, usize)> = shown_columns
-            .iter()
-            .map(|c| data_cell(c.cell(row), web_base))
-            .collect();
+        let cells: Vec<(SlackTableCell, usize)> =
+            shown_columns.iter().map(|c| data_cell(c.cell(row), web_base)).collect();
         let chars: usize = cells.iter().map(|(_, n)| n).sum();
         if budget + chars > CELL_BUDGET {
             break;

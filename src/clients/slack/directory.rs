@@ -3,6 +3,7 @@
 //! `users.list` are Tier 2); an unknown name triggers one early refresh, not one per request.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use slack_morphism::prelude::*;
@@ -35,37 +36,48 @@ fn looks_like_id(name: &str, prefixes: &[char]) -> bool {
     name.len() >= 9 && name.starts_with(prefixes) && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
+/// A name from a cache that is refreshed when old, and once early when the name is unknown.
+async fn lookup<T, F, Fut>(cache: &Mutex<Option<Cached<T>>>, wanted: &str, fetch: F) -> Result<Option<T>, SlackError>
+where
+    T: Clone,
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<HashMap<String, T>, SlackError>>,
+{
+    let mut cache = cache.lock().await;
+    for attempt in 0..2 {
+        let stale = cache.as_ref().is_none_or(|c| {
+            let age = c.fetched.elapsed();
+            age > TTL || (attempt == 1 && age > MIN_REFRESH)
+        });
+        if stale {
+            *cache = Some(Cached {
+                fetched: Instant::now(),
+                by_name: fetch().await?,
+            });
+        }
+        if let Some(id) = cache.as_ref().and_then(|c| c.by_name.get(wanted)) {
+            return Ok(Some(id.clone()));
+        }
+    }
+    Ok(None)
+}
+
 impl Directory {
     /// The id of a public or private channel by name (or an id passed through).
     pub async fn channel_id(&self, api: &SlackApi, name: &str) -> Result<Option<SlackChannelId>, SlackError> {
         if looks_like_id(name, &['C', 'G']) {
             return Ok(Some(SlackChannelId(name.trim().to_string())));
         }
-        let wanted = normalise(name);
-        let mut cache = self.channels.lock().await;
-        for attempt in 0..2 {
-            let stale = cache.as_ref().is_none_or(|c| {
-                let age = c.fetched.elapsed();
-                age > TTL || (attempt == 1 && age > MIN_REFRESH)
-            });
-            if stale {
-                let list = api
-                    .list_conversations(vec![SlackConversationType::Public, SlackConversationType::Private])
-                    .await?;
-                let by_name = list
-                    .into_iter()
-                    .filter_map(|c| c.name.as_deref().map(normalise).map(|n| (n, c.id.clone())))
-                    .collect();
-                *cache = Some(Cached {
-                    fetched: Instant::now(),
-                    by_name,
-                });
-            }
-            if let Some(id) = cache.as_ref().and_then(|c| c.by_name.get(&wanted)) {
-                return Ok(Some(id.clone()));
-            }
-        }
-        Ok(None)
+        lookup(&self.channels, &normalise(name), || async {
+            let list = api
+                .list_conversations(vec![SlackConversationType::Public, SlackConversationType::Private])
+                .await?;
+            Ok(list
+                .into_iter()
+                .filter_map(|c| Some((normalise(c.name.as_deref()?), c.id)))
+                .collect())
+        })
+        .await
     }
 
     /// The id of a user by Slack name or display name (or an id passed through).
@@ -73,44 +85,30 @@ impl Directory {
         if looks_like_id(name, &['U', 'W']) {
             return Ok(Some(SlackUserId(name.trim().to_string())));
         }
-        let wanted = normalise(name);
-        let mut cache = self.users.lock().await;
-        for attempt in 0..2 {
-            let stale = cache.as_ref().is_none_or(|c| {
-                let age = c.fetched.elapsed();
-                age > TTL || (attempt == 1 && age > MIN_REFRESH)
-            });
-            if stale {
-                let mut by_name = HashMap::new();
-                for user in api
-                    .list_users()
-                    .await?
-                    .into_iter()
-                    .filter(|u| !u.deleted.unwrap_or(false))
-                {
-                    let display = user
-                        .profile
-                        .as_ref()
-                        .and_then(|p| p.display_name.clone())
-                        .filter(|d| !d.is_empty());
-                    // The account name wins over someone else's identical display name.
-                    if let Some(display) = display {
-                        by_name.entry(normalise(&display)).or_insert_with(|| user.id.clone());
-                    }
-                    if let Some(name) = &user.name {
-                        by_name.insert(normalise(name), user.id.clone());
-                    }
+        lookup(&self.users, &normalise(name), || async {
+            let mut by_name = HashMap::new();
+            for user in api
+                .list_users()
+                .await?
+                .into_iter()
+                .filter(|u| !u.deleted.unwrap_or(false))
+            {
+                let display = user
+                    .profile
+                    .as_ref()
+                    .and_then(|p| p.display_name.clone())
+                    .filter(|d| !d.is_empty());
+                // The account name wins over someone else's identical display name.
+                if let Some(display) = display {
+                    by_name.entry(normalise(&display)).or_insert_with(|| user.id.clone());
                 }
-                *cache = Some(Cached {
-                    fetched: Instant::now(),
-                    by_name,
-                });
+                if let Some(name) = &user.name {
+                    by_name.insert(normalise(name), user.id.clone());
+                }
             }
-            if let Some(id) = cache.as_ref().and_then(|c| c.by_name.get(&wanted)) {
-                return Ok(Some(id.clone()));
-            }
-        }
-        Ok(None)
+            Ok(by_name)
+        })
+        .await
     }
 }
 

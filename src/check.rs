@@ -61,5 +61,16 @@ pub async fn run(settings: &Settings) -> (String, bool) {
         },
         Err(error) => line(false, format!("Slack: {error}")),
     }
+    if let Some(s3) = &settings.s3 {
+        match crate::images::S3Images::new(s3).await.check().await {
+            Ok(()) => line(true, format!("S3: bucket {} reachable for chart images", s3.bucket)),
+            Err(error) => line(
+                false,
+                format!(
+                    "{error} (check SLACKBOT_S3_BUCKET, SLACKBOT_S3_BUCKET_REGION, SLACKBOT_S3_ENDPOINT and the AWS credentials)"
+                ),
+            ),
+        }
+    }
     (report, healthy)
 }

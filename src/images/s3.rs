@@ -75,6 +75,17 @@ impl S3Images {
         }
     }
 
+    /// Checks the bucket can be reached with these credentials, for `lookerbot check`.
+    pub async fn check(&self) -> Result<(), S3Error> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(|e| self.error(describe(&e)))?;
+        Ok(())
+    }
+
     /// Stores the image under a random key and returns the link Slack will show.
     pub async fn store(&self, image: &Image) -> Result<String, S3Error> {
         let key = format!("lookerbot/{}.{}", uuid::Uuid::new_v4(), image.extension);

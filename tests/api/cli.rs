@@ -203,3 +203,34 @@ async fn jobs_failed_shows_dead_deliveries_with_their_error() {
     );
     assert!(listing.contains("no channel named #nowhere"), "{listing}");
 }
+
+#[tokio::test]
+async fn check_tries_the_image_bucket_when_one_is_configured() {
+    use crate::s3_store::{ACCESS_KEY, SECRET_KEY, start_s3};
+    let app = spawn_app().await;
+    let (endpoint, _root) = start_s3(&["charts"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    for (secret, ok) in [(SECRET_KEY, true), ("wrong-secret", false)] {
+        let mut command = lookerbot(dir.path());
+        with_settings(&mut command, &app);
+        command
+            .env("SLACKBOT_S3_BUCKET", "charts")
+            .env("SLACKBOT_S3_BUCKET_REGION", "us-east-1")
+            .env("SLACKBOT_S3_ENDPOINT", &endpoint)
+            .env("SLACKBOT_S3_FORCE_PATH_STYLE", "true")
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", secret);
+        let output = command.arg("check").output().await.unwrap();
+        let report = text(&output);
+        assert_eq!(output.status.success(), ok, "{report}");
+        if ok {
+            assert!(report.contains("S3: bucket charts reachable"), "{report}");
+        } else {
+            assert!(
+                report.contains("FAIL S3 bucket charts") && report.contains("SLACKBOT_S3_BUCKET"),
+                "{report}"
+            );
+            assert!(!report.contains("wrong-secret"), "no secret in the report");
+        }
+    }
+}

@@ -10,11 +10,11 @@ use serde_json::json;
 use crate::fake_looker::PNG;
 use crate::helpers::*;
 
-const ACCESS_KEY: &str = "lookerbot-test-access";
-const SECRET_KEY: &str = "lookerbot-test-secret-key";
+pub const ACCESS_KEY: &str = "lookerbot-test-access";
+pub const SECRET_KEY: &str = "lookerbot-test-secret-key";
 
 /// An S3 server on loopback storing buckets as folders; returns its endpoint.
-async fn start_s3(buckets: &[&str]) -> (String, Arc<tempfile::TempDir>) {
+pub async fn start_s3(buckets: &[&str]) -> (String, Arc<tempfile::TempDir>) {
     let root = Arc::new(tempfile::tempdir().unwrap());
     for bucket in buckets {
         std::fs::create_dir(root.path().join(bucket)).unwrap();

@@ -54,6 +54,7 @@ fn benches(c: &mut Criterion) {
             images: None,
             render_timeout: settings.render_timeout,
             dashboard_style: DashboardStyle::Tiles,
+            features: settings.features.clone(),
             downloads: reqwest::Client::new(),
         };
         (Arc::new(ctx), lookers.all()[0].clone())

@@ -45,6 +45,7 @@ impl App {
             },
             render_timeout: settings.render_timeout,
             dashboard_style: settings.dashboard_style,
+            features: settings.features.clone(),
             // Looker's download links live on the Looker host: trust the same CA.
             downloads: http_client(&settings.looker_tls, settings.looker_timeout)?,
         });

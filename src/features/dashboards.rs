@@ -22,7 +22,7 @@ use crate::render::mrkdwn::{escape, truncate};
 use crate::render::{Heading, RenderContext, Rendered, Source, context, heading_block, render_query, section, warning};
 
 /// A dashboard to show, with the filter values asked for (by filter name or title).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DashboardRequest {
     pub id: String,
     pub filters: Vec<(String, String)>,

@@ -1,5 +1,6 @@
 //! One module per capability.
 
+pub mod commands;
 pub mod dashboards;
 pub mod deliveries;
 pub mod merged;

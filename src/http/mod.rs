@@ -4,6 +4,8 @@ mod health;
 mod looker_auth;
 mod looker_webhook;
 mod reply;
+mod slack_commands;
+pub mod slack_verify;
 
 use std::sync::Arc;
 
@@ -34,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(looker_webhook::router(webhook_limit))
+        .merge(slack_commands::router())
         .fallback(|| async { Reply::error(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(SLACK_BODY_LIMIT))
         .with_state(state)

@@ -11,9 +11,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::looker::{LookerError, Lookers};
-use crate::clients::slack::{SlackApi, SlackError};
-use crate::config::{DashboardStyle, JobSettings};
-use crate::features::deliveries;
+use crate::clients::slack::{SlackApi, SlackError, SlackErrorCode};
+use crate::config::{DashboardStyle, Features, JobSettings};
+use crate::features::{commands, deliveries};
 use crate::images::S3Images;
 use crate::render::RenderOptions;
 use crate::store::{ClaimedJob, Enqueued, JobStore, NewJob, StoreError, now_millis};
@@ -21,6 +21,7 @@ use crate::store::{ClaimedJob, Enqueued, JobStore, NewJob, StoreError, now_milli
 /// Job kinds, one per feature that works after the answer.
 pub mod kinds {
     pub const DELIVERY: &str = "looker_delivery";
+    pub const SLASH_COMMAND: &str = "slash_command";
 }
 
 /// Whether trying again later may help.
@@ -36,6 +37,8 @@ pub struct JobError {
     pub failure: Failure,
     pub message: String,
     pub retry_after: Option<Duration>,
+    /// Slack's error code, when Slack refused: callers turn some into sentences for the asker.
+    pub slack_code: Option<SlackErrorCode>,
 }
 
 impl JobError {
@@ -44,6 +47,7 @@ impl JobError {
             failure: Failure::Permanent,
             message: message.into(),
             retry_after: None,
+            slack_code: None,
         }
     }
 
@@ -52,6 +56,7 @@ impl JobError {
             failure: Failure::Transient,
             message: message.into(),
             retry_after: None,
+            slack_code: None,
         }
     }
 }
@@ -67,6 +72,7 @@ impl From<LookerError> for JobError {
             failure,
             message: error.to_string(),
             retry_after: None,
+            slack_code: None,
         }
     }
 }
@@ -85,6 +91,7 @@ impl From<SlackError> for JobError {
         Self {
             failure,
             retry_after: error.retry_after(),
+            slack_code: error.code().cloned(),
             message,
         }
     }
@@ -99,6 +106,8 @@ pub struct JobContext {
     pub images: Option<S3Images>,
     pub render_timeout: Duration,
     pub dashboard_style: DashboardStyle,
+    /// Lookerbot's switches (guests, shared workspaces, loading messages...).
+    pub features: Features,
     /// For Looker's one-time `download_url`s (no auth header).
     pub downloads: reqwest::Client,
 }
@@ -110,6 +119,11 @@ async fn perform(ctx: &JobContext, job: &ClaimedJob) -> Result<(), JobError> {
             let delivery = serde_json::from_str(&job.payload)
                 .map_err(|e| JobError::permanent(format!("unreadable delivery payload: {e}")))?;
             deliveries::deliver(ctx, delivery).await
+        }
+        kinds::SLASH_COMMAND => {
+            let request = serde_json::from_str(&job.payload)
+                .map_err(|e| JobError::permanent(format!("unreadable command payload: {e}")))?;
+            commands::run_slash(ctx, request).await
         }
         other => Err(JobError::permanent(format!("unknown job kind {other:?}"))),
     }

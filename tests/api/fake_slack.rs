@@ -38,6 +38,28 @@ pub struct User {
     pub id: String,
     pub name: String,
     pub display_name: String,
+    pub team_id: String,
+    pub is_guest: bool,
+    pub is_bot: bool,
+}
+
+impl User {
+    fn member(id: &str, name: &str, display_name: &str) -> User {
+        User {
+            id: id.into(),
+            name: name.into(),
+            display_name: display_name.into(),
+            team_id: "T000000ACME".into(),
+            is_guest: false,
+            is_bot: false,
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({"id": self.id, "team_id": self.team_id, "name": self.name, "deleted": false, "is_bot": self.is_bot,
+               "is_restricted": self.is_guest, "is_ultra_restricted": false,
+               "profile": {"display_name": self.display_name, "real_name": self.name}})
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +89,7 @@ struct SlackState {
     dms: HashMap<String, String>,
     messages: Vec<PostedMessage>,
     files: HashMap<String, UploadedFile>,
+    responses: Vec<Value>,
     failures: HashMap<String, VecDeque<Failure>>,
     calls: Vec<String>,
     page_size: usize,
@@ -111,20 +134,20 @@ impl FakeSlack {
                 },
             ],
             users: vec![
+                User::member("U000000ALICE", "alice", "Alice A"),
+                User::member("U00000000BOB", "bob", "bobby"),
+                User::member("U0000CAROL00", "carol", ""),
                 User {
-                    id: "U000000ALICE".into(),
-                    name: "alice".into(),
-                    display_name: "Alice A".into(),
+                    is_guest: true,
+                    ..User::member("U000000GUEST", "gus", "Gus (guest)")
                 },
                 User {
-                    id: "U00000000BOB".into(),
-                    name: "bob".into(),
-                    display_name: "bobby".into(),
+                    team_id: "T00000OTHER".into(),
+                    ..User::member("U00000OTHER", "olga", "Olga (Other Corp)")
                 },
                 User {
-                    id: "U0000CAROL00".into(),
-                    name: "carol".into(),
-                    display_name: "".into(),
+                    is_bot: true,
+                    ..User::member("U0000000ROBO", "robo", "Robo")
                 },
             ],
             ..Default::default()
@@ -132,6 +155,7 @@ impl FakeSlack {
         let app = Router::new()
             .route("/api/{method}", any(api))
             .route("/upload/{file_id}", post(upload))
+            .route("/response/{id}", post(response_url))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -158,6 +182,16 @@ impl FakeSlack {
 
     pub fn files(&self) -> Vec<UploadedFile> {
         self.state.lock().unwrap().files.values().cloned().collect()
+    }
+
+    /// Bodies posted to `response_url`s (`http://fake/response/...`).
+    pub fn responses(&self) -> Vec<Value> {
+        self.state.lock().unwrap().responses.clone()
+    }
+
+    /// A `response_url` on this fake, as Slack hands one out with each slash command.
+    pub fn response_url(&self) -> String {
+        self.base_url.replace("/api", "/response/T000000ACME-1")
     }
 
     /// Method names in the order they were called.
@@ -414,15 +448,13 @@ async fn api(
         "users.list" => {
             let users: Vec<&User> = s.users.iter().collect();
             let (page, next) = paginate(&users, &p, s.page_size);
-            let members: Vec<Value> = page
-                .iter()
-                .map(|u| {
-                    json!({"id": u.id, "team_id": "T000000ACME", "name": u.name, "deleted": false,
-                    "is_bot": false, "profile": {"display_name": u.display_name, "real_name": u.name}})
-                })
-                .collect();
+            let members: Vec<Value> = page.iter().map(|u| u.json()).collect();
             ok(json!({"members": members, "response_metadata": {"next_cursor": next}}))
         }
+        "users.info" => match text_param(&p, "user").and_then(|id| s.users.iter().find(|u| u.id == id)) {
+            Some(user) => ok(json!({"user": user.json()})),
+            None => slack_error("user_not_found"),
+        },
         "conversations.open" => {
             let user = match p.get("users") {
                 Some(Value::Array(users)) => users.first().and_then(Value::as_str).map(str::to_string),
@@ -560,4 +592,16 @@ async fn upload(State(state): State<Arc<Mutex<SlackState>>>, Path(file_id): Path
     }
     file.bytes = Some(body.to_vec());
     (StatusCode::OK, format!("OK - {}", body.len())).into_response()
+}
+
+async fn response_url(State(state): State<Arc<Mutex<SlackState>>>, body: Bytes) -> Response {
+    let mut s = state.lock().unwrap();
+    s.calls.push("response_url".into());
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(value) => {
+            s.responses.push(value);
+            (StatusCode::OK, "ok").into_response()
+        }
+        Err(_) => (StatusCode::BAD_REQUEST, "invalid_payload").into_response(),
+    }
 }

@@ -16,4 +16,5 @@ mod restart;
 mod s3_store;
 mod signing;
 mod slack_resilience;
+mod slash_commands;
 mod webhook_auth;

@@ -210,6 +210,11 @@ pub struct FileUpload {
 
 pub struct SlackApi {
     client: SlackClient<Connector>,
+    /// For `response_url` replies, which slack-morphism posts without `response_type`.
+    http: reqwest::Client,
+    /// Hosts a `response_url` may point at: Slack's, or the configured API host (a proxy, tests).
+    response_hosts: Vec<String>,
+    users: tokio::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, SlackUser)>>,
     token: SlackApiToken,
     timeout: Duration,
     /// Longest total wait on `Retry-After` inside one call before handing back to the job queue.
@@ -232,6 +237,18 @@ impl SlackApi {
         let quota = Quota::per_second(NonZeroU32::MIN).allow_burst(NonZeroU32::new(3).expect("non-zero"));
         Ok(Self {
             client: SlackClient::new(connector),
+            http: reqwest::Client::builder()
+                .use_rustls_tls()
+                .timeout(settings.timeout)
+                .build()?,
+            response_hosts: [
+                "hooks.slack.com",
+                settings.api_base_url.host_str().unwrap_or("slack.com"),
+            ]
+            .iter()
+            .map(|h| h.to_string())
+            .collect(),
+            users: Default::default(),
             token: SlackApiToken::new(SlackApiTokenValue(settings.bot_token.expose().to_string())),
             timeout: settings.timeout,
             max_inline_wait: Duration::from_secs(30),
@@ -377,6 +394,63 @@ impl SlackApi {
         })
         .await?;
         Ok(ticket.file_id)
+    }
+
+    /// A user's profile and flags (`users.info`), cached for ten minutes.
+    pub async fn user_info(&self, user_id: &str) -> Result<SlackUser, SlackError> {
+        const TTL: Duration = Duration::from_secs(600);
+        if let Some((at, user)) = self.users.lock().await.get(user_id)
+            && at.elapsed() < TTL
+        {
+            return Ok(user.clone());
+        }
+        let request = SlackApiUsersInfoRequest::new(SlackUserId(user_id.to_string()));
+        let answer = self
+            .call("users.info", {
+                let request = &request;
+                move || async move { self.session().users_info(request).await }
+            })
+            .await?;
+        self.users
+            .lock()
+            .await
+            .insert(user_id.to_string(), (std::time::Instant::now(), answer.user.clone()));
+        Ok(answer.user)
+    }
+
+    /// An ephemeral sentence to the person who asked, through the command's `response_url`.
+    pub async fn respond(&self, response_url: &str, sentence: &str) -> Result<(), SlackError> {
+        let method = "response_url";
+        let url = url::Url::parse(response_url)
+            .ok()
+            .filter(|u| {
+                u.host_str()
+                    .is_some_and(|h| self.response_hosts.iter().any(|allowed| allowed == h))
+            })
+            .ok_or(SlackError::Api {
+                method,
+                code: SlackErrorCode::Other("untrusted_response_url".into()),
+                detail: vec![],
+            })?;
+        let body = serde_json::json!({"response_type": "ephemeral", "replace_original": false, "text": sentence});
+        let response = self
+            .http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| SlackError::Transport {
+                method,
+                message: crate::clients::looker::cause_chain(&e),
+            })?;
+        match response.status().as_u16() {
+            200..=299 => Ok(()),
+            429 => Err(SlackError::RateLimited {
+                method,
+                retry_after: Duration::from_secs(1),
+            }),
+            status => Err(SlackError::Http { method, status }),
+        }
     }
 
     /// Every conversation of the given kinds, following cursors.

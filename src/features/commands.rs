@@ -1,0 +1,320 @@
+//! The `/looker` command: its grammar, the answers given at once (help, unknown commands), and
+//! the job that runs the rest after the acknowledgement: who may ask (guests, other workspaces
+//! and bots per Lookerbot's rules), then the Look or dashboard, posted in the channel asked from.
+//! Failures reach the asker as one ephemeral sentence through the command's `response_url`.
+
+use serde::{Deserialize, Serialize};
+use slack_morphism::prelude::*;
+
+use super::dashboards::{DashboardRequest, post_dashboard};
+use super::deliveries::dashboard_request;
+use crate::clients::looker::models::LookerId;
+use crate::clients::looker::{LookerClient, LookerError};
+use crate::clients::slack::{OutgoingMessage, SlackErrorCode};
+use crate::jobs::{JobContext, JobError};
+use crate::present::post_rendered;
+use crate::render::{Heading, RenderContext, Source, render_query, section};
+
+/// What was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    Help,
+    Look { id: String, url: Option<String> },
+    Dashboard { request: DashboardRequest },
+    Unknown { text: String },
+}
+
+/// Splits `a=b "c d"=e f="g h"` into words, keeping quoted runs (and Looker expressions) whole.
+pub fn words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in text.trim().chars() {
+        match c {
+            '"' | '“' | '”' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// Parses the text after `/looker` (or after a mention).
+pub fn parse(text: &str) -> Command {
+    let text = text.trim().trim_start_matches('<').trim_end_matches('>');
+    let words = words(text);
+    let first = words.first().map(|w| w.to_ascii_lowercase());
+    match first.as_deref() {
+        None | Some("help") => Command::Help,
+        Some("look") if words.len() == 2 && words[1].chars().all(|c| c.is_ascii_digit()) => Command::Look {
+            id: words[1].clone(),
+            url: None,
+        },
+        Some("dashboard") if words.len() >= 2 => Command::Dashboard {
+            request: DashboardRequest {
+                id: words[1].clone(),
+                filters: words[2..]
+                    .iter()
+                    .filter_map(|w| {
+                        w.split_once('=')
+                            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    })
+                    .collect(),
+                title: None,
+                link: None,
+            },
+        },
+        Some(word) if word.starts_with("http://") || word.starts_with("https://") => {
+            let url = words[0].split('|').next().unwrap_or(&words[0]).to_string();
+            if let Some(id) = url
+                .split("/looks/")
+                .nth(1)
+                .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+                .filter(|id| !id.is_empty())
+            {
+                Command::Look { id, url: Some(url) }
+            } else if let Some(request) = dashboard_request(&url, None) {
+                Command::Dashboard { request }
+            } else {
+                Command::Unknown { text: text.to_string() }
+            }
+        }
+        _ => Command::Unknown { text: text.to_string() },
+    }
+}
+
+/// The answer to `help`, given at once.
+pub fn help(command: &str) -> OutgoingMessage {
+    let text = format!(
+        "*What I can do*\n\
+         • `{command} look <id>`: run a Look and show its result here\n\
+         • `{command} dashboard <id> [filter=value ...]`: show every tile of a dashboard, with filters by name or title (quote values with spaces)\n\
+         • `{command} <Looker link>`: show the Look or dashboard behind a link\n\
+         • `{command} help`: this list"
+    );
+    OutgoingMessage {
+        text: "What lookerbot can do".into(),
+        blocks: vec![section(&text)],
+    }
+}
+
+/// The answer to a command the bot does not know, given at once.
+pub fn unknown(command: &str, text: &str) -> OutgoingMessage {
+    let sentence = format!("I don't know how to “{text}”. Type `{command} help` to see what I can do.");
+    OutgoingMessage {
+        text: sentence.clone(),
+        blocks: vec![section(&crate::render::mrkdwn::escape(&sentence))],
+    }
+}
+
+/// A slash command to run after the acknowledgement (the job payload).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SlashRequest {
+    pub team_id: String,
+    pub user_id: String,
+    pub channel_id: String,
+    pub response_url: String,
+    pub command: Command,
+}
+
+/// Whether this user may use the bot, by Lookerbot's rules; `Err` holds the sentence to show.
+async fn admit(ctx: &JobContext, team_id: &str, user_id: &str) -> Result<Result<(), String>, JobError> {
+    let user = ctx.slack.user_info(user_id).await?;
+    let flags = &user.flags;
+    if flags.is_bot.unwrap_or(false) || flags.is_app_user.unwrap_or(false) {
+        return Ok(Err("Bots can't use lookerbot.".into()));
+    }
+    let guest = flags.is_restricted.unwrap_or(false) || flags.is_ultra_restricted.unwrap_or(false);
+    if guest && !ctx.features.allow_guest_users {
+        return Ok(Err(
+            "Guest accounts can't use lookerbot in this workspace. Ask a workspace admin if you need access.".into(),
+        ));
+    }
+    let stranger = flags.is_stranger.unwrap_or(false) || user.team_id.as_ref().is_some_and(|t| t.0 != team_id);
+    if stranger && !ctx.features.allow_shared_workspaces {
+        return Ok(Err("lookerbot only answers people from its own workspace here. Ask an admin of this workspace if you need access.".into()));
+    }
+    Ok(Ok(()))
+}
+
+/// What the asker reads when Looker refuses.
+fn looker_sentence(error: &LookerError, what: &str) -> String {
+    match error.status() {
+        Some(404) => format!("I couldn't find {what} in Looker, or the bot's Looker user can't see it."),
+        Some(403) => format!("The bot's Looker user isn't allowed to see {what}. Ask a Looker admin to share it."),
+        _ if error.is_transient() => "Looker isn't answering right now. Please try again in a few minutes.".into(),
+        _ => format!("Looker couldn't show {what}: {error}"),
+    }
+}
+
+fn slack_sentence(code: &SlackErrorCode) -> Option<String> {
+    match code {
+        SlackErrorCode::NotInChannel | SlackErrorCode::ChannelNotFound => {
+            Some("I can't post in this conversation. Invite me with `/invite @lookerbot` and ask again.".into())
+        }
+        _ => None,
+    }
+}
+
+async fn run_look(
+    ctx: &JobContext,
+    looker: &LookerClient,
+    channel: &SlackChannelId,
+    id: &str,
+) -> Result<(), CommandFailure> {
+    let what = format!("Look {id}");
+    let id = LookerId(id.to_string());
+    let look = looker
+        .look(&id)
+        .await
+        .map_err(|e| CommandFailure::Looker(e, what.clone()))?;
+    let query_id = look
+        .query_id
+        .clone()
+        .ok_or_else(|| CommandFailure::Said(format!("{what} has no query to run.")))?;
+    let result = looker
+        .run_query_detail(&query_id)
+        .await
+        .map_err(|e| CommandFailure::Looker(e, what.clone()))?;
+    let heading = Heading {
+        title: look.title.clone().unwrap_or(what.clone()),
+        link: look.short_url.as_deref().map(|s| format!("{}{s}", looker.web_base())),
+    };
+    let web_base = looker.web_base();
+    let source = Source {
+        look_id: Some(look.id.clone()),
+        query_id: Some(query_id),
+        dashboard_element_id: None,
+    };
+    let render_ctx = RenderContext {
+        heading: &heading,
+        looker_web_base: &web_base,
+        source,
+        options: &ctx.render,
+    };
+    let rendered = render_query(&result, look.query.as_ref(), &render_ctx);
+    post_rendered(ctx, looker, channel, None, rendered)
+        .await
+        .map_err(CommandFailure::Job)?;
+    Ok(())
+}
+
+/// Why a command produced no answer in the channel.
+enum CommandFailure {
+    Looker(LookerError, String),
+    Said(String),
+    Job(JobError),
+}
+
+/// Runs a slash command after its acknowledgement.
+pub async fn run_slash(ctx: &JobContext, request: SlashRequest) -> Result<(), JobError> {
+    if let Err(sentence) = admit(ctx, &request.team_id, &request.user_id).await? {
+        return ctx
+            .slack
+            .respond(&request.response_url, &sentence)
+            .await
+            .map_err(Into::into);
+    }
+    let channel = SlackChannelId(request.channel_id.clone());
+    let looker_for = |url: Option<&str>| -> Option<&LookerClient> {
+        match url {
+            Some(url) => ctx.lookers.for_url(url).map(|l| l.as_ref()),
+            None => ctx.lookers.all().first().map(|l| l.as_ref()),
+        }
+    };
+    let outcome = match &request.command {
+        Command::Look { id, url } => match looker_for(url.as_deref()) {
+            Some(looker) => run_look(ctx, looker, &channel, id).await,
+            None => Err(CommandFailure::Said(
+                "That link isn't from a Looker this bot is connected to.".into(),
+            )),
+        },
+        Command::Dashboard { request: dashboard } => match looker_for(dashboard.link.as_deref()) {
+            Some(looker) => post_dashboard(ctx, looker, &channel, None, dashboard, ctx.dashboard_style)
+                .await
+                .map_err(CommandFailure::Job),
+            None => Err(CommandFailure::Said(
+                "That link isn't from a Looker this bot is connected to.".into(),
+            )),
+        },
+        // Answered at once by the HTTP handler; nothing to do here.
+        Command::Help | Command::Unknown { .. } => Ok(()),
+    };
+    let sentence = match outcome {
+        Ok(()) => return Ok(()),
+        Err(CommandFailure::Looker(error, what)) => {
+            tracing::warn!(%error, "command failed at Looker");
+            looker_sentence(&error, &what)
+        }
+        Err(CommandFailure::Said(sentence)) => sentence,
+        Err(CommandFailure::Job(error)) => {
+            tracing::warn!(error = %error.message, "command could not be answered");
+            match &error.slack_code {
+                Some(code) => slack_sentence(code)
+                    .unwrap_or_else(|| "Slack refused the answer; an admin can find why in the bot's log.".into()),
+                None if error.failure == crate::jobs::Failure::Transient => {
+                    "Looker or Slack isn't answering right now. Please try again in a few minutes.".into()
+                }
+                None => format!("That didn't work: {}", error.message),
+            }
+        }
+    };
+    // An interactive answer is not retried for long: the asker gets a sentence instead.
+    ctx.slack
+        .respond(&request.response_url, &sentence)
+        .await
+        .map_err(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grammar() {
+        assert_eq!(parse(""), Command::Help);
+        assert_eq!(parse("HELP"), Command::Help);
+        assert_eq!(
+            parse("look 42"),
+            Command::Look {
+                id: "42".into(),
+                url: None
+            }
+        );
+        assert!(matches!(parse("look forty"), Command::Unknown { .. }));
+        let Command::Dashboard { request } =
+            parse(r#"dashboard 12 status=complete "Order Date"="last 7 days" region=-NULL"#)
+        else {
+            panic!("dashboard")
+        };
+        assert_eq!(request.id, "12");
+        assert_eq!(
+            request.filters,
+            [
+                ("status".to_string(), "complete".to_string()),
+                ("Order Date".to_string(), "last 7 days".to_string()),
+                ("region".to_string(), "-NULL".to_string())
+            ]
+        );
+        assert_eq!(
+            parse("<https://looker.example.com/looks/7?f=1>"),
+            Command::Look {
+                id: "7".into(),
+                url: Some("https://looker.example.com/looks/7?f=1".into())
+            }
+        );
+        let Command::Dashboard { request } = parse("https://looker.example.com/dashboards/5?Status=open") else {
+            panic!("dashboard link")
+        };
+        assert_eq!((request.id.as_str(), request.filters.len()), ("5", 1));
+        assert!(matches!(parse("make me a sandwich"), Command::Unknown { .. }));
+    }
+}

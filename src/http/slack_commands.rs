@@ -1,0 +1,99 @@
+//! `POST /slack/receive`: the `/looker` slash command. Verify the signature over the raw body,
+//! answer `help` and unknown commands at once, record everything else as a job and acknowledge
+//! within Slack's three seconds. No Looker or Slack call happens before the answer.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::AppState;
+use super::slack_verify::verify;
+use crate::clients::slack::OutgoingMessage;
+use crate::features::commands::{Command, SlashRequest, help, parse, unknown};
+use crate::jobs::kinds;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/slack/receive", post(receive))
+}
+
+/// The form Slack posts for a slash command (the fields the bot uses).
+#[derive(Debug, Deserialize)]
+struct SlashForm {
+    #[serde(default)]
+    token: Option<String>,
+    team_id: String,
+    channel_id: String,
+    user_id: String,
+    #[serde(default)]
+    command: Option<String>,
+    #[serde(default)]
+    text: String,
+    response_url: String,
+}
+
+fn ephemeral(message: OutgoingMessage) -> Response {
+    let mut body = serde_json::to_value(&message).unwrap_or_default();
+    body["response_type"] = "ephemeral".into();
+    Json(body).into_response()
+}
+
+async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return (rejection.status(), rejection.body_text()).into_response(),
+    };
+    let form: Result<SlashForm, _> = serde_urlencoded::from_bytes(&body);
+    let token = form.as_ref().ok().and_then(|f| f.token.as_deref());
+    if let Err(rejection) = verify(
+        &state.settings.slack,
+        &headers,
+        &body,
+        token,
+        crate::store::now_millis() / 1000,
+    ) {
+        tracing::warn!(?rejection, "refused an unverified request to /slack/receive");
+        return (StatusCode::UNAUTHORIZED, "invalid or missing Slack signature").into_response();
+    }
+    let Ok(form) = form else {
+        return (StatusCode::BAD_REQUEST, "not a slash command").into_response();
+    };
+    let name = form.command.clone().unwrap_or_else(|| "/looker".into());
+    let command = parse(&form.text);
+    match &command {
+        Command::Help => return ephemeral(help(&name)),
+        Command::Unknown { text } => return ephemeral(unknown(&name, text)),
+        Command::Look { .. } | Command::Dashboard { .. } => {}
+    }
+    let request = SlashRequest {
+        team_id: form.team_id,
+        user_id: form.user_id,
+        channel_id: form.channel_id,
+        response_url: form.response_url,
+        command,
+    };
+    let summary = format!(
+        "{name} {} from {} in {}",
+        form.text.trim(),
+        request.user_id,
+        request.channel_id
+    );
+    match state.queue.push(kinds::SLASH_COMMAND, &request, summary, None).await {
+        Ok(_) if state.settings.features.loading_messages => ephemeral(OutgoingMessage {
+            text: "Working on it…".into(),
+            blocks: Vec::new(),
+        }),
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not record a slash command");
+            ephemeral(OutgoingMessage {
+                text: "Sorry, I couldn't take that request just now. Please try again in a moment.".into(),
+                blocks: Vec::new(),
+            })
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The `/looker` slash command: signed as Slack signs, answered within the ack where it can be,
+//! the rest run as a job; who may ask, and plain sentences when something fails.
+
+use lookerbot::store::now_millis;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn form(app: &TestApp, user: &str, text: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", "legacy-token")
+        .append_pair("team_id", "T000000ACME")
+        .append_pair("team_domain", "acme")
+        .append_pair("channel_id", "C0000GENERAL")
+        .append_pair("channel_name", "general")
+        .append_pair("user_id", user)
+        .append_pair("user_name", "someone")
+        .append_pair("command", "/looker")
+        .append_pair("text", text)
+        .append_pair("api_app_id", "A0000000APP")
+        .append_pair("response_url", &app.slack.response_url())
+        .append_pair("trigger_id", "13345224609.738474920.8088930838d88f008e0")
+        .finish()
+}
+
+async fn post_signed(app: &TestApp, body: &str, timestamp: i64, secret: &str) -> reqwest::Response {
+    app.http
+        .post(format!("{}/slack/receive", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Slack-Request-Timestamp", timestamp.to_string())
+        .header("X-Slack-Signature", slack_signature(secret, timestamp, body.as_bytes()))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn slash(app: &TestApp, user: &str, text: &str) -> (u16, Value) {
+    let response = post_signed(app, &form(app, user, text), now_millis() / 1000, SIGNING_SECRET).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn help_is_answered_in_the_acknowledgement_itself() {
+    let app = spawn_app().await;
+    let (status, answer) = slash(&app, "U000000ALICE", "help").await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["response_type"], "ephemeral");
+    assert!(answer["blocks"].to_string().contains("/looker look <id>"), "{answer}");
+    assert!(
+        app.jobs().await.is_empty() && app.slack.calls().is_empty(),
+        "nothing to do after the answer"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_command_points_to_help() {
+    let app = spawn_app().await;
+    let (_, answer) = slash(&app, "U000000ALICE", "make me a sandwich").await;
+    assert!(
+        answer["text"].as_str().unwrap().contains("Type `/looker help`"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn unsigned_stale_or_forged_requests_are_refused_and_nothing_is_queued() {
+    let app = spawn_app().await;
+    let body = form(&app, "U000000ALICE", "look 7");
+    let now = now_millis() / 1000;
+    for (timestamp, secret) in [(now - 301, SIGNING_SECRET), (now, "not-the-secret")] {
+        assert_eq!(post_signed(&app, &body, timestamp, secret).await.status(), 401);
+    }
+    let unsigned = app
+        .http
+        .post(format!("{}/slack/receive", app.address))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unsigned.status(),
+        401,
+        "the legacy token alone is not enough unless configured"
+    );
+    assert!(app.jobs().await.is_empty());
+}
+
+#[tokio::test]
+async fn the_legacy_token_works_only_where_the_operator_set_one() {
+    let app = spawn_app_with(|s| s.slack_slash_command_token = Some("legacy-token".into())).await;
+    let body = form(&app, "U000000ALICE", "help");
+    let response = app
+        .http
+        .post(format!("{}/slack/receive", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_look_is_acknowledged_at_once_then_posted_in_the_channel() {
+    let app = spawn_app().await;
+    app.looker.add_look(
+        "7",
+        "Orders by Status",
+        query("q7", "table"),
+        status_counts(&[("a", 1), ("b", 2)]),
+    );
+    let (status, ack) = slash(&app, "U000000ALICE", "look 7").await;
+    assert_eq!(status, 200);
+    assert_eq!(ack["text"], "Working on it…");
+    assert!(
+        app.looker.requests().is_empty(),
+        "no Looker call before the acknowledgement"
+    );
+    app.drain_jobs().await;
+
+    let messages = app.slack.messages();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].channel, "C0000GENERAL");
+    assert_eq!(messages[0].blocks[1]["type"], "table");
+    assert!(app.slack.responses().is_empty());
+}
+
+#[tokio::test]
+async fn guests_other_workspaces_and_bots_get_one_sentence_each() {
+    let app = spawn_app().await;
+    app.looker.add_look(
+        "7",
+        "Orders",
+        query("q7", "table"),
+        status_counts(&[("a", 1), ("b", 2)]),
+    );
+    for user in ["U000000GUEST", "U00000OTHER", "U0000000ROBO"] {
+        slash(&app, user, "look 7").await;
+    }
+    app.drain_jobs().await;
+    assert!(app.slack.messages().is_empty());
+    assert!(app.looker.requests().is_empty(), "refused before Looker is asked");
+    let said: Vec<String> = app
+        .slack
+        .responses()
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(said.len(), 3);
+    assert!(
+        said.iter().any(|s| s.starts_with("Guest accounts can't use lookerbot")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|s| s.contains("only answers people from its own workspace")),
+        "{said:?}"
+    );
+    assert!(said.iter().any(|s| s == "Bots can't use lookerbot."), "{said:?}");
+    assert!(app.slack.responses().iter().all(|r| r["response_type"] == "ephemeral"));
+}
+
+#[tokio::test]
+async fn guests_are_welcome_when_the_operator_allows_them() {
+    let app = spawn_app_with(|s| s.allow_slack_guest_users = Some("true".into())).await;
+    app.looker.add_look(
+        "7",
+        "Orders",
+        query("q7", "table"),
+        status_counts(&[("a", 1), ("b", 2)]),
+    );
+    slash(&app, "U000000GUEST", "look 7").await;
+    app.drain_jobs().await;
+    assert_eq!(app.slack.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn failures_are_a_plain_sentence_to_the_asker() {
+    let app = spawn_app().await;
+    slash(&app, "U000000ALICE", "look 404").await;
+    app.drain_jobs().await;
+    app.slack
+        .fail_next("chat.postMessage", crate::fake_slack::Failure::Error("not_in_channel"));
+    app.looker.add_look(
+        "7",
+        "Orders",
+        query("q7", "table"),
+        status_counts(&[("a", 1), ("b", 2)]),
+    );
+    slash(&app, "U000000ALICE", "look 7").await;
+    app.drain_jobs().await;
+    let said: Vec<Value> = app.slack.responses();
+    assert_eq!(
+        said[0]["text"],
+        "I couldn't find Look 404 in Looker, or the bot's Looker user can't see it."
+    );
+    assert_eq!(
+        said[1]["text"],
+        "I can't post in this conversation. Invite me with `/invite @lookerbot` and ask again."
+    );
+    assert!(app.dead_jobs().await.is_empty(), "answered, not buried");
+}
+
+#[tokio::test]
+async fn a_pasted_dashboard_link_shows_the_dashboard_with_its_filters() {
+    let app = spawn_app().await;
+    app.looker
+        .add_dashboard(json!({"id": "12", "title": "Notes", "dashboard_elements": [
+        {"id": "t1", "type": "text", "title_text": "Hello", "body_text": "world"}]}));
+    let link = format!("<{}/dashboards/12?Status=open>", app.looker.web_url);
+    slash(&app, "U000000ALICE", &link).await;
+    app.drain_jobs().await;
+    let text = app.slack.messages()[0].blocks.to_string();
+    assert!(text.contains("Notes") && text.contains("Hello"), "{text}");
+}
+
+#[tokio::test]
+async fn slash_bodies_over_a_mebibyte_are_refused() {
+    let app = spawn_app().await;
+    let body = form(&app, "U000000ALICE", &"x".repeat(1_100_000));
+    let response = post_signed(&app, &body, now_millis() / 1000, SIGNING_SECRET).await;
+    assert_eq!(response.status(), 413);
+    assert!(app.jobs().await.is_empty());
+}

@@ -13,7 +13,7 @@ use crate::clients::looker::{LookerClient, LookerError};
 use crate::clients::slack::{OutgoingMessage, SlackErrorCode};
 use crate::jobs::{JobContext, JobError};
 use crate::present::post_rendered;
-use crate::render::{Heading, RenderContext, Source, render_query, section};
+use crate::render::{Heading, RenderContext, Rendered, Source, render_query, section};
 
 /// What was asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,18 +115,50 @@ pub fn unknown(command: &str, text: &str) -> OutgoingMessage {
     }
 }
 
-/// A slash command to run after the acknowledgement (the job payload).
+/// How sentences meant only for the asker reach them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SlashRequest {
+#[serde(tag = "via", rename_all = "snake_case")]
+pub enum ReplyTo {
+    /// A slash command's `response_url`.
+    ResponseUrl { url: String },
+    /// An ephemeral message in the conversation (mentions and DMs).
+    Ephemeral,
+}
+
+/// A command to run after the acknowledgement (the job payload).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommandRequest {
     pub team_id: String,
     pub user_id: String,
     pub channel_id: String,
-    pub response_url: String,
+    /// Answers to a mention go in its thread.
+    pub thread_ts: Option<String>,
+    pub reply: ReplyTo,
     pub command: Command,
 }
 
+impl CommandRequest {
+    fn is_conversation(&self) -> bool {
+        matches!(self.reply, ReplyTo::Ephemeral)
+    }
+}
+
+/// A sentence only the asker sees.
+async fn say(ctx: &JobContext, request: &CommandRequest, sentence: &str) -> Result<(), JobError> {
+    match &request.reply {
+        ReplyTo::ResponseUrl { url } => ctx.slack.respond(url, sentence).await?,
+        ReplyTo::Ephemeral => {
+            let channel = SlackChannelId(request.channel_id.clone());
+            ctx.slack
+                .post_ephemeral(&channel, &SlackUserId(request.user_id.clone()), sentence)
+                .await?
+        }
+    }
+    Ok(())
+}
+
 /// Whether this user may use the bot, by Lookerbot's rules; `Err` holds the sentence to show.
-async fn admit(ctx: &JobContext, team_id: &str, user_id: &str) -> Result<Result<(), String>, JobError> {
+pub async fn admit(ctx: &JobContext, team_id: &str, user_id: &str) -> Result<Result<(), String>, JobError> {
     let user = ctx.slack.user_info(user_id).await?;
     let flags = &user.flags;
     if flags.is_bot.unwrap_or(false) || flags.is_app_user.unwrap_or(false) {
@@ -164,16 +196,18 @@ fn slack_sentence(code: &SlackErrorCode) -> Option<String> {
     }
 }
 
-async fn run_look(
-    ctx: &JobContext,
-    looker: &LookerClient,
-    channel: &SlackChannelId,
-    id: &str,
-) -> Result<(), CommandFailure> {
+/// Where the answer goes: the channel, a thread, and the "working on it" line it replaces.
+struct Answer<'a> {
+    channel: &'a SlackChannelId,
+    thread: Option<&'a SlackTs>,
+    loading: Option<&'a SlackTs>,
+}
+
+/// Runs a Look and renders it.
+pub async fn render_look(ctx: &JobContext, looker: &LookerClient, id: &str) -> Result<Rendered, CommandFailure> {
     let what = format!("Look {id}");
-    let id = LookerId(id.to_string());
     let look = looker
-        .look(&id)
+        .look(&LookerId(id.to_string()))
         .await
         .map_err(|e| CommandFailure::Looker(e, what.clone()))?;
     let query_id = look
@@ -200,56 +234,109 @@ async fn run_look(
         source,
         options: &ctx.render,
     };
-    let rendered = render_query(&result, look.query.as_ref(), &render_ctx);
-    post_rendered(ctx, looker, channel, None, rendered)
+    Ok(render_query(&result, look.query.as_ref(), &render_ctx))
+}
+
+/// Shows a Look; `true` when the answer took the place of the "working on it" line.
+async fn run_look(
+    ctx: &JobContext,
+    looker: &LookerClient,
+    answer: &Answer<'_>,
+    id: &str,
+) -> Result<bool, CommandFailure> {
+    let rendered = render_look(ctx, looker, id).await?;
+    // A plain answer replaces the "working on it" line; one with a file is posted after it.
+    if let Some(loading) = answer.loading
+        && rendered.image.is_none()
+        && rendered.csv.is_none()
+    {
+        ctx.slack
+            .update_message(answer.channel, loading, &rendered.message)
+            .await
+            .map_err(|e| CommandFailure::Job(e.into()))?;
+        return Ok(true);
+    }
+    post_rendered(ctx, looker, answer.channel, answer.thread, rendered)
         .await
         .map_err(CommandFailure::Job)?;
-    Ok(())
+    Ok(false)
 }
 
 /// Why a command produced no answer in the channel.
-enum CommandFailure {
+pub enum CommandFailure {
     Looker(LookerError, String),
     Said(String),
     Job(JobError),
 }
 
-/// Runs a slash command after its acknowledgement.
-pub async fn run_slash(ctx: &JobContext, request: SlashRequest) -> Result<(), JobError> {
+/// Runs a command after its acknowledgement: checks who asks, answers in the conversation, and
+/// turns every failure into one sentence for the asker (interactive answers are not retried).
+pub async fn run(ctx: &JobContext, request: CommandRequest) -> Result<(), JobError> {
     if let Err(sentence) = admit(ctx, &request.team_id, &request.user_id).await? {
-        return ctx
-            .slack
-            .respond(&request.response_url, &sentence)
-            .await
-            .map_err(Into::into);
+        return say(ctx, &request, &sentence).await;
     }
     let channel = SlackChannelId(request.channel_id.clone());
+    let thread = request.thread_ts.clone().map(SlackTs);
+    let post = |message: OutgoingMessage| {
+        let (channel, thread) = (channel.clone(), thread.clone());
+        async move { ctx.slack.post_message(&channel, &message, thread.as_ref()).await }
+    };
+    match &request.command {
+        Command::Help if request.is_conversation() => {
+            return post(help("@lookerbot")).await.map(|_| ()).map_err(Into::into);
+        }
+        Command::Unknown { text } if request.is_conversation() => {
+            return post(unknown("@lookerbot", text)).await.map(|_| ()).map_err(Into::into);
+        }
+        // A slash command's help and unknown words were answered in the acknowledgement.
+        Command::Help | Command::Unknown { .. } => return Ok(()),
+        Command::Look { .. } | Command::Dashboard { .. } => {}
+    }
+
+    let loading = if request.is_conversation() && ctx.features.loading_messages {
+        let line = OutgoingMessage {
+            text: "Working on it…".into(),
+            blocks: Vec::new(),
+        };
+        Some(post(line).await?.ts)
+    } else {
+        None
+    };
+    let answer = Answer {
+        channel: &channel,
+        thread: thread.as_ref(),
+        loading: loading.as_ref(),
+    };
     let looker_for = |url: Option<&str>| -> Option<&LookerClient> {
         match url {
             Some(url) => ctx.lookers.for_url(url).map(|l| l.as_ref()),
             None => ctx.lookers.all().first().map(|l| l.as_ref()),
         }
     };
+    let not_ours = || CommandFailure::Said("That link isn't from a Looker this bot is connected to.".into());
     let outcome = match &request.command {
         Command::Look { id, url } => match looker_for(url.as_deref()) {
-            Some(looker) => run_look(ctx, looker, &channel, id).await,
-            None => Err(CommandFailure::Said(
-                "That link isn't from a Looker this bot is connected to.".into(),
-            )),
+            Some(looker) => run_look(ctx, looker, &answer, id).await,
+            None => Err(not_ours()),
         },
         Command::Dashboard { request: dashboard } => match looker_for(dashboard.link.as_deref()) {
-            Some(looker) => post_dashboard(ctx, looker, &channel, None, dashboard, ctx.dashboard_style)
+            Some(looker) => post_dashboard(ctx, looker, &channel, thread.as_ref(), dashboard, ctx.dashboard_style)
                 .await
+                .map(|()| false)
                 .map_err(CommandFailure::Job),
-            None => Err(CommandFailure::Said(
-                "That link isn't from a Looker this bot is connected to.".into(),
-            )),
+            None => Err(not_ours()),
         },
-        // Answered at once by the HTTP handler; nothing to do here.
-        Command::Help | Command::Unknown { .. } => Ok(()),
+        Command::Help | Command::Unknown { .. } => Ok(true),
     };
+    // The "working on it" line goes unless the answer took its place.
+    if let Some(loading) = &loading
+        && !matches!(outcome, Ok(true))
+        && let Err(error) = ctx.slack.delete_message(&channel, loading).await
+    {
+        tracing::warn!(%error, "could not remove the loading message");
+    }
     let sentence = match outcome {
-        Ok(()) => return Ok(()),
+        Ok(_) => return Ok(()),
         Err(CommandFailure::Looker(error, what)) => {
             tracing::warn!(%error, "command failed at Looker");
             looker_sentence(&error, &what)
@@ -267,11 +354,7 @@ pub async fn run_slash(ctx: &JobContext, request: SlashRequest) -> Result<(), Jo
             }
         }
     };
-    // An interactive answer is not retried for long: the asker gets a sentence instead.
-    ctx.slack
-        .respond(&request.response_url, &sentence)
-        .await
-        .map_err(Into::into)
+    say(ctx, &request, &sentence).await
 }
 
 #[cfg(test)]

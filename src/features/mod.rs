@@ -4,3 +4,4 @@ pub mod commands;
 pub mod dashboards;
 pub mod deliveries;
 pub mod merged;
+pub mod unfurls;

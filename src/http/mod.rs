@@ -5,6 +5,7 @@ mod looker_auth;
 mod looker_webhook;
 mod reply;
 mod slack_commands;
+mod slack_events;
 pub mod slack_verify;
 
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(looker_webhook::router(webhook_limit))
         .merge(slack_commands::router())
+        .merge(slack_events::router())
         .fallback(|| async { Reply::error(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(SLACK_BODY_LIMIT))
         .with_state(state)

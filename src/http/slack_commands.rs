@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::slack_verify::verify;
 use crate::clients::slack::OutgoingMessage;
-use crate::features::commands::{Command, SlashRequest, help, parse, unknown};
+use crate::features::commands::{Command, CommandRequest, ReplyTo, help, parse, unknown};
 use crate::jobs::kinds;
 
 pub fn router() -> Router<AppState> {
@@ -69,11 +69,12 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Result
         Command::Unknown { text } => return ephemeral(unknown(&name, text)),
         Command::Look { .. } | Command::Dashboard { .. } => {}
     }
-    let request = SlashRequest {
+    let request = CommandRequest {
         team_id: form.team_id,
         user_id: form.user_id,
         channel_id: form.channel_id,
-        response_url: form.response_url,
+        thread_ts: None,
+        reply: ReplyTo::ResponseUrl { url: form.response_url },
         command,
     };
     let summary = format!(
@@ -82,7 +83,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Result
         request.user_id,
         request.channel_id
     );
-    match state.queue.push(kinds::SLASH_COMMAND, &request, summary, None).await {
+    match state.queue.push(kinds::COMMAND, &request, summary, None).await {
         Ok(_) if state.settings.features.loading_messages => ephemeral(OutgoingMessage {
             text: "Working on it…".into(),
             blocks: Vec::new(),

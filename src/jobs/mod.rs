@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clients::looker::{LookerError, Lookers};
 use crate::clients::slack::{SlackApi, SlackError, SlackErrorCode};
 use crate::config::{DashboardStyle, Features, JobSettings};
-use crate::features::{commands, deliveries};
+use crate::features::{commands, deliveries, unfurls};
 use crate::images::S3Images;
 use crate::render::RenderOptions;
 use crate::store::{ClaimedJob, Enqueued, JobStore, NewJob, StoreError, now_millis};
@@ -21,7 +21,8 @@ use crate::store::{ClaimedJob, Enqueued, JobStore, NewJob, StoreError, now_milli
 /// Job kinds, one per feature that works after the answer.
 pub mod kinds {
     pub const DELIVERY: &str = "looker_delivery";
-    pub const SLASH_COMMAND: &str = "slash_command";
+    pub const COMMAND: &str = "command";
+    pub const UNFURL: &str = "unfurl";
 }
 
 /// Whether trying again later may help.
@@ -120,10 +121,15 @@ async fn perform(ctx: &JobContext, job: &ClaimedJob) -> Result<(), JobError> {
                 .map_err(|e| JobError::permanent(format!("unreadable delivery payload: {e}")))?;
             deliveries::deliver(ctx, delivery).await
         }
-        kinds::SLASH_COMMAND => {
+        kinds::COMMAND => {
             let request = serde_json::from_str(&job.payload)
                 .map_err(|e| JobError::permanent(format!("unreadable command payload: {e}")))?;
-            commands::run_slash(ctx, request).await
+            commands::run(ctx, request).await
+        }
+        kinds::UNFURL => {
+            let request = serde_json::from_str(&job.payload)
+                .map_err(|e| JobError::permanent(format!("unreadable unfurl payload: {e}")))?;
+            unfurls::unfurl(ctx, request).await
         }
         other => Err(JobError::permanent(format!("unknown job kind {other:?}"))),
     }

@@ -90,6 +90,9 @@ struct SlackState {
     messages: Vec<PostedMessage>,
     files: HashMap<String, UploadedFile>,
     responses: Vec<Value>,
+    ephemerals: Vec<(String, String, String)>,
+    unfurls: Vec<Value>,
+    deleted: Vec<String>,
     failures: HashMap<String, VecDeque<Failure>>,
     calls: Vec<String>,
     page_size: usize,
@@ -182,6 +185,21 @@ impl FakeSlack {
 
     pub fn files(&self) -> Vec<UploadedFile> {
         self.state.lock().unwrap().files.values().cloned().collect()
+    }
+
+    /// `(channel, user, text)` of every `chat.postEphemeral`.
+    pub fn ephemerals(&self) -> Vec<(String, String, String)> {
+        self.state.lock().unwrap().ephemerals.clone()
+    }
+
+    /// Bodies of `chat.unfurl`.
+    pub fn unfurls(&self) -> Vec<Value> {
+        self.state.lock().unwrap().unfurls.clone()
+    }
+
+    /// Timestamps of deleted messages.
+    pub fn deleted(&self) -> Vec<String> {
+        self.state.lock().unwrap().deleted.clone()
     }
 
     /// Bodies posted to `response_url`s (`http://fake/response/...`).
@@ -498,6 +516,63 @@ async fn api(
                 json!({"channel": channel, "ts": ts, "message": {"type": "message", "text": text, "ts": ts, "user": "U0000000BOT"}}),
             )
         }
+        "chat.update" => {
+            let (Some(channel), Some(ts)) = (text_param(&p, "channel"), text_param(&p, "ts")) else {
+                return slack_error("invalid_arguments");
+            };
+            let blocks = p.get("blocks").cloned().unwrap_or(Value::Null);
+            if let Err(rejection) = check_blocks(&blocks) {
+                return rejection;
+            }
+            let text = text_param(&p, "text").unwrap_or_default();
+            let Some(message) = s.messages.iter_mut().find(|m| m.channel == channel && m.ts == ts) else {
+                return slack_error("message_not_found");
+            };
+            message.text = text.clone();
+            message.blocks = blocks;
+            ok(json!({"channel": channel, "ts": ts, "text": text, "message": {"text": text}}))
+        }
+        "chat.delete" => {
+            let (Some(channel), Some(ts)) = (text_param(&p, "channel"), text_param(&p, "ts")) else {
+                return slack_error("invalid_arguments");
+            };
+            let before = s.messages.len();
+            s.messages.retain(|m| !(m.channel == channel && m.ts == ts));
+            if s.messages.len() == before {
+                return slack_error("message_not_found");
+            }
+            s.deleted.push(ts.clone());
+            ok(json!({"channel": channel, "ts": ts}))
+        }
+        "chat.postEphemeral" => {
+            let (Some(channel), Some(user)) = (text_param(&p, "channel"), text_param(&p, "user")) else {
+                return slack_error("invalid_arguments");
+            };
+            if !known_channel(&s, &channel) {
+                return slack_error("channel_not_found");
+            }
+            let text = text_param(&p, "text").unwrap_or_default();
+            s.ephemerals.push((channel, user, text));
+            ok(json!({"message_ts": format!("1700000000.{n:06}")}))
+        }
+        "chat.unfurl" => {
+            let unfurls = p.get("unfurls").cloned().unwrap_or(Value::Null);
+            let Some(map) = unfurls.as_object() else {
+                return slack_error("invalid_unfurls");
+            };
+            for preview in map.values() {
+                if let Err(rejection) = check_blocks(&preview["blocks"]) {
+                    return rejection;
+                }
+            }
+            let by_ts = p.contains_key("channel") && p.contains_key("ts");
+            let by_id = p.contains_key("unfurl_id") && p.contains_key("source");
+            if !by_ts && !by_id {
+                return slack_error("invalid_arguments");
+            }
+            s.unfurls.push(Value::Object(p.clone()));
+            ok(json!({}))
+        }
         "files.getUploadURLExternal" => {
             let (Some(filename), Some(length)) = (
                 text_param(&p, "filename"),
@@ -560,7 +635,14 @@ async fn api(
 }
 
 fn known_channel(s: &SlackState, id: &str) -> bool {
-    s.channels.iter().any(|c| c.id == id) || s.dms.contains_key(id) || s.users.iter().any(|u| u.id == id)
+    // A member's DM with the bot exists once they have written in it: `D` + the user id's rest.
+    let dm_of_member = id
+        .strip_prefix('D')
+        .is_some_and(|rest| s.users.iter().any(|u| u.id[1..] == *rest));
+    s.channels.iter().any(|c| c.id == id)
+        || s.dms.contains_key(id)
+        || s.users.iter().any(|u| u.id == id)
+        || dm_of_member
 }
 
 /// Slack's cursor pagination: at most `page_size` items a page, whatever `limit` asks.

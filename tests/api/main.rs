@@ -9,6 +9,7 @@ mod helpers;
 mod cli;
 mod dashboards;
 mod deliveries;
+mod events;
 mod health;
 mod images;
 mod looker_client;

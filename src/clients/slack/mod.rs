@@ -3,6 +3,7 @@
 
 mod directory;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::time::Duration;
@@ -340,6 +341,77 @@ impl SlackApi {
             channel: answer.channel,
             ts: answer.ts,
         })
+    }
+
+    /// Replaces a message the bot posted (a "working on it" line by its answer).
+    pub async fn update_message(
+        &self,
+        channel: &SlackChannelId,
+        ts: &SlackTs,
+        message: &OutgoingMessage,
+    ) -> Result<(), SlackError> {
+        let request = SlackApiChatUpdateRequest::new(
+            channel.clone(),
+            SlackMessageContent::new()
+                .with_text(message.text.clone())
+                .with_blocks(message.blocks.clone()),
+            ts.clone(),
+        );
+        self.call("chat.update", {
+            let request = &request;
+            move || async move { self.session().chat_update(request).await }
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn delete_message(&self, channel: &SlackChannelId, ts: &SlackTs) -> Result<(), SlackError> {
+        let request = SlackApiChatDeleteRequest::new(channel.clone(), ts.clone());
+        self.call("chat.delete", {
+            let request = &request;
+            move || async move { self.session().chat_delete(request).await }
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// A sentence only `user` sees, in `channel`.
+    pub async fn post_ephemeral(
+        &self,
+        channel: &SlackChannelId,
+        user: &SlackUserId,
+        sentence: &str,
+    ) -> Result<(), SlackError> {
+        let request = SlackApiChatPostEphemeralRequest::new(
+            channel.clone(),
+            user.clone(),
+            SlackMessageContent::new().with_text(sentence.into()),
+        );
+        self.call("chat.postEphemeral", {
+            let request = &request;
+            move || async move { self.session().chat_post_ephemeral(request).await }
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Link previews for a message (`link_shared`), by channel and ts or by unfurl id and source.
+    pub async fn unfurl(
+        &self,
+        id: SlackUnfurlRequestId,
+        unfurls: HashMap<String, Vec<SlackBlock>>,
+    ) -> Result<(), SlackError> {
+        let unfurls = unfurls
+            .into_iter()
+            .map(|(url, blocks)| (url, SlackApiChatUnfurlMapItemV2::new(blocks)))
+            .collect();
+        let request = SlackApiChatUnfurlRequestV3::new(id, unfurls);
+        self.call("chat.unfurl", {
+            let request = &request;
+            move || async move { self.session().chat_unfurl_v3(request).await }
+        })
+        .await
+        .map(|_| ())
     }
 
     /// The DM channel with a user (files must be shared to a C/G/D id, not a user id).

@@ -1,0 +1,190 @@
+//! `POST /slack/events` (and Lookerbot's `/slack/event`): the Events API. Verify, answer
+//! `url_verification`, and record each event we act on as a job de-duplicated on `event_id`
+//! (Slack retries after 3 s, 1 min and 5 min, and sometimes repeats without retry headers), all
+//! before the 200. The bot's own messages, other bots', edits and joins are ignored; unknown
+//! event types get a 200 so Slack never retries them.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::AppState;
+use super::slack_verify::verify;
+use crate::features::commands::{CommandRequest, ReplyTo, parse};
+use crate::features::unfurls::UnfurlRequest;
+use crate::jobs::kinds;
+use crate::store::Enqueued;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/slack/events", post(receive))
+        .route("/slack/event", post(receive))
+}
+
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    challenge: Option<String>,
+    #[serde(default)]
+    team_id: Option<String>,
+    #[serde(default)]
+    event_id: Option<String>,
+    #[serde(default)]
+    authorizations: Vec<Authorization>,
+    #[serde(default)]
+    event: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Authorization {
+    #[serde(default)]
+    user_id: Option<String>,
+}
+
+/// Work an event asks for: a job kind, its payload and a line for operators.
+type Work = (&'static str, Value, String);
+
+fn text(event: &Value, key: &str) -> Option<String> {
+    event.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// The text after the bot's mention: `<@U123> look 7` → `look 7`.
+fn without_mentions(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|w| !(w.starts_with("<@") && w.ends_with('>')))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What to do about an event, or nothing.
+fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
+    let event = envelope.event.as_ref()?;
+    let team_id = envelope.team_id.clone().unwrap_or_default();
+    let own = envelope
+        .authorizations
+        .iter()
+        .filter_map(|a| a.user_id.as_deref())
+        .collect::<Vec<_>>();
+    // Bots (the bot itself included), edits, joins and other subtypes are not questions.
+    if event.get("bot_id").is_some_and(|b| !b.is_null()) || event.get("subtype").is_some_and(|s| !s.is_null()) {
+        return None;
+    }
+    let user = text(event, "user")?;
+    if own.contains(&user.as_str()) {
+        return None;
+    }
+    let channel = text(event, "channel")?;
+    let kind = text(event, "type")?;
+    match kind.as_str() {
+        "app_mention" | "message" => {
+            let direct = text(event, "channel_type").as_deref() == Some("im");
+            if kind == "message" && !direct {
+                return None;
+            }
+            let ts = text(event, "ts");
+            // A mention is answered in its thread; a DM where it was asked.
+            let thread_ts = text(event, "thread_ts").or(if kind == "app_mention" { ts } else { None });
+            let words = without_mentions(&text(event, "text").unwrap_or_default());
+            let summary = format!(
+                "{kind} “{}” from {user} in {channel}",
+                crate::render::mrkdwn::truncate(&words, 80)
+            );
+            let request = CommandRequest {
+                team_id,
+                user_id: user,
+                channel_id: channel,
+                thread_ts,
+                reply: ReplyTo::Ephemeral,
+                command: parse(&words),
+            };
+            Some((kinds::COMMAND, serde_json::to_value(request).ok()?, summary))
+        }
+        "link_shared" if expand_urls => {
+            let links: Vec<String> = event
+                .get("links")?
+                .as_array()?
+                .iter()
+                .filter_map(|l| text(l, "url"))
+                .collect();
+            if links.is_empty() {
+                return None;
+            }
+            let summary = format!("preview of {} link(s) from {user} in {channel}", links.len());
+            let request = UnfurlRequest {
+                team_id,
+                user_id: user,
+                channel,
+                message_ts: text(event, "message_ts")?,
+                unfurl_id: text(event, "unfurl_id"),
+                source: text(event, "source"),
+                links,
+            };
+            Some((kinds::UNFURL, serde_json::to_value(request).ok()?, summary))
+        }
+        _ => None,
+    }
+}
+
+async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return (rejection.status(), rejection.body_text()).into_response(),
+    };
+    let envelope: Result<Envelope, _> = serde_json::from_slice(&body);
+    let token = envelope.as_ref().ok().and_then(|e| e.token.as_deref());
+    if let Err(rejection) = verify(
+        &state.settings.slack,
+        &headers,
+        &body,
+        token,
+        crate::store::now_millis() / 1000,
+    ) {
+        tracing::warn!(?rejection, "refused an unverified request to the Events API route");
+        return (StatusCode::UNAUTHORIZED, "invalid or missing Slack signature").into_response();
+    }
+    let Ok(envelope) = envelope else {
+        return (StatusCode::BAD_REQUEST, "not an Events API payload").into_response();
+    };
+    match envelope.kind.as_str() {
+        "url_verification" => Json(serde_json::json!({"challenge": envelope.challenge})).into_response(),
+        "event_callback" => {
+            let Some(event_id) = envelope.event_id.clone() else {
+                return (StatusCode::BAD_REQUEST, "event_callback without event_id").into_response();
+            };
+            let Some((kind, payload, summary)) = interpret(&envelope, state.settings.features.expand_urls) else {
+                return StatusCode::OK.into_response();
+            };
+            match state
+                .queue
+                .push(kind, &payload, summary, Some(format!("slack-event:{event_id}")))
+                .await
+            {
+                Ok(Enqueued::Created(_)) => StatusCode::OK.into_response(),
+                Ok(Enqueued::Duplicate(_)) => {
+                    let retry = headers
+                        .get("x-slack-retry-num")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info!(%event_id, retry, "event already recorded; not run twice");
+                    StatusCode::OK.into_response()
+                }
+                // Not recorded: a non-2xx makes Slack send it again.
+                Err(error) => {
+                    tracing::error!(%error, "could not record a Slack event");
+                    StatusCode::SERVICE_UNAVAILABLE.into_response()
+                }
+            }
+        }
+        _ => StatusCode::OK.into_response(),
+    }
+}

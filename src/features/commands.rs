@@ -8,6 +8,7 @@ use slack_morphism::prelude::*;
 
 use super::dashboards::{DashboardRequest, post_dashboard};
 use super::deliveries::dashboard_request;
+use super::search::{FindRequest, find, parse_find};
 use crate::clients::looker::models::LookerId;
 use crate::clients::looker::{LookerClient, LookerError};
 use crate::clients::slack::{OutgoingMessage, SlackErrorCode};
@@ -20,6 +21,7 @@ use crate::render::{Heading, RenderContext, Rendered, Source, render_query, sect
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     Help,
+    Find { request: FindRequest },
     Look { id: String, url: Option<String> },
     Dashboard { request: DashboardRequest },
     Unknown { text: String },
@@ -54,6 +56,10 @@ pub fn parse(text: &str) -> Command {
     let first = words.first().map(|w| w.to_ascii_lowercase());
     match first.as_deref() {
         None | Some("help") => Command::Help,
+        Some("find" | "search") => match parse_find(&words[1..]) {
+            Some(request) => Command::Find { request },
+            None => Command::Unknown { text: text.to_string() },
+        },
         Some("look") if words.len() == 2 && words[1].chars().all(|c| c.is_ascii_digit()) => Command::Look {
             id: words[1].clone(),
             url: None,
@@ -95,6 +101,7 @@ pub fn parse(text: &str) -> Command {
 pub fn help(command: &str) -> OutgoingMessage {
     let text = format!(
         "*What I can do*\n\
+         • `{command} find [look|dashboard] <words>`: the five Looks and dashboards whose titles match best\n\
          • `{command} look <id>`: run a Look and show its result here\n\
          • `{command} dashboard <id> [filter=value ...]`: show every tile of a dashboard, with filters by name or title (quote values with spaces)\n\
          • `{command} <Looker link>`: show the Look or dashboard behind a link\n\
@@ -290,7 +297,7 @@ pub async fn run(ctx: &JobContext, request: CommandRequest) -> Result<(), JobErr
         }
         // A slash command's help and unknown words were answered in the acknowledgement.
         Command::Help | Command::Unknown { .. } => return Ok(()),
-        Command::Look { .. } | Command::Dashboard { .. } => {}
+        Command::Find { .. } | Command::Look { .. } | Command::Dashboard { .. } => {}
     }
 
     let loading = if request.is_conversation() && ctx.features.loading_messages {
@@ -326,6 +333,35 @@ pub async fn run(ctx: &JobContext, request: CommandRequest) -> Result<(), JobErr
                 .map_err(CommandFailure::Job),
             None => Err(not_ours()),
         },
+        Command::Find { request: find_request } => {
+            let chosen: Vec<&LookerClient> = ctx
+                .lookers
+                .all()
+                .iter()
+                .map(|l| l.as_ref())
+                .filter(|l| {
+                    find_request
+                        .host
+                        .as_deref()
+                        .is_none_or(|h| l.settings().url.host_str() == Some(h))
+                })
+                .collect();
+            if chosen.is_empty() {
+                Err(CommandFailure::Said(format!(
+                    "No Looker at {} is connected to this bot.",
+                    find_request.host.as_deref().unwrap_or("that address")
+                )))
+            } else {
+                match find(&chosen, find_request).await {
+                    Ok(message) => match &loading {
+                        Some(ts) => ctx.slack.update_message(&channel, ts, &message).await.map(|()| true),
+                        None => post(message).await.map(|_| false),
+                    }
+                    .map_err(|e| CommandFailure::Job(e.into())),
+                    Err(error) => Err(CommandFailure::Looker(error, "that search".into())),
+                }
+            }
+        }
         Command::Help | Command::Unknown { .. } => Ok(true),
     };
     // The "working on it" line goes unless the answer took its place.

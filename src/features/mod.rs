@@ -4,4 +4,5 @@ pub mod commands;
 pub mod dashboards;
 pub mod deliveries;
 pub mod merged;
+pub mod search;
 pub mod unfurls;

@@ -94,7 +94,7 @@ pub async fn unfurl(ctx: &JobContext, request: UnfurlRequest) -> Result<(), JobE
                 );
                 pack(groups).into_iter().next().unwrap_or_default()
             }
-            Command::Help | Command::Unknown { .. } => continue,
+            Command::Help | Command::Find { .. } | Command::Unknown { .. } => continue,
         };
         unfurls.insert(link.clone(), blocks);
     }

@@ -67,7 +67,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Result
     match &command {
         Command::Help => return ephemeral(help(&name)),
         Command::Unknown { text } => return ephemeral(unknown(&name, text)),
-        Command::Look { .. } | Command::Dashboard { .. } => {}
+        Command::Find { .. } | Command::Look { .. } | Command::Dashboard { .. } => {}
     }
     let request = CommandRequest {
         team_id: form.team_id,

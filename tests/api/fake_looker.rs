@@ -163,6 +163,8 @@ impl FakeLooker {
         }));
         let app = Router::new()
             .route("/api/4.0/login", post(login))
+            .route("/api/4.0/looks/search", get(search_looks))
+            .route("/api/4.0/dashboards/search", get(search_dashboards))
             .route("/api/4.0/looks/{id}", get(look))
             .route("/api/4.0/queries/{id}", get(query))
             .route("/api/4.0/queries/{id}/run/{format}", get(run_query))
@@ -567,4 +569,63 @@ async fn render_results(
         ("image/png", PNG)
     };
     (StatusCode::OK, [("content-type", content_type)], bytes.to_vec()).into_response()
+}
+
+/// Looker's title search: `%` matches any run, case-insensitive.
+fn title_matches(pattern: &str, title: &str) -> bool {
+    let (pattern, title) = (pattern.to_lowercase(), title.to_lowercase());
+    let parts: Vec<&str> = pattern.split('%').collect();
+    let mut rest = title.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        match rest.find(part) {
+            Some(at) if i > 0 || at == 0 => rest = &rest[at + part.len()..],
+            _ => return false,
+        }
+    }
+    parts.last().is_some_and(|p| p.is_empty()) || rest.is_empty()
+}
+
+fn search(
+    state: &Arc<Mutex<LookerState>>,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    dashboards: bool,
+) -> Response {
+    let what = if dashboards {
+        "dashboards/search"
+    } else {
+        "looks/search"
+    };
+    if let Err(denied) = admit(state, headers, format!("GET /{what}"), what) {
+        return denied;
+    }
+    let pattern = params.get("title").cloned().unwrap_or_else(|| "%".into());
+    let s = state.lock().unwrap();
+    let items = if dashboards { &s.dashboards } else { &s.looks };
+    let mut found: Vec<Value> = items
+        .values()
+        .filter(|v| v["title"].as_str().is_some_and(|t| title_matches(&pattern, t)))
+        .cloned()
+        .collect();
+    found.sort_by_key(|v| v["id"].as_str().unwrap_or_default().to_string());
+    axum::Json(found).into_response()
+}
+
+async fn search_looks(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    search(&state, &headers, &params, false)
+}
+
+async fn search_dashboards(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    search(&state, &headers, &params, true)
 }

@@ -224,3 +224,47 @@ async fn slash_bodies_over_a_mebibyte_are_refused() {
     assert_eq!(response.status(), 413);
     assert!(app.jobs().await.is_empty());
 }
+
+#[tokio::test]
+async fn find_lists_the_best_matching_looks_and_dashboards_with_their_folders() {
+    let app = spawn_app().await;
+    app.looker.add_look(
+        "7",
+        "Weekly Sales by Region",
+        query("q7", "table"),
+        status_counts(&[("a", 1)]),
+    );
+    app.looker
+        .add_look("8", "Sales Pipeline", query("q8", "table"), status_counts(&[("a", 1)]));
+    app.looker
+        .add_look("9", "Support Tickets", query("q9", "table"), status_counts(&[("a", 1)]));
+    app.looker
+        .add_dashboard(json!({"id": "12", "title": "Sales Weekly Overview", "folder": {"id": "3", "name": "Exec"}}));
+    slash(&app, "U000000ALICE", "find weekly sales").await;
+    slash(&app, "U000000ALICE", "find dashboard sales").await;
+    app.drain_jobs().await;
+
+    let messages = app.slack.messages();
+    assert_eq!(messages.len(), 2);
+    let first = messages[0].blocks[0]["text"]["text"].as_str().unwrap();
+    let lines: Vec<&str> = first.lines().skip(1).collect();
+    assert_eq!(lines.len(), 3, "{first}");
+    assert!(
+        lines[0].contains("Weekly Sales by Region") || lines[0].contains("Sales Weekly Overview"),
+        "{first}"
+    );
+    assert!(
+        lines[2].contains("Sales Pipeline"),
+        "the partial match ranks last: {first}"
+    );
+    assert!(
+        first.contains("(Dashboard in _Exec_)") && first.contains("(Look in _Shared_)"),
+        "{first}"
+    );
+    assert!(!first.contains("Support Tickets"));
+    let second = messages[1].blocks[0]["text"]["text"].as_str().unwrap();
+    assert!(
+        second.contains("Sales Weekly Overview") && !second.contains("(Look"),
+        "{second}"
+    );
+}

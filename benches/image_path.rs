@@ -55,6 +55,7 @@ fn benches(c: &mut Criterion) {
             render_timeout: settings.render_timeout,
             dashboard_style: DashboardStyle::Tiles,
             features: settings.features.clone(),
+            custom_commands: Default::default(),
             downloads: reqwest::Client::new(),
         };
         (Arc::new(ctx), lookers.all()[0].clone())

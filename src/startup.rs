@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clients::looker::{Lookers, http_client};
 use crate::clients::slack::SlackApi;
 use crate::config::Settings;
+use crate::features::custom_commands::{CustomCommands, REFRESH_EVERY};
 use crate::http::{AppState, router};
 use crate::images::S3Images;
 use crate::jobs::{JobContext, Queue, Worker};
@@ -46,6 +47,7 @@ impl App {
             render_timeout: settings.render_timeout,
             dashboard_style: settings.dashboard_style,
             features: settings.features.clone(),
+            custom_commands: Default::default(),
             // Looker's download links live on the Looker host: trust the same CA.
             downloads: http_client(&settings.looker_tls, settings.looker_timeout)?,
         });
@@ -98,6 +100,20 @@ impl App {
             }
         });
 
+        if CustomCommands::configured(&self.jobs.lookers) {
+            let (jobs, stop) = (self.jobs.clone(), shutdown.clone());
+            background.spawn(async move {
+                loop {
+                    if let Err(error) = jobs.custom_commands.refresh(&jobs.lookers).await {
+                        tracing::warn!(%error, "could not refresh the custom commands");
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(REFRESH_EVERY) => {}
+                        _ = stop.cancelled() => return,
+                    }
+                }
+            });
+        }
         tracing::info!(
             port = self.port(),
             workers = self.settings.jobs.workers,

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
+use super::custom_commands::CustomCommand;
 use super::dashboards::{DashboardRequest, post_dashboard};
 use super::deliveries::dashboard_request;
 use super::search::{FindRequest, find, parse_find};
@@ -14,6 +15,7 @@ use crate::clients::looker::{LookerClient, LookerError};
 use crate::clients::slack::{OutgoingMessage, SlackErrorCode};
 use crate::jobs::{JobContext, JobError};
 use crate::present::post_rendered;
+use crate::render::mrkdwn::{escape, link};
 use crate::render::{Heading, RenderContext, Rendered, Source, render_query, section};
 
 /// What was asked.
@@ -97,8 +99,9 @@ pub fn parse(text: &str) -> Command {
     }
 }
 
-/// The answer to `help`, given at once.
-pub fn help(command: &str) -> OutgoingMessage {
+/// The answer to `help`: the built-in commands, then the custom commands by category (hidden
+/// ones left out), each linked to its dashboard with its filters and description.
+pub fn help(command: &str, custom: &[CustomCommand]) -> OutgoingMessage {
     let text = format!(
         "*What I can do*\n\
          • `{command} find [look|dashboard] <words>`: the five Looks and dashboards whose titles match best\n\
@@ -107,9 +110,38 @@ pub fn help(command: &str) -> OutgoingMessage {
          • `{command} <Looker link>`: show the Look or dashboard behind a link\n\
          • `{command} help`: this list"
     );
+    let mut blocks = vec![section(&text)];
+    let mut categories: Vec<Option<String>> = Vec::new();
+    for c in custom.iter().filter(|c| !c.hidden) {
+        if !categories.contains(&c.category) {
+            categories.push(c.category.clone());
+        }
+    }
+    categories.sort_by_key(|c| c.clone().unwrap_or_default());
+    for category in categories.into_iter().take(40) {
+        let lines: Vec<String> = custom
+            .iter()
+            .filter(|c| !c.hidden && c.category == category)
+            .map(|c| {
+                let mut line = format!("• {} `{command} {}`", link(&c.link, &c.title), escape(&c.name));
+                if let Some(hint) = c.filter_hint() {
+                    line.push_str(&format!(" [{}]", escape(&hint)));
+                }
+                if let Some(description) = &c.description {
+                    line.push_str(&format!(": {}", escape(description)));
+                }
+                line
+            })
+            .collect();
+        let heading = category
+            .as_deref()
+            .map(escape)
+            .unwrap_or_else(|| "Custom commands".into());
+        blocks.push(section(&format!("*{heading}*\n{}", lines.join("\n"))));
+    }
     OutgoingMessage {
         text: "What lookerbot can do".into(),
-        blocks: vec![section(&text)],
+        blocks,
     }
 }
 
@@ -135,6 +167,9 @@ pub enum ReplyTo {
 /// A command to run after the acknowledgement (the job payload).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CommandRequest {
+    /// `/looker` (or whatever the slash command is called), or `@lookerbot`.
+    #[serde(default = "default_invocation")]
+    pub invoked_as: String,
     pub team_id: String,
     pub user_id: String,
     pub channel_id: String,
@@ -142,6 +177,10 @@ pub struct CommandRequest {
     pub thread_ts: Option<String>,
     pub reply: ReplyTo,
     pub command: Command,
+}
+
+fn default_invocation() -> String {
+    "/looker".into()
 }
 
 impl CommandRequest {
@@ -288,17 +327,37 @@ pub async fn run(ctx: &JobContext, request: CommandRequest) -> Result<(), JobErr
         let (channel, thread) = (channel.clone(), thread.clone());
         async move { ctx.slack.post_message(&channel, &message, thread.as_ref()).await }
     };
-    match &request.command {
-        Command::Help if request.is_conversation() => {
-            return post(help("@lookerbot")).await.map(|_| ()).map_err(Into::into);
+    // Help and unknown words are answered to the asker: privately for a slash command.
+    let answer_asker = |message: OutgoingMessage| async {
+        match &request.reply {
+            ReplyTo::ResponseUrl { url } => ctx.slack.respond_message(url, &message).await.map_err(JobError::from),
+            ReplyTo::Ephemeral => post(message).await.map(|_| ()).map_err(JobError::from),
         }
-        Command::Unknown { text } if request.is_conversation() => {
-            return post(unknown("@lookerbot", text)).await.map(|_| ()).map_err(Into::into);
+    };
+    let command = match &request.command {
+        Command::Help => {
+            if let Err(error) = ctx.custom_commands.refresh(&ctx.lookers).await {
+                tracing::warn!(%error, "could not refresh the custom commands for help");
+            }
+            let custom: Vec<CustomCommand> = ctx
+                .custom_commands
+                .all(&ctx.lookers)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(_, c)| c)
+                .collect();
+            return answer_asker(help(&request.invoked_as, &custom)).await;
         }
-        // A slash command's help and unknown words were answered in the acknowledgement.
-        Command::Help | Command::Unknown { .. } => return Ok(()),
-        Command::Find { .. } | Command::Look { .. } | Command::Dashboard { .. } => {}
-    }
+        Command::Unknown { text } => match ctx.custom_commands.find(&ctx.lookers, &words(text)).await {
+            Ok(Some((_, custom, args))) => Command::Dashboard {
+                request: custom.request(&args),
+            },
+            Ok(None) => return answer_asker(unknown(&request.invoked_as, text)).await,
+            Err(error) => return say(ctx, &request, &looker_sentence(&error, "your custom commands")).await,
+        },
+        other => other.clone(),
+    };
 
     let loading = if request.is_conversation() && ctx.features.loading_messages {
         let line = OutgoingMessage {
@@ -321,7 +380,7 @@ pub async fn run(ctx: &JobContext, request: CommandRequest) -> Result<(), JobErr
         }
     };
     let not_ours = || CommandFailure::Said("That link isn't from a Looker this bot is connected to.".into());
-    let outcome = match &request.command {
+    let outcome = match &command {
         Command::Look { id, url } => match looker_for(url.as_deref()) {
             Some(looker) => run_look(ctx, looker, &answer, id).await,
             None => Err(not_ours()),

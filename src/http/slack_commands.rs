@@ -64,12 +64,19 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Result
     };
     let name = form.command.clone().unwrap_or_else(|| "/looker".into());
     let command = parse(&form.text);
+    // Without custom commands, help and unknown words need nothing from Looker: answer now.
+    let custom = state
+        .settings
+        .lookers
+        .iter()
+        .any(|l| l.custom_command_folder_id.is_some());
     match &command {
-        Command::Help => return ephemeral(help(&name)),
-        Command::Unknown { text } => return ephemeral(unknown(&name, text)),
-        Command::Find { .. } | Command::Look { .. } | Command::Dashboard { .. } => {}
+        Command::Help if !custom => return ephemeral(help(&name, &[])),
+        Command::Unknown { text } if !custom => return ephemeral(unknown(&name, text)),
+        _ => {}
     }
     let request = CommandRequest {
+        invoked_as: name.clone(),
         team_id: form.team_id,
         user_id: form.user_id,
         channel_id: form.channel_id,

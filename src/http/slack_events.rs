@@ -100,6 +100,7 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
                 crate::render::mrkdwn::truncate(&words, 80)
             );
             let request = CommandRequest {
+                invoked_as: "@lookerbot".into(),
                 team_id,
                 user_id: user,
                 channel_id: channel,

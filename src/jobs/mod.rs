@@ -109,6 +109,8 @@ pub struct JobContext {
     pub dashboard_style: DashboardStyle,
     /// Lookerbot's switches (guests, shared workspaces, loading messages...).
     pub features: Features,
+    /// The catalogs of custom commands (dashboards in each Looker's commands folder).
+    pub custom_commands: crate::features::custom_commands::CustomCommands,
     /// For Looker's one-time `download_url`s (no auth header).
     pub downloads: reqwest::Client,
 }

@@ -65,6 +65,7 @@ struct LookerState {
     denials: usize,
     counter: u64,
     dashboards: HashMap<String, Value>,
+    folders: HashMap<String, Value>,
     merge_queries: HashMap<String, Value>,
     created_queries: Vec<Value>,
     filtered_results: Vec<(String, String, Value)>,
@@ -154,6 +155,7 @@ impl FakeLooker {
             denials: 0,
             counter: 0,
             dashboards: HashMap::new(),
+            folders: HashMap::new(),
             merge_queries: HashMap::new(),
             created_queries: Vec::new(),
             filtered_results: Vec::new(),
@@ -170,6 +172,8 @@ impl FakeLooker {
             .route("/api/4.0/queries/{id}/run/{format}", get(run_query))
             .route("/api/4.0/queries", post(create_query))
             .route("/api/4.0/dashboards/{id}", get(dashboard))
+            .route("/api/4.0/folders/{id}", get(folder))
+            .route("/api/4.0/folders/{id}/children", get(folder_children))
             .route("/api/4.0/merge_queries/{id}", get(merge_query))
             .route("/api/4.0/render_tasks/{kind}/{id}/{format}", post(start_render))
             .route("/api/4.0/render_tasks/{id}", get(render_status))
@@ -209,6 +213,12 @@ impl FakeLooker {
     pub fn add_dashboard(&self, dashboard: Value) {
         let id = dashboard["id"].as_str().unwrap().to_string();
         self.state.lock().unwrap().dashboards.insert(id, dashboard);
+    }
+
+    /// A folder `{id, name, parent_id?}`; its dashboards are those added with this `folder_id`.
+    pub fn add_folder(&self, folder: Value) {
+        let id = folder["id"].as_str().unwrap().to_string();
+        self.state.lock().unwrap().folders.insert(id, folder);
     }
 
     pub fn add_merge_query(&self, merge: Value) {
@@ -628,4 +638,51 @@ async fn search_dashboards(
     headers: HeaderMap,
 ) -> Response {
     search(&state, &headers, &params, true)
+}
+
+async fn folder(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    if let Err(denied) = admit(&state, &headers, format!("GET /folders/{id}"), &format!("folders/{id}")) {
+        return denied;
+    }
+    let s = state.lock().unwrap();
+    let Some(folder) = s.folders.get(&id) else {
+        return looker_error(StatusCode::NOT_FOUND, "Not found");
+    };
+    // Looker lists a folder's dashboards without their elements or filters.
+    let dashboards: Vec<Value> = s
+        .dashboards
+        .values()
+        .filter(|d| d["folder_id"] == json!(id))
+        .map(|d| json!({"id": d["id"], "title": d["title"], "description": d["description"], "folder_id": id}))
+        .collect();
+    let mut folder = folder.clone();
+    folder["dashboards"] = json!(dashboards);
+    folder["looks"] = json!([]);
+    axum::Json(folder).into_response()
+}
+
+async fn folder_children(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(denied) = admit(
+        &state,
+        &headers,
+        format!("GET /folders/{id}/children"),
+        &format!("folders/{id}/children"),
+    ) {
+        return denied;
+    }
+    let s = state.lock().unwrap();
+    if !s.folders.contains_key(&id) {
+        return looker_error(StatusCode::NOT_FOUND, "Not found");
+    }
+    let children: Vec<Value> = s
+        .folders
+        .values()
+        .filter(|f| f["parent_id"] == json!(id))
+        .cloned()
+        .collect();
+    axum::Json(children).into_response()
 }

@@ -7,6 +7,7 @@ mod fake_slack;
 mod helpers;
 
 mod cli;
+mod custom_commands;
 mod dashboards;
 mod deliveries;
 mod events;

@@ -362,6 +362,8 @@ pub struct Dashboard {
     #[serde(default)]
     pub title: Option<String>,
     #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
     pub dashboard_elements: Vec<DashboardElement>,
     #[serde(default)]
     pub dashboard_filters: Vec<DashboardFilter>,

@@ -492,6 +492,18 @@ impl SlackApi {
 
     /// An ephemeral sentence to the person who asked, through the command's `response_url`.
     pub async fn respond(&self, response_url: &str, sentence: &str) -> Result<(), SlackError> {
+        self.respond_message(
+            response_url,
+            &OutgoingMessage {
+                text: sentence.into(),
+                blocks: Vec::new(),
+            },
+        )
+        .await
+    }
+
+    /// An ephemeral message (with blocks) to the person who asked, through `response_url`.
+    pub async fn respond_message(&self, response_url: &str, message: &OutgoingMessage) -> Result<(), SlackError> {
         let method = "response_url";
         let url = url::Url::parse(response_url)
             .ok()
@@ -504,7 +516,11 @@ impl SlackApi {
                 code: SlackErrorCode::Other("untrusted_response_url".into()),
                 detail: vec![],
             })?;
-        let body = serde_json::json!({"response_type": "ephemeral", "replace_original": false, "text": sentence});
+        let mut body =
+            serde_json::json!({"response_type": "ephemeral", "replace_original": false, "text": message.text});
+        if !message.blocks.is_empty() {
+            body["blocks"] = serde_json::to_value(&message.blocks).unwrap_or_default();
+        }
         let response = self
             .http
             .post(url)

@@ -2,17 +2,15 @@
 //! answer `help` and unknown commands at once, record everything else as a job and acknowledge
 //! within Slack's three seconds. No Looker or Slack call happens before the answer.
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::AppState;
-use super::slack_verify::verify;
+use super::slack_verify::VerifiedSlack;
 use crate::clients::slack::OutgoingMessage;
 use crate::features::commands::{Command, CommandRequest, ReplyTo, help, parse, unknown};
 use crate::jobs::kinds;
@@ -24,8 +22,6 @@ pub fn router() -> Router<AppState> {
 /// The form Slack posts for a slash command (the fields the bot uses).
 #[derive(Debug, Deserialize)]
 struct SlashForm {
-    #[serde(default)]
-    token: Option<String>,
     team_id: String,
     channel_id: String,
     user_id: String,
@@ -42,24 +38,8 @@ fn ephemeral(message: OutgoingMessage) -> Response {
     Json(body).into_response()
 }
 
-async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => return (rejection.status(), rejection.body_text()).into_response(),
-    };
-    let form: Result<SlashForm, _> = serde_urlencoded::from_bytes(&body);
-    let token = form.as_ref().ok().and_then(|f| f.token.as_deref());
-    if let Err(rejection) = verify(
-        &state.settings.slack,
-        &headers,
-        &body,
-        token,
-        crate::store::now_millis() / 1000,
-    ) {
-        tracing::warn!(?rejection, "refused an unverified request to /slack/receive");
-        return (StatusCode::UNAUTHORIZED, "invalid or missing Slack signature").into_response();
-    }
-    let Ok(form) = form else {
+async fn receive(State(state): State<AppState>, VerifiedSlack(body): VerifiedSlack) -> Response {
+    let Ok(form) = serde_urlencoded::from_bytes::<SlashForm>(&body) else {
         return (StatusCode::BAD_REQUEST, "not a slash command").into_response();
     };
     let name = form.command.clone().unwrap_or_else(|| "/looker".into());

@@ -4,9 +4,7 @@
 //! before the 200. The bot's own messages, other bots', edits and joins are ignored; unknown
 //! event types get a 200 so Slack never retries them.
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -15,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::AppState;
-use super::slack_verify::verify;
+use super::slack_verify::VerifiedSlack;
 use crate::features::commands::{CommandRequest, ReplyTo, parse};
 use crate::features::unfurls::UnfurlRequest;
 use crate::jobs::kinds;
@@ -31,8 +29,6 @@ pub fn router() -> Router<AppState> {
 struct Envelope {
     #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
-    token: Option<String>,
     #[serde(default)]
     challenge: Option<String>,
     #[serde(default)]
@@ -136,24 +132,8 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
     }
 }
 
-async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => return (rejection.status(), rejection.body_text()).into_response(),
-    };
-    let envelope: Result<Envelope, _> = serde_json::from_slice(&body);
-    let token = envelope.as_ref().ok().and_then(|e| e.token.as_deref());
-    if let Err(rejection) = verify(
-        &state.settings.slack,
-        &headers,
-        &body,
-        token,
-        crate::store::now_millis() / 1000,
-    ) {
-        tracing::warn!(?rejection, "refused an unverified request to the Events API route");
-        return (StatusCode::UNAUTHORIZED, "invalid or missing Slack signature").into_response();
-    }
-    let Ok(envelope) = envelope else {
+async fn receive(State(state): State<AppState>, headers: HeaderMap, VerifiedSlack(body): VerifiedSlack) -> Response {
+    let Ok(envelope) = serde_json::from_slice::<Envelope>(&body) else {
         return (StatusCode::BAD_REQUEST, "not an Events API payload").into_response();
     };
     match envelope.kind.as_str() {

@@ -20,6 +20,8 @@ pub mod manifest;
 pub mod present;
 /// Looker results to Slack messages.
 pub mod render;
+/// Socket Mode: the Slack handlers over a WebSocket.
+pub mod socket_mode;
 /// Startup as a library function.
 pub mod startup;
 /// Durable storage behind one trait.

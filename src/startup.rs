@@ -16,6 +16,7 @@ use crate::http::{AppState, router};
 use crate::images::S3Images;
 use crate::jobs::{JobContext, Queue, Worker};
 use crate::render::RenderOptions;
+use crate::socket_mode;
 use crate::store::{self, now_millis};
 
 /// Finished jobs are kept this long (so redelivered webhooks are still recognised), then pruned.
@@ -123,6 +124,14 @@ impl App {
             settings: self.settings.clone(),
             queue: self.queue.clone(),
         };
+        if let Some(app_token) = self.settings.slack.app_token.clone() {
+            background.spawn(socket_mode::run(
+                state.clone(),
+                self.jobs.slack.clone(),
+                app_token,
+                shutdown.clone(),
+            ));
+        }
         axum::serve(self.listener, router(state))
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
             .await?;

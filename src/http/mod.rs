@@ -4,8 +4,8 @@ mod health;
 mod looker_auth;
 mod looker_webhook;
 mod reply;
-mod slack_commands;
-mod slack_events;
+pub mod slack_commands;
+pub mod slack_events;
 pub mod slack_verify;
 
 use std::sync::Arc;

@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
 
 /// The form Slack posts for a slash command (the fields the bot uses).
 #[derive(Debug, Deserialize)]
-struct SlashForm {
+pub struct SlashForm {
     team_id: String,
     channel_id: String,
     user_id: String,
@@ -32,16 +32,25 @@ struct SlashForm {
     response_url: String,
 }
 
-fn ephemeral(message: OutgoingMessage) -> Response {
+fn ephemeral(message: OutgoingMessage) -> serde_json::Value {
     let mut body = serde_json::to_value(&message).unwrap_or_default();
     body["response_type"] = "ephemeral".into();
-    Json(body).into_response()
+    body
 }
 
 async fn receive(State(state): State<AppState>, VerifiedSlack(body): VerifiedSlack) -> Response {
     let Ok(form) = serde_urlencoded::from_bytes::<SlashForm>(&body) else {
         return (StatusCode::BAD_REQUEST, "not a slash command").into_response();
     };
+    match acknowledge(&state, form).await {
+        Some(answer) => Json(answer).into_response(),
+        None => StatusCode::OK.into_response(),
+    }
+}
+
+/// What Slack gets back for a slash command (over HTTP or Socket Mode): the answer itself when
+/// it needs nothing from Looker, else the recorded job's "working on it" (or nothing).
+pub async fn acknowledge(state: &AppState, form: SlashForm) -> Option<serde_json::Value> {
     let name = form.command.clone().unwrap_or_else(|| "/looker".into());
     let command = parse(&form.text);
     // Without custom commands, help and unknown words need nothing from Looker: answer now.
@@ -51,8 +60,8 @@ async fn receive(State(state): State<AppState>, VerifiedSlack(body): VerifiedSla
         .iter()
         .any(|l| l.custom_command_folder_id.is_some());
     match &command {
-        Command::Help if !custom => return ephemeral(help(&name, &[])),
-        Command::Unknown { text } if !custom => return ephemeral(unknown(&name, text)),
+        Command::Help if !custom => return Some(ephemeral(help(&name, &[]))),
+        Command::Unknown { text } if !custom => return Some(ephemeral(unknown(&name, text))),
         _ => {}
     }
     let request = CommandRequest {
@@ -71,17 +80,17 @@ async fn receive(State(state): State<AppState>, VerifiedSlack(body): VerifiedSla
         request.channel_id
     );
     match state.queue.push(kinds::COMMAND, &request, summary, None).await {
-        Ok(_) if state.settings.features.loading_messages => ephemeral(OutgoingMessage {
+        Ok(_) if state.settings.features.loading_messages => Some(ephemeral(OutgoingMessage {
             text: "Working on it…".into(),
             blocks: Vec::new(),
-        }),
-        Ok(_) => StatusCode::OK.into_response(),
+        })),
+        Ok(_) => None,
         Err(error) => {
             tracing::error!(%error, "could not record a slash command");
-            ephemeral(OutgoingMessage {
+            Some(ephemeral(OutgoingMessage {
                 text: "Sorry, I couldn't take that request just now. Please try again in a moment.".into(),
                 blocks: Vec::new(),
-            })
+            }))
         }
     }
 }

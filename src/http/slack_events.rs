@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Debug, Deserialize)]
-struct Envelope {
+pub struct Envelope {
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
@@ -136,36 +136,41 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, VerifiedSlac
     let Ok(envelope) = serde_json::from_slice::<Envelope>(&body) else {
         return (StatusCode::BAD_REQUEST, "not an Events API payload").into_response();
     };
+    let retry = headers.get("x-slack-retry-num").and_then(|v| v.to_str().ok());
+    match accept(&state, envelope, retry).await {
+        Ok(Some(answer)) => Json(answer).into_response(),
+        Ok(None) => StatusCode::OK.into_response(),
+        Err(status) => status.into_response(),
+    }
+}
+
+/// Handles one Events API payload (over HTTP or Socket Mode): the answer body, if any, or the
+/// status to refuse it with. Nothing leaves the bot before the event is recorded.
+pub async fn accept(state: &AppState, envelope: Envelope, retry: Option<&str>) -> Result<Option<Value>, StatusCode> {
     match envelope.kind.as_str() {
-        "url_verification" => Json(serde_json::json!({"challenge": envelope.challenge})).into_response(),
+        "url_verification" => Ok(Some(serde_json::json!({"challenge": envelope.challenge}))),
         "event_callback" => {
-            let Some(event_id) = envelope.event_id.clone() else {
-                return (StatusCode::BAD_REQUEST, "event_callback without event_id").into_response();
-            };
+            let event_id = envelope.event_id.clone().ok_or(StatusCode::BAD_REQUEST)?;
             let Some((kind, payload, summary)) = interpret(&envelope, state.settings.features.expand_urls) else {
-                return StatusCode::OK.into_response();
+                return Ok(None);
             };
             match state
                 .queue
                 .push(kind, &payload, summary, Some(format!("slack-event:{event_id}")))
                 .await
             {
-                Ok(Enqueued::Created(_)) => StatusCode::OK.into_response(),
+                Ok(Enqueued::Created(_)) => Ok(None),
                 Ok(Enqueued::Duplicate(_)) => {
-                    let retry = headers
-                        .get("x-slack-retry-num")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info!(%event_id, retry, "event already recorded; not run twice");
-                    StatusCode::OK.into_response()
+                    tracing::info!(%event_id, retry = retry.unwrap_or("-"), "event already recorded; not run twice");
+                    Ok(None)
                 }
-                // Not recorded: a non-2xx makes Slack send it again.
+                // Not recorded: a refusal makes Slack send it again.
                 Err(error) => {
                     tracing::error!(%error, "could not record a Slack event");
-                    StatusCode::SERVICE_UNAVAILABLE.into_response()
+                    Err(StatusCode::SERVICE_UNAVAILABLE)
                 }
             }
         }
-        _ => StatusCode::OK.into_response(),
+        _ => Ok(None),
     }
 }

@@ -93,6 +93,7 @@ struct SlackState {
     ephemerals: Vec<(String, String, String)>,
     unfurls: Vec<Value>,
     deleted: Vec<String>,
+    socket_url: Option<String>,
     failures: HashMap<String, VecDeque<Failure>>,
     calls: Vec<String>,
     page_size: usize,
@@ -195,6 +196,11 @@ impl FakeSlack {
     /// Bodies of `chat.unfurl`.
     pub fn unfurls(&self) -> Vec<Value> {
         self.state.lock().unwrap().unfurls.clone()
+    }
+
+    /// Where `apps.connections.open` sends Socket Mode clients.
+    pub fn set_socket_url(&self, url: &str) {
+        self.state.lock().unwrap().socket_url = Some(url.to_string());
     }
 
     /// Timestamps of deleted messages.
@@ -428,6 +434,14 @@ async fn api(
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     if auth.is_empty() {
         return slack_error("not_authed");
+    }
+    // Socket Mode takes the app-level token, and only it.
+    if method == "apps.connections.open" {
+        return match (auth.starts_with("Bearer xapp-"), s.socket_url.clone()) {
+            (true, Some(url)) => ok(json!({"url": url})),
+            (true, None) => slack_error("internal_error"),
+            (false, _) => slack_error("not_allowed_token_type"),
+        };
     }
     if auth != format!("Bearer {BOT_TOKEN}") {
         return slack_error("invalid_auth");

@@ -19,4 +19,5 @@ mod s3_store;
 mod signing;
 mod slack_resilience;
 mod slash_commands;
+mod socket_mode;
 mod webhook_auth;

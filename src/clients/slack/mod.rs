@@ -414,6 +414,19 @@ impl SlackApi {
         .map(|_| ())
     }
 
+    /// A Socket Mode WebSocket URL (`apps.connections.open`, with the app-level token).
+    pub async fn open_socket(&self, app_token: &crate::config::Secret) -> Result<String, SlackError> {
+        let token = SlackApiToken::new(SlackApiTokenValue(app_token.expose().to_string()));
+        let request = SlackApiAppsConnectionOpenRequest::new();
+        let answer = self
+            .call("apps.connections.open", {
+                let (request, token) = (&request, &token);
+                move || async move { self.client.open_session(token).apps_connections_open(request).await }
+            })
+            .await?;
+        Ok(answer.url.0.to_string())
+    }
+
     /// The DM channel with a user (files must be shared to a C/G/D id, not a user id).
     pub async fn open_dm(&self, user: &SlackUserId) -> Result<SlackChannelId, SlackError> {
         let request = SlackApiConversationsOpenRequest::new()

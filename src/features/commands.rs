@@ -23,10 +23,24 @@ use crate::render::{Heading, RenderContext, Rendered, Source, render_query, sect
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     Help,
-    Find { request: FindRequest },
-    Look { id: String, url: Option<String> },
-    Dashboard { request: DashboardRequest },
-    Unknown { text: String },
+    Find {
+        request: FindRequest,
+    },
+    Look {
+        id: String,
+        url: Option<String>,
+    },
+    /// A share (`/x/<slug>`) or explore (`?qid=<slug>`) link.
+    Query {
+        slug: String,
+        url: String,
+    },
+    Dashboard {
+        request: DashboardRequest,
+    },
+    Unknown {
+        text: String,
+    },
 }
 
 /// Splits `a=b "c d"=e f="g h"` into words, keeping quoted runs (and Looker expressions) whole.
@@ -91,12 +105,68 @@ pub fn parse(text: &str) -> Command {
                 Command::Look { id, url: Some(url) }
             } else if let Some(request) = dashboard_request(&url, None) {
                 Command::Dashboard { request }
+            } else if let Some(slug) = query_slug(&url) {
+                Command::Query { slug, url }
             } else {
                 Command::Unknown { text: text.to_string() }
             }
         }
         _ => Command::Unknown { text: text.to_string() },
     }
+}
+
+/// The query slug of a share link (`/x/<slug>`) or an explore link (`?qid=<slug>`).
+fn query_slug(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    if let Some(slug) = parsed.path().strip_prefix("/x/").map(|s| s.trim_end_matches('/')) {
+        return Some(slug.to_string()).filter(|s| !s.is_empty() && !s.contains('/'));
+    }
+    if parsed.path().starts_with("/explore/") {
+        return parsed
+            .query_pairs()
+            .find(|(k, _)| k == "qid")
+            .map(|(_, v)| v.into_owned())
+            .filter(|s| !s.is_empty());
+    }
+    None
+}
+
+/// Runs the query behind a share or explore link and renders it, titled by its explore.
+pub async fn render_query_link(
+    ctx: &JobContext,
+    looker: &LookerClient,
+    slug: &str,
+    url: &str,
+) -> Result<Rendered, CommandFailure> {
+    let what = "that Looker link".to_string();
+    let query = looker
+        .query_by_slug(slug)
+        .await
+        .map_err(|e| CommandFailure::Looker(e, what.clone()))?;
+    let id = query
+        .id
+        .clone()
+        .ok_or_else(|| CommandFailure::Said("Looker returned a query without an id.".into()))?;
+    let result = looker
+        .run_query_detail(&id)
+        .await
+        .map_err(|e| CommandFailure::Looker(e, what))?;
+    let heading = Heading {
+        title: format!("{} › {}", query.model, query.view),
+        link: Some(url.to_string()),
+    };
+    let web_base = looker.web_base();
+    let source = Source {
+        query_id: Some(id),
+        ..Default::default()
+    };
+    let render_ctx = RenderContext {
+        heading: &heading,
+        looker_web_base: &web_base,
+        source,
+        options: &ctx.render,
+    };
+    Ok(render_query(&result, Some(&query), &render_ctx))
 }
 
 /// The answer to `help`: the built-in commands, then the custom commands by category (hidden
@@ -291,6 +361,16 @@ async fn run_look(
     id: &str,
 ) -> Result<bool, CommandFailure> {
     let rendered = render_look(ctx, looker, id).await?;
+    show(ctx, looker, answer, rendered).await
+}
+
+/// Posts a rendered answer; `true` when it took the place of the "working on it" line.
+async fn show(
+    ctx: &JobContext,
+    looker: &LookerClient,
+    answer: &Answer<'_>,
+    rendered: Rendered,
+) -> Result<bool, CommandFailure> {
     // A plain answer replaces the "working on it" line; one with a file is posted after it.
     if let Some(loading) = answer.loading
         && rendered.image.is_none()
@@ -383,6 +463,13 @@ pub async fn run(ctx: &JobContext, request: CommandRequest) -> Result<(), JobErr
     let outcome = match &command {
         Command::Look { id, url } => match looker_for(url.as_deref()) {
             Some(looker) => run_look(ctx, looker, &answer, id).await,
+            None => Err(not_ours()),
+        },
+        Command::Query { slug, url } => match looker_for(Some(url)) {
+            Some(looker) => match render_query_link(ctx, looker, slug, url).await {
+                Ok(rendered) => show(ctx, looker, &answer, rendered).await,
+                Err(failure) => Err(failure),
+            },
             None => Err(not_ours()),
         },
         Command::Dashboard { request: dashboard } => match looker_for(dashboard.link.as_deref()) {
@@ -494,5 +581,19 @@ mod tests {
         };
         assert_eq!((request.id.as_str(), request.filters.len()), ("5", 1));
         assert!(matches!(parse("make me a sandwich"), Command::Unknown { .. }));
+        assert_eq!(
+            parse("https://looker.example.com/x/aBc123"),
+            Command::Query {
+                slug: "aBc123".into(),
+                url: "https://looker.example.com/x/aBc123".into()
+            }
+        );
+        assert_eq!(
+            parse("<https://looker.example.com/explore/thelook/orders?qid=Zz9&toggle=vis>"),
+            Command::Query {
+                slug: "Zz9".into(),
+                url: "https://looker.example.com/explore/thelook/orders?qid=Zz9&toggle=vis".into()
+            }
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
-use super::commands::{Command, CommandFailure, admit, parse, render_look};
+use super::commands::{Command, CommandFailure, admit, parse, render_look, render_query_link};
 use super::dashboards::render_tiles;
 use crate::images::RenderRequest;
 use crate::jobs::{JobContext, JobError};
@@ -69,6 +69,11 @@ pub async fn unfurl(ctx: &JobContext, request: UnfurlRequest) -> Result<(), JobE
         };
         let blocks = match parse(link) {
             Command::Look { id, .. } => match render_look(ctx, looker, &id).await {
+                Ok(rendered) => preview(ctx, looker, rendered).await?,
+                Err(CommandFailure::Looker(error, _)) if error.is_transient() => return Err(error.into()),
+                Err(_) => continue,
+            },
+            Command::Query { slug, url } => match render_query_link(ctx, looker, &slug, &url).await {
                 Ok(rendered) => preview(ctx, looker, rendered).await?,
                 Err(CommandFailure::Looker(error, _)) if error.is_transient() => return Err(error.into()),
                 Err(_) => continue,

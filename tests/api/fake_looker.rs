@@ -169,6 +169,7 @@ impl FakeLooker {
             .route("/api/4.0/dashboards/search", get(search_dashboards))
             .route("/api/4.0/looks/{id}", get(look))
             .route("/api/4.0/queries/{id}", get(query))
+            .route("/api/4.0/queries/slug/{slug}", get(query_by_slug))
             .route("/api/4.0/queries/{id}/run/{format}", get(run_query))
             .route("/api/4.0/queries", post(create_query))
             .route("/api/4.0/dashboards/{id}", get(dashboard))
@@ -685,4 +686,29 @@ async fn folder_children(
         .cloned()
         .collect();
     axum::Json(children).into_response()
+}
+
+async fn query_by_slug(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(denied) = admit(
+        &state,
+        &headers,
+        format!("GET /queries/slug/{slug}"),
+        &format!("queries/slug/{slug}"),
+    ) {
+        return denied;
+    }
+    match state
+        .lock()
+        .unwrap()
+        .queries
+        .values()
+        .find(|q| q["slug"] == json!(slug))
+    {
+        Some(query) => axum::Json(query.clone()).into_response(),
+        None => looker_error(StatusCode::NOT_FOUND, "Not found"),
+    }
 }

@@ -268,3 +268,32 @@ async fn find_lists_the_best_matching_looks_and_dashboards_with_their_folders() 
         "{second}"
     );
 }
+
+#[tokio::test]
+async fn share_and_explore_links_run_their_query() {
+    let app = spawn_app().await;
+    app.looker
+        .add_query(query("q55", "table"), status_counts(&[("shared", 5), ("x", 6)]));
+    slash(&app, "U000000ALICE", &format!("{}/x/slugq55", app.looker.web_url)).await;
+    slash(
+        &app,
+        "U000000ALICE",
+        &format!("<{}/explore/thelook/orders?qid=slugq55&toggle=vis>", app.looker.web_url),
+    )
+    .await;
+    app.drain_jobs().await;
+    let messages = app.slack.messages();
+    assert_eq!(messages.len(), 2);
+    for message in &messages {
+        let text = message.blocks.to_string();
+        assert!(text.contains("thelook › orders") && text.contains("shared"), "{text}");
+    }
+    assert_eq!(
+        app.looker
+            .requests()
+            .iter()
+            .filter(|r| *r == "GET /queries/slug/slugq55")
+            .count(),
+        2
+    );
+}

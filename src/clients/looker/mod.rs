@@ -256,6 +256,11 @@ impl LookerClient {
         self.get_json(&format!("queries/{}", encode(id.as_str())), &[]).await
     }
 
+    /// The query behind a share (`/x/<slug>`) or explore (`?qid=<slug>`) link.
+    pub async fn query_by_slug(&self, slug: &str) -> Result<Query, LookerError> {
+        self.get_json(&format!("queries/slug/{}", encode(slug)), &[]).await
+    }
+
     /// Runs a saved query as `json_detail` (rendered values, labels, links, pivots).
     pub async fn run_query_detail(&self, id: &LookerId) -> Result<QueryResult, LookerError> {
         self.get_json(

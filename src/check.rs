@@ -46,19 +46,32 @@ pub async fn run(settings: &Settings) -> (String, bool) {
     }
 
     match SlackApi::new(&settings.slack) {
-        Ok(slack) => match slack.auth_test().await {
-            Ok(me) => line(
-                true,
-                format!(
-                    "Slack: authenticated as bot user {} in workspace {} ({})",
-                    me.user_id, me.team, me.team_id
+        Ok(slack) => {
+            match slack.auth_test().await {
+                Ok(me) => line(
+                    true,
+                    format!(
+                        "Slack: authenticated as bot user {} in workspace {} ({})",
+                        me.user_id, me.team, me.team_id
+                    ),
                 ),
-            ),
-            Err(error) => line(
-                false,
-                format!("Slack: {error} (check SLACK_API_KEY and SLACK_API_BASE_URL)"),
-            ),
-        },
+                Err(error) => line(
+                    false,
+                    format!("Slack: {error} (check SLACK_API_KEY and SLACK_API_BASE_URL)"),
+                ),
+            }
+            if let Some(app_token) = &settings.slack.app_token {
+                match slack.open_socket(app_token).await {
+                    Ok(_) => line(true, "Slack Socket Mode: the app-level token opens a connection".into()),
+                    Err(error) => line(
+                        false,
+                        format!(
+                            "Slack Socket Mode: {error} (check SLACK_APP_TOKEN, and that Socket Mode is on in the app)"
+                        ),
+                    ),
+                }
+            }
+        }
         Err(error) => line(false, format!("Slack: {error}")),
     }
     if let Some(s3) = &settings.s3 {

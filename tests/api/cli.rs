@@ -234,3 +234,38 @@ async fn check_tries_the_image_bucket_when_one_is_configured() {
         }
     }
 }
+
+#[tokio::test]
+async fn check_tries_the_socket_mode_token_when_one_is_set() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = lookerbot(dir.path());
+    with_settings(&mut command, &app);
+    // The fake Slack has no socket URL to give yet: apps.connections.open fails.
+    let output = command
+        .env("SLACK_APP_TOKEN", "xapp-1-A-bad")
+        .arg("check")
+        .output()
+        .await
+        .unwrap();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("FAIL Slack Socket Mode") && report.contains("SLACK_APP_TOKEN"),
+        "{report}"
+    );
+    assert!(!report.contains("xapp-1-A-bad"), "no token in the report");
+
+    app.slack.set_socket_url("ws://127.0.0.1:9/socket");
+    let mut command = lookerbot(dir.path());
+    with_settings(&mut command, &app);
+    let output = command
+        .env("SLACK_APP_TOKEN", "xapp-1-A-good")
+        .arg("check")
+        .output()
+        .await
+        .unwrap();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(report.contains("ok   Slack Socket Mode"), "{report}");
+}

@@ -48,6 +48,17 @@ async fn receive(State(state): State<AppState>, VerifiedSlack(body): VerifiedSla
     }
 }
 
+/// The help answer without custom commands never changes: built once per command name.
+fn static_help(name: &str) -> serde_json::Value {
+    static CACHE: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, serde_json::Value>>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    cache
+        .entry(name.to_string())
+        .or_insert_with(|| ephemeral(help(name, &[])))
+        .clone()
+}
+
 /// What Slack gets back for a slash command (over HTTP or Socket Mode): the answer itself when
 /// it needs nothing from Looker, else the recorded job's "working on it" (or nothing).
 pub async fn acknowledge(state: &AppState, form: SlashForm) -> Option<serde_json::Value> {
@@ -60,7 +71,7 @@ pub async fn acknowledge(state: &AppState, form: SlashForm) -> Option<serde_json
         .iter()
         .any(|l| l.custom_command_folder_id.is_some());
     match &command {
-        Command::Help if !custom => return Some(ephemeral(help(&name, &[]))),
+        Command::Help if !custom => return Some(static_help(&name)),
         Command::Unknown { text } if !custom => return Some(ephemeral(unknown(&name, text))),
         _ => {}
     }

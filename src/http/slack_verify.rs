@@ -97,8 +97,14 @@ impl FromRequest<super::AppState> for VerifiedSlack {
         let body = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| (rejection.status(), rejection.body_text()).into_response())?;
-        let token = legacy_token(&headers, &body);
         let now = crate::store::now_millis() / 1000;
+        // The legacy token is only looked for when an operator configured one.
+        let token = state
+            .settings
+            .slack
+            .legacy_verification_token
+            .as_ref()
+            .and_then(|_| legacy_token(&headers, &body));
         match verify(&state.settings.slack, &headers, &body, token.as_deref(), now) {
             Ok(()) => Ok(VerifiedSlack(body)),
             Err(rejection) => {

@@ -6,10 +6,31 @@
 use slack_morphism::prelude::*;
 
 use crate::clients::looker::LookerClient;
+use crate::clients::looker::models::{Query, QueryResult};
 use crate::clients::slack::FileUpload;
 use crate::images::{self, Image, ImageError, RenderRequest};
 use crate::jobs::{JobContext, JobError};
-use crate::render::{Rendered, warning};
+use crate::render::{Heading, RenderContext, Rendered, Source, render_query, warning};
+
+/// Renders a result from this Looker with the bot's render options (Looker's drill links are
+/// made absolute against its web address).
+pub fn render_result(
+    ctx: &JobContext,
+    looker: &LookerClient,
+    heading: &Heading,
+    source: Source,
+    result: &QueryResult,
+    query: Option<&Query>,
+) -> Rendered {
+    let web_base = looker.web_base();
+    let render_ctx = RenderContext {
+        heading,
+        looker_web_base: &web_base,
+        source,
+        options: &ctx.render,
+    };
+    render_query(result, query, &render_ctx)
+}
 
 /// A file name from a title: letters, digits and dashes, the rest underscores.
 pub fn file_stem(title: &str) -> String {
@@ -49,14 +70,15 @@ pub async fn post_rendered(
     } = rendered;
     let mut posted = None;
 
-    let drawn = match image
-        .as_ref()
-        .and_then(|need| RenderRequest::for_source(&need.source).map(|r| (need, r)))
-    {
-        Some((need, request)) => Some((need, draw(ctx, looker, &request).await?)),
-        None => image
-            .as_ref()
-            .map(|need| (need, Err(ImageError::Failed("nothing to draw it from".into())))),
+    let drawn = match &image {
+        None => None,
+        Some(need) => Some((
+            need,
+            match RenderRequest::for_source(&need.source) {
+                Some(request) => draw(ctx, looker, &request).await?,
+                None => Err(ImageError::Failed("nothing to draw it from".into())),
+            },
+        )),
     };
     match drawn {
         None => posted = Some(ctx.slack.post_message(channel, &message, thread).await?.ts),

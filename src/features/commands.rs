@@ -14,9 +14,9 @@ use crate::clients::looker::models::LookerId;
 use crate::clients::looker::{LookerClient, LookerError};
 use crate::clients::slack::{OutgoingMessage, SlackErrorCode};
 use crate::jobs::{JobContext, JobError};
-use crate::present::post_rendered;
+use crate::present::{post_rendered, render_result};
 use crate::render::mrkdwn::{escape, link};
-use crate::render::{Heading, RenderContext, Rendered, Source, render_query, section};
+use crate::render::{Heading, Rendered, Source, section};
 
 /// What was asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,18 +155,11 @@ pub async fn render_query_link(
         title: format!("{} › {}", query.model, query.view),
         link: Some(url.to_string()),
     };
-    let web_base = looker.web_base();
     let source = Source {
         query_id: Some(id),
         ..Default::default()
     };
-    let render_ctx = RenderContext {
-        heading: &heading,
-        looker_web_base: &web_base,
-        source,
-        options: &ctx.render,
-    };
-    Ok(render_query(&result, Some(&query), &render_ctx))
+    Ok(render_result(ctx, looker, &heading, source, &result, Some(&query)))
 }
 
 /// The answer to `help`: the built-in commands, then the custom commands by category (hidden
@@ -338,19 +331,19 @@ pub async fn render_look(ctx: &JobContext, looker: &LookerClient, id: &str) -> R
         title: look.title.clone().unwrap_or(what.clone()),
         link: look.short_url.as_deref().map(|s| format!("{}{s}", looker.web_base())),
     };
-    let web_base = looker.web_base();
     let source = Source {
         look_id: Some(look.id.clone()),
         query_id: Some(query_id),
         dashboard_element_id: None,
     };
-    let render_ctx = RenderContext {
-        heading: &heading,
-        looker_web_base: &web_base,
+    Ok(render_result(
+        ctx,
+        looker,
+        &heading,
         source,
-        options: &ctx.render,
-    };
-    Ok(render_query(&result, look.query.as_ref(), &render_ctx))
+        &result,
+        look.query.as_ref(),
+    ))
 }
 
 /// Shows a Look; `true` when the answer took the place of the "working on it" line.

@@ -16,10 +16,10 @@ use crate::clients::slack::{FileUpload, OutgoingMessage};
 use crate::config::DashboardStyle;
 use crate::images::{Format, RenderRequest};
 use crate::jobs::{JobContext, JobError};
-use crate::present::{draw, file_stem, post_rendered};
+use crate::present::{draw, file_stem, post_rendered, render_result};
 use crate::render::blocks::pack;
 use crate::render::mrkdwn::{escape, truncate};
-use crate::render::{Heading, RenderContext, Rendered, Source, context, heading_block, render_query, section, warning};
+use crate::render::{Heading, Rendered, Source, context, heading_block, section, warning};
 
 /// A dashboard to show, with the filter values asked for (by filter name or title).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -179,7 +179,6 @@ async fn query_tile(
         title,
         link: Some(link.to_string()),
     };
-    let web_base = looker.web_base();
 
     if let Some(merge_id) = maker.merge_result_id.as_ref().or(element.merge_result_id.as_ref()) {
         let (result, mut query) = merged::run(looker, merge_id, values, &filterables).await?;
@@ -190,13 +189,14 @@ async fn query_tile(
             dashboard_element_id: element.id.clone(),
             ..Default::default()
         };
-        let ctx = RenderContext {
-            heading: &heading,
-            looker_web_base: &web_base,
+        return Ok(Some(render_result(
+            ctx,
+            looker,
+            &heading,
             source,
-            options: &ctx.render,
-        };
-        return Ok(Some(render_query(&result, Some(&query), &ctx)));
+            &result,
+            Some(&query),
+        )));
     }
 
     let saved = maker
@@ -228,13 +228,14 @@ async fn query_tile(
         dashboard_element_id: if refiltered { None } else { element.id.clone() },
         look_id: None,
     };
-    let ctx = RenderContext {
-        heading: &heading,
-        looker_web_base: &web_base,
+    Ok(Some(render_result(
+        ctx,
+        looker,
+        &heading,
         source,
-        options: &ctx.render,
-    };
-    Ok(Some(render_query(&result, Some(&query), &ctx)))
+        &result,
+        Some(&query),
+    )))
 }
 
 /// Renders every tile, in order.

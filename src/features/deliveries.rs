@@ -14,8 +14,8 @@ use crate::clients::looker::LookerClient;
 use crate::clients::looker::models::{LookerId, Query};
 use crate::clients::slack::FileUpload;
 use crate::jobs::{JobContext, JobError};
-use crate::present::post_rendered;
-use crate::render::{Heading, RenderContext, Rendered, Source, heading_block, heading_with_note, render_query};
+use crate::present::{post_rendered, render_result};
+use crate::render::{Heading, Rendered, Source, heading_block, heading_with_note};
 
 /// Where Lookerbot's URL says to post: `/slack/post/{channel|group|dm}/{name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,7 +238,6 @@ async fn render_look(
         .or_else(|| look.as_ref().and_then(|l| l.title.clone()))
         .unwrap_or_else(|| "Looker result".into());
     let heading = Heading { title, link };
-    let web_base = looker.web_base();
     // Looker draws a filtered schedule from its own query, an unfiltered one from the Look.
     let source = Source {
         look_id: if filtered {
@@ -249,13 +248,7 @@ async fn render_look(
         query_id: Some(query_id),
         dashboard_element_id: None,
     };
-    let render_ctx = RenderContext {
-        heading: &heading,
-        looker_web_base: &web_base,
-        source,
-        options: &ctx.render,
-    };
-    Ok(render_query(&result, Some(&query), &render_ctx))
+    Ok(render_result(ctx, looker, &heading, source, &result, Some(&query)))
 }
 
 /// The dashboard's file: the inline attachment, or one fetch of Looker's single-use download link.

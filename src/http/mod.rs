@@ -13,6 +13,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::IntoResponse;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -51,13 +52,7 @@ pub fn router(state: AppState) -> Router {
                 }))
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(CatchPanicLayer::custom(|_| {
-                    Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the bot's log").into_response_owned()
+                    Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the bot's log").into_response()
                 })),
         )
-}
-
-impl Reply {
-    fn into_response_owned(self) -> axum::response::Response {
-        axum::response::IntoResponse::into_response(self)
-    }
 }

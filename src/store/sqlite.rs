@@ -1,9 +1,10 @@
 //! The embedded default: one SQLite file in WAL mode with full fsync, so a 200 means the job is on
 //! disk. SQLite has one writer at a time, so all writes go through one connection (no lock
 //! contention, no busy-wait sleeps) and concurrent enqueues are committed together: many
-//! webhooks, one transaction, one fsync. Reads use their own pool. Several replicas need a
+//! webhooks, one statement, one fsync. Reads use their own pool. Several replicas need a
 //! shared server database instead.
 
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -39,8 +40,10 @@ impl SqliteStore {
         {
             std::fs::create_dir_all(parent)?;
         }
+        // The one writer connection never goes stale; a ping before each use would cost a round trip.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
@@ -58,18 +61,14 @@ impl SqliteStore {
     }
 }
 
-/// Group commit: takes every enqueue waiting (up to `MAX_BATCH`) and writes them in one transaction.
+/// Group commit: takes every enqueue waiting (up to `MAX_BATCH`) and writes them with one
+/// statement, so a batch costs one round trip to SQLite's thread and one fsync.
 async fn commit_enqueues(writer: SqlitePool, mut queue: mpsc::Receiver<EnqueueRequest>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let outcome: Result<Vec<Enqueued>, sqlx::Error> = async {
-            let mut tx = writer.begin().await?;
-            let mut results = Vec::with_capacity(batch.len());
-            for (job, now, _) in &batch {
-                results.push(insert_job(&mut tx, job, *now).await?);
-            }
-            tx.commit().await?;
-            Ok(results)
+        let outcome = async {
+            let mut conn = writer.acquire().await?;
+            insert_jobs(&mut conn, &batch).await
         }
         .await;
         match outcome {
@@ -88,29 +87,80 @@ async fn commit_enqueues(writer: SqlitePool, mut queue: mpsc::Receiver<EnqueueRe
     }
 }
 
-async fn insert_job(conn: &mut SqliteConnection, job: &NewJob, now: Millis) -> Result<Enqueued, sqlx::Error> {
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO jobs (kind, payload, summary, dedupe_key, max_attempts, run_after, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)
-         ON CONFLICT (dedupe_key) DO NOTHING
-         RETURNING id",
-    )
-    .bind(&job.kind)
-    .bind(&job.payload)
-    .bind(&job.summary)
-    .bind(&job.dedupe_key)
-    .bind(job.max_attempts as i64)
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(id) = inserted {
-        return Ok(Enqueued::Created(id));
+/// Inserts a batch in one multi-row statement (atomic on its own) and says, for each job in
+/// order, whether it was created or which earlier job holds its dedupe key.
+///
+/// `RETURNING` gives the new rows in no promised order: keyed rows are matched by key, and
+/// keyless rows by id, because `AUTOINCREMENT` ids grow in the order the `VALUES` rows are
+/// inserted.
+async fn insert_jobs(conn: &mut SqliteConnection, batch: &[EnqueueRequest]) -> Result<Vec<Enqueued>, sqlx::Error> {
+    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO jobs (kind, payload, summary, dedupe_key, max_attempts, run_after, created_at, updated_at) ",
+    );
+    insert.push_values(batch, |mut row, (job, now, _)| {
+        row.push_bind(&job.kind)
+            .push_bind(&job.payload)
+            .push_bind(&job.summary)
+            .push_bind(&job.dedupe_key)
+            .push_bind(job.max_attempts as i64)
+            .push_bind(*now)
+            .push_bind(*now)
+            .push_bind(*now);
+    });
+    insert.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key");
+    let inserted: Vec<(i64, Option<String>)> = insert.build_query_as().fetch_all(&mut *conn).await?;
+
+    let mut created_by_key = HashMap::new();
+    let mut keyless = Vec::new();
+    for (id, key) in inserted {
+        match key {
+            Some(key) => {
+                created_by_key.insert(key, id);
+            }
+            None => keyless.push(id),
+        }
     }
-    let existing: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = ?1")
-        .bind(&job.dedupe_key)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(Enqueued::Duplicate(existing))
+    keyless.sort_unstable();
+    let mut keyless = keyless.into_iter();
+
+    // Keys that were already in the table before this batch: one lookup, only when there are any.
+    let earlier: Vec<&str> = batch
+        .iter()
+        .filter_map(|(job, _, _)| job.dedupe_key.as_deref())
+        .filter(|key| !created_by_key.contains_key(*key))
+        .collect();
+    let mut existing_by_key = HashMap::new();
+    if !earlier.is_empty() {
+        let mut select =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT id, dedupe_key FROM jobs WHERE dedupe_key IN (");
+        let mut keys = select.separated(", ");
+        for key in &earlier {
+            keys.push_bind(*key);
+        }
+        select.push(")");
+        let rows: Vec<(i64, String)> = select.build_query_as().fetch_all(&mut *conn).await?;
+        existing_by_key.extend(rows.into_iter().map(|(id, key)| (key, id)));
+    }
+
+    let mut claimed_in_batch = HashSet::new();
+    batch
+        .iter()
+        .map(|(job, _, _)| match job.dedupe_key.as_deref() {
+            None => keyless
+                .next()
+                .map(Enqueued::Created)
+                .ok_or_else(|| sqlx::Error::Protocol("SQLite returned fewer rows than it inserted".into())),
+            Some(key) => match created_by_key.get(key) {
+                // The first job in the batch with a new key created it; later ones repeat it.
+                Some(&id) if claimed_in_batch.insert(key) => Ok(Enqueued::Created(id)),
+                Some(&id) => Ok(Enqueued::Duplicate(id)),
+                None => existing_by_key
+                    .get(key)
+                    .map(|&id| Enqueued::Duplicate(id))
+                    .ok_or_else(|| sqlx::Error::RowNotFound),
+            },
+        })
+        .collect()
 }
 
 const RECORD_COLUMNS: &str =
@@ -303,6 +353,42 @@ mod tests {
             store.enqueue(job(None), 3).await.unwrap(),
             Enqueued::Created(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn one_batch_answers_each_job_in_order() {
+        let (_dir, store) = store().await;
+        let Enqueued::Created(old) = store.enqueue(job(Some("old")), 1).await.unwrap() else {
+            panic!("first should be created")
+        };
+        let jobs = [None, Some("new"), Some("old"), None, Some("new"), Some("other"), None];
+        let batch: Vec<EnqueueRequest> = jobs.iter().map(|key| (job(*key), 2, oneshot::channel().0)).collect();
+        let mut conn = store.writer.acquire().await.unwrap();
+        let results = insert_jobs(&mut conn, &batch).await.unwrap();
+        let created: Vec<i64> = results
+            .iter()
+            .filter_map(|r| match r {
+                Enqueued::Created(id) => Some(*id),
+                Enqueued::Duplicate(_) => None,
+            })
+            .collect();
+        assert_eq!(created.len(), 5, "{results:?}");
+        assert!(
+            created.windows(2).all(|w| w[0] < w[1]),
+            "ids follow the batch order: {results:?}"
+        );
+        assert_eq!(results[2], Enqueued::Duplicate(old));
+        assert_eq!(results[4], Enqueued::Duplicate(created[1]));
+        for (result, key) in results.iter().zip(jobs) {
+            if let (Enqueued::Created(id), Some(key)) = (result, key) {
+                let stored: Option<String> = sqlx::query_scalar("SELECT dedupe_key FROM jobs WHERE id = ?1")
+                    .bind(id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+                assert_eq!(stored.as_deref(), Some(key));
+            }
+        }
     }
 
     #[tokio::test]

@@ -18,6 +18,7 @@ use crate::config::Secret;
 use crate::http::AppState;
 use crate::http::slack_commands::{SlashForm, acknowledge};
 use crate::http::slack_events::{Envelope, accept};
+use crate::http::slack_interactions::{self, Interaction};
 
 /// Connections kept open at once.
 pub const CONNECTIONS: usize = 2;
@@ -74,7 +75,14 @@ async fn answer(state: &AppState, frame: &Frame) -> Option<Option<Value>> {
             let form: SlashForm = serde_json::from_value(payload).ok()?;
             Some(acknowledge(state, form).await)
         }
-        // Interactions have no handler yet: acknowledged so Slack does not retry them.
+        "interactive" => {
+            // An unreadable interaction would not read better when sent again: acknowledged too.
+            if let Ok(interaction) = serde_json::from_value::<Interaction>(payload) {
+                slack_interactions::acknowledge(state, &interaction);
+            }
+            Some(None)
+        }
+        // Anything else is acknowledged so Slack does not retry it.
         _ => Some(None),
     }
 }

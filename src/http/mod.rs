@@ -6,6 +6,7 @@ mod looker_webhook;
 mod reply;
 pub mod slack_commands;
 pub mod slack_events;
+pub mod slack_interactions;
 pub mod slack_verify;
 
 use std::sync::Arc;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(looker_webhook::router(webhook_limit))
         .merge(slack_commands::router())
         .merge(slack_events::router())
+        .merge(slack_interactions::router())
         .fallback(|| async { Reply::error(StatusCode::NOT_FOUND, "no such route") })
         .layer(DefaultBodyLimit::max(SLACK_BODY_LIMIT))
         .with_state(state)

@@ -13,6 +13,7 @@ mod deliveries;
 mod events;
 mod health;
 mod images;
+mod interactions;
 mod looker_client;
 mod restart;
 mod s3_store;

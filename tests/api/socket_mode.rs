@@ -86,6 +86,13 @@ async fn envelopes_are_acknowledged_with_the_http_answers_and_disconnects_reconn
     assert_eq!(ack["envelope_id"], "env-3");
     assert!(ack["payload"]["blocks"].to_string().contains("What I can do"), "{ack}");
 
+    // A click on a link button arrives as an interaction: acknowledged, nothing recorded.
+    let click = json!({"type": "interactive", "envelope_id": "env-4", "accepts_response_payload": false,
+        "payload": {"type": "block_actions", "user": {"id": "U000000ALICE"},
+                    "actions": [{"action_id": "open-in-looker", "type": "button"}]}});
+    assert_eq!(envelope(&mut first, click).await, json!({"envelope_id": "env-4"}));
+    assert_eq!(app.jobs().await.len(), 1);
+
     first
         .send(Message::Text(
             json!({"type": "disconnect", "reason": "refresh_requested"})

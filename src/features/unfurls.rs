@@ -1,6 +1,7 @@
 //! Link previews: a Looker link posted in a channel (`link_shared`, with
 //! `LOOKER_SLACKBOT_EXPAND_URLS`) is answered with `chat.unfurl` showing the rendered result.
-//! Links in DMs are answered in place by the command path instead. Previews carry no uploads: a
+//! Links in a mention of the bot or a DM to it are answered in place by the command path
+//! instead: the preview waits a moment and steps aside when that message was a question. Previews carry no uploads: a
 //! chart only Looker can draw is shown as an image only when an S3 bucket holds it.
 
 use std::collections::HashMap;
@@ -10,11 +11,13 @@ use slack_morphism::prelude::*;
 
 use super::commands::{Command, CommandFailure, admit, parse, render_look, render_query_link};
 use super::dashboards::render_tiles;
+use crate::http::slack_events::message_key;
 use crate::images::RenderRequest;
 use crate::jobs::{JobContext, JobError};
 use crate::present::draw;
 use crate::render::blocks::pack;
 use crate::render::{Heading, Rendered, context, heading_block};
+use crate::store::JobStore;
 
 /// The job payload for one `link_shared` event.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,8 +57,11 @@ async fn preview(
     Ok(blocks)
 }
 
-pub async fn unfurl(ctx: &JobContext, request: UnfurlRequest) -> Result<(), JobError> {
-    if request.channel.starts_with('D') {
+pub async fn unfurl(ctx: &JobContext, store: &dyn JobStore, request: UnfurlRequest) -> Result<(), JobError> {
+    // A message that asked the bot (a mention, a DM) is answered in place: no preview as well.
+    let asked = message_key(&request.team_id, &request.channel, &request.message_ts);
+    if request.source.as_deref() != Some("composer") && store.has_key(&asked).await? {
+        tracing::info!(channel = %request.channel, "links answered in place; no preview");
         return Ok(());
     }
     if let Err(reason) = admit(ctx, &request.team_id, &request.user_id).await? {

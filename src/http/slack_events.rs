@@ -1,7 +1,7 @@
 //! `POST /slack/events` (and Lookerbot's `/slack/event`): the Events API. Verify, answer
-//! `url_verification`, and record each event we act on as a job de-duplicated on `event_id`
-//! (Slack retries after 3 s, 1 min and 5 min, and sometimes repeats without retry headers), all
-//! before the 200. The bot's own messages, other bots', edits and joins are ignored; unknown
+//! `url_verification`, and record each event we act on as a job de-duplicated on its message (or
+//! `event_id`: Slack retries after 3 s, 1 min and 5 min, and sometimes repeats without retry
+//! headers), all before the 200. The bot's own messages, other bots', edits and joins are ignored; unknown
 //! event types get a 200 so Slack never retries them.
 
 use axum::extract::State;
@@ -47,8 +47,28 @@ struct Authorization {
     user_id: Option<String>,
 }
 
-/// Work an event asks for: a job kind, its payload and a line for operators.
-type Work = (&'static str, Value, String);
+/// Work an event asks for.
+struct Work {
+    kind: &'static str,
+    payload: Value,
+    /// One line for operators.
+    summary: String,
+    /// What makes a repeat of this event the same work.
+    dedupe_key: String,
+    /// A link preview waits a moment, so a mention of the bot carrying the same link (which
+    /// Slack sends at the same time) is recorded first and answers it in place instead.
+    delay: std::time::Duration,
+}
+
+/// How long a preview of a posted message waits for the mention that may come with it.
+pub const PREVIEW_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The dedupe key of a question asked in a message (a mention or a DM). Keyed on the message
+/// rather than the event, so Slack's retries, and the `app_mention` and `message.im` events of
+/// one message, make one answer; link previews look it up to leave answered links alone.
+pub fn message_key(team_id: &str, channel: &str, ts: &str) -> String {
+    format!("slack-message:{team_id}:{channel}:{ts}")
+}
 
 fn text(event: &Value, key: &str) -> Option<String> {
     event.get(key).and_then(Value::as_str).map(str::to_string)
@@ -65,6 +85,7 @@ fn without_mentions(text: &str) -> String {
 /// What to do about an event, or nothing.
 fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
     let event = envelope.event.as_ref()?;
+    let event_key = format!("slack-event:{}", envelope.event_id.as_deref()?);
     let team_id = envelope.team_id.clone().unwrap_or_default();
     let own = envelope
         .authorizations
@@ -88,6 +109,10 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
                 return None;
             }
             let ts = text(event, "ts");
+            let dedupe_key = ts
+                .as_deref()
+                .map(|ts| message_key(&team_id, &channel, ts))
+                .unwrap_or(event_key);
             // A mention is answered in its thread; a DM where it was asked.
             let thread_ts = text(event, "thread_ts").or(if kind == "app_mention" { ts } else { None });
             let words = without_mentions(&text(event, "text").unwrap_or_default());
@@ -104,7 +129,13 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
                 reply: ReplyTo::Ephemeral,
                 command: parse(&words),
             };
-            Some((kinds::COMMAND, serde_json::to_value(request).ok()?, summary))
+            Some(Work {
+                kind: kinds::COMMAND,
+                payload: serde_json::to_value(request).ok()?,
+                summary,
+                dedupe_key,
+                delay: std::time::Duration::ZERO,
+            })
         }
         "link_shared" if expand_urls => {
             let links: Vec<String> = event
@@ -117,6 +148,8 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
                 return None;
             }
             let summary = format!("preview of {} link(s) from {user} in {channel}", links.len());
+            // Links still in the composer are previewed at once: nobody has asked the bot yet.
+            let posted = text(event, "source").as_deref() != Some("composer");
             let request = UnfurlRequest {
                 team_id,
                 user_id: user,
@@ -126,7 +159,17 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
                 source: text(event, "source"),
                 links,
             };
-            Some((kinds::UNFURL, serde_json::to_value(request).ok()?, summary))
+            Some(Work {
+                kind: kinds::UNFURL,
+                payload: serde_json::to_value(request).ok()?,
+                summary,
+                dedupe_key: event_key,
+                delay: if posted {
+                    PREVIEW_DELAY
+                } else {
+                    std::time::Duration::ZERO
+                },
+            })
         }
         _ => None,
     }
@@ -151,12 +194,18 @@ pub async fn accept(state: &AppState, envelope: Envelope, retry: Option<&str>) -
         "url_verification" => Ok(Some(serde_json::json!({"challenge": envelope.challenge}))),
         "event_callback" => {
             let event_id = envelope.event_id.clone().ok_or(StatusCode::BAD_REQUEST)?;
-            let Some((kind, payload, summary)) = interpret(&envelope, state.settings.features.expand_urls) else {
+            let Some(work) = interpret(&envelope, state.settings.features.expand_urls) else {
                 return Ok(None);
             };
             match state
                 .queue
-                .push(kind, &payload, summary, Some(format!("slack-event:{event_id}")))
+                .push_later(
+                    work.kind,
+                    &work.payload,
+                    work.summary,
+                    Some(work.dedupe_key),
+                    work.delay,
+                )
                 .await
             {
                 Ok(Enqueued::Created(_)) => Ok(None),

@@ -78,6 +78,13 @@ impl From<LookerError> for JobError {
     }
 }
 
+/// The queue's own database failing is worth another try.
+impl From<StoreError> for JobError {
+    fn from(error: StoreError) -> Self {
+        Self::transient(error.to_string())
+    }
+}
+
 impl From<SlackError> for JobError {
     fn from(error: SlackError) -> Self {
         let failure = if error.is_transient() {
@@ -116,7 +123,7 @@ pub struct JobContext {
 }
 
 /// The one registration point: a job kind to the feature that runs it.
-async fn perform(ctx: &JobContext, job: &ClaimedJob) -> Result<(), JobError> {
+async fn perform(ctx: &JobContext, store: &dyn JobStore, job: &ClaimedJob) -> Result<(), JobError> {
     match job.kind.as_str() {
         kinds::DELIVERY => {
             let delivery = serde_json::from_str(&job.payload)
@@ -131,7 +138,7 @@ async fn perform(ctx: &JobContext, job: &ClaimedJob) -> Result<(), JobError> {
         kinds::UNFURL => {
             let request = serde_json::from_str(&job.payload)
                 .map_err(|e| JobError::permanent(format!("unreadable unfurl payload: {e}")))?;
-            unfurls::unfurl(ctx, request).await
+            unfurls::unfurl(ctx, store, request).await
         }
         other => Err(JobError::permanent(format!("unknown job kind {other:?}"))),
     }
@@ -166,6 +173,19 @@ impl Queue {
         summary: String,
         dedupe_key: Option<String>,
     ) -> Result<Enqueued, StoreError> {
+        self.push_later(kind, payload, summary, dedupe_key, Duration::ZERO)
+            .await
+    }
+
+    /// Records a job durably that becomes due after `delay`.
+    pub async fn push_later(
+        &self,
+        kind: &str,
+        payload: &impl Serialize,
+        summary: String,
+        dedupe_key: Option<String>,
+        delay: Duration,
+    ) -> Result<Enqueued, StoreError> {
         let payload = serde_json::to_string(payload).expect("job payloads serialise");
         let job = NewJob {
             kind: kind.to_string(),
@@ -173,6 +193,7 @@ impl Queue {
             summary,
             dedupe_key,
             max_attempts: self.max_attempts,
+            delay,
         };
         let outcome = self.store.enqueue(job, now_millis()).await?;
         if matches!(outcome, Enqueued::Created(_)) {
@@ -241,7 +262,7 @@ impl Worker {
             .lease
             .saturating_sub(Duration::from_millis(500))
             .max(Duration::from_millis(500));
-        let work = tokio::time::timeout(deadline, perform(&self.ctx, &job));
+        let work = tokio::time::timeout(deadline, perform(&self.ctx, self.store.as_ref(), &job));
         tokio::pin!(work);
         let grace = self.shutdown_grace;
         let result = tokio::select! {

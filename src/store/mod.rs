@@ -33,6 +33,8 @@ pub struct NewJob {
     /// A second job with the same key is not created (webhook and event ids).
     pub dedupe_key: Option<String>,
     pub max_attempts: u32,
+    /// How long after it is recorded the job becomes due (zero: at once).
+    pub delay: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +133,9 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Forgets finished jobs older than `before`, keeping dead ones for operators.
     async fn prune_done(&self, before: Millis) -> Result<u64, StoreError>;
+
+    /// Whether a job (in any state, until pruned) was recorded under this dedupe key.
+    async fn has_key(&self, dedupe_key: &str) -> Result<bool, StoreError>;
 
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -103,7 +103,7 @@ async fn insert_jobs(conn: &mut SqliteConnection, batch: &[EnqueueRequest]) -> R
             .push_bind(&job.summary)
             .push_bind(&job.dedupe_key)
             .push_bind(job.max_attempts as i64)
-            .push_bind(*now)
+            .push_bind(*now + job.delay.as_millis() as i64)
             .push_bind(*now)
             .push_bind(*now);
     });
@@ -308,6 +308,14 @@ impl JobStore for SqliteStore {
         Ok(done.rows_affected())
     }
 
+    async fn has_key(&self, dedupe_key: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM jobs WHERE dedupe_key = ?1")
+            .bind(dedupe_key)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(found.is_some())
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
@@ -332,6 +340,7 @@ mod tests {
             summary: "a test job".into(),
             dedupe_key: key.map(str::to_string),
             max_attempts: 3,
+            delay: Duration::ZERO,
         }
     }
 

@@ -233,3 +233,47 @@ async fn an_answer_with_a_chart_image_removes_the_loading_line() {
     let files = app.slack.files();
     assert_eq!(files[0].thread_ts.as_deref(), Some("1700000100.000100"));
 }
+
+#[tokio::test]
+async fn a_link_in_a_mention_is_answered_in_its_thread_and_not_also_previewed() {
+    let app = spawn_app().await;
+    with_look(&app);
+    let link = format!("{}/looks/7", app.looker.web_url);
+    // Slack sends both events for one message, the preview's often first.
+    let shared = json!({"type": "link_shared", "channel": "C0000GENERAL", "user": "U000000ALICE",
+                        "message_ts": "1700000100.000100", "unfurl_id": "Uf1", "source": "conversations_history",
+                        "links": [{"domain": "127.0.0.1", "url": link}]});
+    post_event(&app, "/slack/events", &envelope("EvLink", shared), None).await;
+    post_event(
+        &app,
+        "/slack/events",
+        &envelope("EvMention", mention(&format!("<{link}>"), "U000000ALICE")),
+        None,
+    )
+    .await;
+    app.drain_jobs().await;
+
+    assert!(app.slack.unfurls().is_empty(), "{:?}", app.slack.unfurls());
+    let answers = app.slack.messages();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0].thread_ts.as_deref(), Some("1700000100.000100"));
+    assert!(
+        answers[0].blocks.to_string().contains("\"table\""),
+        "{}",
+        answers[0].blocks
+    );
+}
+
+#[tokio::test]
+async fn a_mention_in_a_dm_is_one_question_though_slack_sends_two_events() {
+    let app = spawn_app().await;
+    let words = "<@U0000000BOT> what is this";
+    let dm = json!({"type": "message", "channel_type": "im", "user": "U000000ALICE", "text": words,
+                    "ts": "1700000200.000200", "channel": "D000000ALICE", "event_ts": "1700000200.000200"});
+    let also = json!({"type": "app_mention", "user": "U000000ALICE", "text": words,
+                      "ts": "1700000200.000200", "channel": "D000000ALICE", "event_ts": "1700000200.000200"});
+    post_event(&app, "/slack/events", &envelope("EvDm", dm), None).await;
+    post_event(&app, "/slack/events", &envelope("EvAlso", also), None).await;
+    app.drain_jobs().await;
+    assert_eq!(app.slack.messages().len(), 1, "{:?}", app.slack.messages());
+}

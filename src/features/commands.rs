@@ -9,7 +9,7 @@ use slack_morphism::prelude::*;
 use super::custom_commands::CustomCommand;
 use super::dashboards::{DashboardRequest, post_dashboard};
 use super::deliveries::dashboard_request;
-use super::search::{FindRequest, find, parse_find};
+use super::search::{FindRequest, find, looker_host, parse_find};
 use crate::clients::looker::models::LookerId;
 use crate::clients::looker::{LookerClient, LookerError};
 use crate::clients::slack::{OutgoingMessage, SlackErrorCode};
@@ -29,6 +29,9 @@ pub enum Command {
     Look {
         id: String,
         url: Option<String>,
+        /// The Looker asked for by host (`look looker.example.com 7`) when there is no link.
+        #[serde(default)]
+        host: Option<String>,
     },
     /// A share (`/x/<slug>`) or explore (`?qid=<slug>`) link.
     Query {
@@ -76,24 +79,37 @@ pub fn parse(text: &str) -> Command {
             Some(request) => Command::Find { request },
             None => Command::Unknown { text: text.to_string() },
         },
-        Some("look") if words.len() == 2 && words[1].chars().all(|c| c.is_ascii_digit()) => Command::Look {
-            id: words[1].clone(),
-            url: None,
-        },
-        Some("dashboard") if words.len() >= 2 => Command::Dashboard {
-            request: DashboardRequest {
-                id: words[1].clone(),
-                filters: words[2..]
-                    .iter()
-                    .filter_map(|w| {
-                        w.split_once('=')
-                            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                    })
-                    .collect(),
-                title: None,
-                link: None,
-            },
-        },
+        Some("look") => {
+            let host = words.get(1).and_then(|w| looker_host(w));
+            let rest = &words[1 + usize::from(host.is_some())..];
+            match rest {
+                [id] if id.chars().all(|c| c.is_ascii_digit()) => Command::Look {
+                    id: id.clone(),
+                    url: None,
+                    host,
+                },
+                _ => Command::Unknown { text: text.to_string() },
+            }
+        }
+        Some("dashboard") if words.len() >= 2 => {
+            let host = words.get(1).filter(|_| words.len() >= 3).and_then(|w| looker_host(w));
+            let rest = &words[1 + usize::from(host.is_some())..];
+            Command::Dashboard {
+                request: DashboardRequest {
+                    id: rest[0].clone(),
+                    filters: rest[1..]
+                        .iter()
+                        .filter_map(|w| {
+                            w.split_once('=')
+                                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                        })
+                        .collect(),
+                    title: None,
+                    link: None,
+                    host,
+                },
+            }
+        }
         Some(word) if word.starts_with("http://") || word.starts_with("https://") => {
             let url = words[0].split('|').next().unwrap_or(&words[0]).to_string();
             if let Some(id) = url
@@ -102,7 +118,11 @@ pub fn parse(text: &str) -> Command {
                 .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
                 .filter(|id| !id.is_empty())
             {
-                Command::Look { id, url: Some(url) }
+                Command::Look {
+                    id,
+                    url: Some(url),
+                    host: None,
+                }
             } else if let Some(request) = dashboard_request(&url, None) {
                 Command::Dashboard { request }
             } else if let Some(slug) = query_slug(&url) {
@@ -170,6 +190,7 @@ pub fn help(command: &str, custom: &[CustomCommand]) -> OutgoingMessage {
          • `{command} find [look|dashboard] <words>`: the five Looks and dashboards whose titles match best\n\
          • `{command} look <id>`: run a Look and show its result here\n\
          • `{command} dashboard <id> [filter=value ...]`: show every tile of a dashboard, with filters by name or title (quote values with spaces)\n\
+         • With several Lookers, put the Looker's host first: `{command} look looker.example.com <id>`\n\
          • `{command} <Looker link>`: show the Look or dashboard behind a link\n\
          • `{command} help`: this list"
     );
@@ -388,6 +409,28 @@ pub enum CommandFailure {
     Job(JobError),
 }
 
+/// The hosts of the connected Lookers, for a sentence: `a.example.com and b.example.com`.
+fn connected_hosts(ctx: &JobContext) -> String {
+    let hosts: Vec<String> = ctx
+        .lookers
+        .all()
+        .iter()
+        .map(|l| {
+            let url = &l.settings().url;
+            let name = url.host_str().unwrap_or_default();
+            match url.port() {
+                Some(port) => format!("{name}:{port}"),
+                None => name.to_string(),
+            }
+        })
+        .collect();
+    match hosts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => "no Looker".into(),
+    }
+}
+
 /// Runs a command after its acknowledgement: checks who asks, answers in the conversation, and
 /// turns every failure into one sentence for the asker (interactive answers are not retried).
 pub async fn run(ctx: &JobContext, request: CommandRequest) -> Result<(), JobError> {
@@ -446,50 +489,51 @@ pub async fn run(ctx: &JobContext, request: CommandRequest) -> Result<(), JobErr
         thread: thread.as_ref(),
         loading: loading.as_ref(),
     };
-    let looker_for = |url: Option<&str>| -> Option<&LookerClient> {
-        match url {
-            Some(url) => ctx.lookers.for_url(url).map(|l| l.as_ref()),
-            None => ctx.lookers.all().first().map(|l| l.as_ref()),
+    // By the link's address, else the host named, else the first Looker configured.
+    let looker_for = |url: Option<&str>, host: Option<&str>| -> Option<&LookerClient> {
+        match (url, host) {
+            (Some(url), _) => ctx.lookers.for_url(url).map(|l| l.as_ref()),
+            (None, Some(host)) => ctx.lookers.for_host(host).map(|l| l.as_ref()),
+            (None, None) => ctx.lookers.all().first().map(|l| l.as_ref()),
         }
     };
-    let not_ours = || CommandFailure::Said("That link isn't from a Looker this bot is connected to.".into());
+    let not_ours = |host: Option<&str>| {
+        CommandFailure::Said(match host {
+            Some(host) => format!(
+                "No Looker at {host} is connected to this bot. It knows {}.",
+                connected_hosts(ctx)
+            ),
+            None => "That link isn't from a Looker this bot is connected to.".into(),
+        })
+    };
     let outcome = match &command {
-        Command::Look { id, url } => match looker_for(url.as_deref()) {
+        Command::Look { id, url, host } => match looker_for(url.as_deref(), host.as_deref()) {
             Some(looker) => run_look(ctx, looker, &answer, id).await,
-            None => Err(not_ours()),
+            None => Err(not_ours(host.as_deref())),
         },
-        Command::Query { slug, url } => match looker_for(Some(url)) {
+        Command::Query { slug, url } => match looker_for(Some(url), None) {
             Some(looker) => match render_query_link(ctx, looker, slug, url).await {
                 Ok(rendered) => show(ctx, looker, &answer, rendered).await,
                 Err(failure) => Err(failure),
             },
-            None => Err(not_ours()),
+            None => Err(not_ours(None)),
         },
-        Command::Dashboard { request: dashboard } => match looker_for(dashboard.link.as_deref()) {
-            Some(looker) => post_dashboard(ctx, looker, &channel, thread.as_ref(), dashboard, ctx.dashboard_style)
-                .await
-                .map(|()| false)
-                .map_err(CommandFailure::Job),
-            None => Err(not_ours()),
-        },
+        Command::Dashboard { request: dashboard } => {
+            match looker_for(dashboard.link.as_deref(), dashboard.host.as_deref()) {
+                Some(looker) => post_dashboard(ctx, looker, &channel, thread.as_ref(), dashboard, ctx.dashboard_style)
+                    .await
+                    .map(|()| false)
+                    .map_err(CommandFailure::Job),
+                None => Err(not_ours(dashboard.host.as_deref())),
+            }
+        }
         Command::Find { request: find_request } => {
-            let chosen: Vec<&LookerClient> = ctx
-                .lookers
-                .all()
-                .iter()
-                .map(|l| l.as_ref())
-                .filter(|l| {
-                    find_request
-                        .host
-                        .as_deref()
-                        .is_none_or(|h| l.settings().url.host_str() == Some(h))
-                })
-                .collect();
+            let chosen: Vec<&LookerClient> = match find_request.host.as_deref() {
+                Some(host) => ctx.lookers.for_host(host).map(|l| l.as_ref()).into_iter().collect(),
+                None => ctx.lookers.all().iter().map(|l| l.as_ref()).collect(),
+            };
             if chosen.is_empty() {
-                Err(CommandFailure::Said(format!(
-                    "No Looker at {} is connected to this bot.",
-                    find_request.host.as_deref().unwrap_or("that address")
-                )))
+                Err(not_ours(find_request.host.as_deref()))
             } else {
                 match find(&chosen, find_request).await {
                     Ok(message) => match &loading {
@@ -544,9 +588,29 @@ mod tests {
             parse("look 42"),
             Command::Look {
                 id: "42".into(),
-                url: None
+                url: None,
+                host: None
             }
         );
+        assert_eq!(
+            parse("look <http://eu.looker.example.com|eu.looker.example.com> 42"),
+            Command::Look {
+                id: "42".into(),
+                url: None,
+                host: Some("eu.looker.example.com".into())
+            }
+        );
+        let Command::Dashboard { request } = parse("dashboard localhost:9999 thelook::orders status=open") else {
+            panic!("dashboard on a named Looker")
+        };
+        assert_eq!(
+            (request.host.as_deref(), request.id.as_str(), request.filters.len()),
+            (Some("localhost:9999"), "thelook::orders", 1)
+        );
+        let Command::Dashboard { request } = parse("dashboard thelook::orders") else {
+            panic!("LookML dashboard")
+        };
+        assert_eq!((request.host, request.id.as_str()), (None, "thelook::orders"));
         assert!(matches!(parse("look forty"), Command::Unknown { .. }));
         let Command::Dashboard { request } =
             parse(r#"dashboard 12 status=complete "Order Date"="last 7 days" region=-NULL"#)
@@ -566,7 +630,8 @@ mod tests {
             parse("<https://looker.example.com/looks/7?f=1>"),
             Command::Look {
                 id: "7".into(),
-                url: Some("https://looker.example.com/looks/7?f=1".into())
+                url: Some("https://looker.example.com/looks/7?f=1".into()),
+                host: None
             }
         );
         let Command::Dashboard { request } = parse("https://looker.example.com/dashboards/5?Status=open") else {

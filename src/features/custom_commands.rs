@@ -64,6 +64,7 @@ impl CustomCommand {
             filters,
             title: Some(self.title.clone()),
             link: Some(self.link.clone()),
+            host: None,
         }
     }
 }

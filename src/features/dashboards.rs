@@ -28,6 +28,9 @@ pub struct DashboardRequest {
     pub filters: Vec<(String, String)>,
     pub title: Option<String>,
     pub link: Option<String>,
+    /// The Looker asked for by host (`dashboard looker.example.com 5`) when there is no link.
+    #[serde(default)]
+    pub host: Option<String>,
 }
 
 /// The value of every dashboard filter: the one asked for, else the filter's default.

@@ -123,6 +123,7 @@ pub fn dashboard_request(url: &str, title: Option<String>) -> Option<DashboardRe
         filters,
         title,
         link: Some(url.to_string()),
+        host: None,
     })
 }
 

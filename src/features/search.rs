@@ -27,21 +27,31 @@ pub struct FindRequest {
     pub words: String,
 }
 
+/// A word naming a Looker by host (`looker.example.com`, `https://looker.example.com/`,
+/// `localhost:9999`), as opposed to a search word, a LookML dashboard id (`model::name`) or a filter.
+pub fn looker_host(word: &str) -> Option<String> {
+    // Slack writes a domain in a message as a link: `<http://looker.example.com|looker.example.com>`.
+    let word = word.trim_start_matches('<').trim_end_matches('>');
+    let word = word.split('|').next().unwrap_or(word);
+    let host = word
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let has_port = host
+        .rsplit_once(':')
+        .is_some_and(|(name, port)| !name.is_empty() && !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()));
+    let plausible = !host.is_empty()
+        && !host.contains("::")
+        && !host.contains(['=', '/', ' '])
+        && (host.contains('.') || has_port || host == "localhost");
+    plausible.then(|| host.to_string())
+}
+
 /// Parses the words after `find`.
 pub fn parse_find(words: &[String]) -> Option<FindRequest> {
     let mut rest = words;
-    let mut host = None;
-    if let Some(first) = rest.first()
-        && first.contains('.')
-        && !first.contains(' ')
-    {
-        host = Some(
-            first
-                .trim_start_matches("https://")
-                .trim_start_matches("http://")
-                .trim_end_matches('/')
-                .to_string(),
-        );
+    let host = rest.first().and_then(|w| looker_host(w));
+    if host.is_some() {
         rest = &rest[1..];
     }
     let kind = match rest.first().map(|w| w.to_ascii_lowercase()).as_deref() {

@@ -297,3 +297,45 @@ async fn share_and_explore_links_run_their_query() {
         2
     );
 }
+
+#[tokio::test]
+async fn with_several_lookers_a_look_is_run_on_the_looker_named_by_its_host() {
+    let first = crate::fake_looker::FakeLooker::start().await;
+    let app = spawn_app_with(|s| {
+        let web = s.looker_url.take().unwrap();
+        let api = s.looker_api_base_url.take().unwrap();
+        s.lookers = Some(
+            json!([
+                {"url": first.web_url, "apiBaseUrl": first.api_url, "clientId": crate::fake_looker::CLIENT_ID,
+                 "clientSecret": crate::fake_looker::CLIENT_SECRET},
+                {"url": web, "apiBaseUrl": api, "clientId": crate::fake_looker::CLIENT_ID,
+                 "clientSecret": crate::fake_looker::CLIENT_SECRET}
+            ])
+            .to_string(),
+        );
+    })
+    .await;
+    app.looker.add_look(
+        "7",
+        "Orders by Status",
+        query("q7", "table"),
+        status_counts(&[("a", 1), ("b", 2)]),
+    );
+    let host = app.looker.web_url.trim_start_matches("http://").to_string();
+    slash(&app, "U000000ALICE", &format!("look {host} 7")).await;
+    slash(&app, "U000000ALICE", "look nowhere.example.com 7").await;
+    app.drain_jobs().await;
+
+    let messages = app.slack.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].text.contains("Orders by Status"), "{}", messages[0].text);
+    assert!(first.requests().is_empty(), "the other Looker is not asked");
+    let said = app.slack.responses();
+    assert_eq!(said.len(), 1, "{said:?}");
+    let sentence = said[0]["text"].as_str().unwrap();
+    assert!(
+        sentence.starts_with("No Looker at nowhere.example.com is connected"),
+        "{sentence}"
+    );
+    assert!(sentence.contains(&host), "{sentence}");
+}

@@ -427,6 +427,18 @@ impl Lookers {
             .max_by_key(|l| l.settings.web_base().len())
     }
 
+    /// The Looker at `host` (`looker.example.com`, or with its port when it has one).
+    pub fn for_host(&self, host: &str) -> Option<&Arc<LookerClient>> {
+        self.instances.iter().find(|l| {
+            let url = &l.settings.url;
+            let name = url.host_str().unwrap_or_default();
+            name.eq_ignore_ascii_case(host)
+                || url
+                    .port()
+                    .is_some_and(|port| format!("{name}:{port}").eq_ignore_ascii_case(host))
+        })
+    }
+
     /// The Looker configured with exactly this web URL (as stored in a job).
     pub fn by_web_base(&self, web_base: &str) -> Option<&Arc<LookerClient>> {
         self.instances.iter().find(|l| l.web_base() == web_base)

@@ -32,7 +32,7 @@ struct Frame {
     #[serde(default)]
     envelope_id: Option<String>,
     #[serde(default)]
-    payload: Option<Value>,
+    payload: Option<Box<serde_json::value::RawValue>>,
     #[serde(default)]
     retry_attempt: Option<u32>,
 }
@@ -64,20 +64,20 @@ pub async fn run(state: AppState, slack: Arc<SlackApi>, app_token: Secret, shutd
 
 /// What Slack gets back for one envelope; `None` leaves it unacknowledged so Slack sends it again.
 async fn answer(state: &AppState, frame: &Frame) -> Option<Option<Value>> {
-    let payload = frame.payload.clone().unwrap_or(Value::Null);
+    let payload = frame.payload.as_ref().map(|p| p.get()).unwrap_or("null");
     match frame.kind.as_str() {
         "events_api" => {
-            let envelope: Envelope = serde_json::from_value(payload).ok()?;
+            let envelope: Envelope = serde_json::from_str(payload).ok()?;
             let retry = frame.retry_attempt.map(|n| n.to_string());
             accept(state, envelope, retry.as_deref()).await.ok()
         }
         "slash_commands" => {
-            let form: SlashForm = serde_json::from_value(payload).ok()?;
+            let form: SlashForm = serde_json::from_str(payload).ok()?;
             Some(acknowledge(state, form).await)
         }
         "interactive" => {
             // An unreadable interaction would not read better when sent again: acknowledged too.
-            if let Ok(interaction) = serde_json::from_value::<Interaction>(payload) {
+            if let Ok(interaction) = serde_json::from_str::<Interaction>(payload) {
                 slack_interactions::acknowledge(state, &interaction);
             }
             Some(None)

@@ -38,7 +38,7 @@ fn ephemeral(message: OutgoingMessage) -> serde_json::Value {
     body
 }
 
-async fn receive(State(state): State<AppState>, VerifiedSlack(body): VerifiedSlack) -> Response {
+async fn receive(State(state): State<AppState>, VerifiedSlack { body, .. }: VerifiedSlack) -> Response {
     let Ok(form) = serde_urlencoded::from_bytes::<SlashForm>(&body) else {
         return (StatusCode::BAD_REQUEST, "not a slash command").into_response();
     };

@@ -5,7 +5,7 @@
 //! event types get a 200 so Slack never retries them.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -37,8 +37,37 @@ pub struct Envelope {
     event_id: Option<String>,
     #[serde(default)]
     authorizations: Vec<Authorization>,
+    /// Kept raw: read as an [`Event`] only when the envelope is a callback, and an event whose
+    /// fields have other shapes (`channel_created` carries a channel object) is simply not ours.
     #[serde(default)]
-    event: Option<Value>,
+    event: Option<Box<serde_json::value::RawValue>>,
+}
+
+/// The fields of an event the bot reads; everything else is skipped while parsing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Event {
+    #[serde(rename = "type")]
+    kind: String,
+    user: Option<String>,
+    bot_id: Option<String>,
+    subtype: Option<String>,
+    channel: Option<String>,
+    channel_type: Option<String>,
+    text: Option<String>,
+    ts: Option<String>,
+    thread_ts: Option<String>,
+    // link_shared
+    message_ts: Option<String>,
+    unfurl_id: Option<String>,
+    source: Option<String>,
+    links: Vec<SharedLink>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SharedLink {
+    url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,7 +79,8 @@ struct Authorization {
 /// Work an event asks for.
 struct Work {
     kind: &'static str,
-    payload: Value,
+    /// The job's payload, serialised once.
+    payload: String,
     /// One line for operators.
     summary: String,
     /// What makes a repeat of this event the same work.
@@ -70,10 +100,6 @@ pub fn message_key(team_id: &str, channel: &str, ts: &str) -> String {
     format!("slack-message:{team_id}:{channel}:{ts}")
 }
 
-fn text(event: &Value, key: &str) -> Option<String> {
-    event.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
 /// The text after the bot's mention: `<@U123> look 7` → `look 7`.
 fn without_mentions(text: &str) -> String {
     text.split_whitespace()
@@ -84,38 +110,40 @@ fn without_mentions(text: &str) -> String {
 
 /// What to do about an event, or nothing.
 fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
-    let event = envelope.event.as_ref()?;
+    let event: Event = serde_json::from_str(envelope.event.as_ref()?.get()).ok()?;
     let event_key = format!("slack-event:{}", envelope.event_id.as_deref()?);
     let team_id = envelope.team_id.clone().unwrap_or_default();
-    let own = envelope
+    // Bots (the bot itself included), edits, joins and other subtypes are not questions.
+    if event.bot_id.is_some() || event.subtype.is_some() {
+        return None;
+    }
+    let user = event.user.clone()?;
+    if envelope
         .authorizations
         .iter()
-        .filter_map(|a| a.user_id.as_deref())
-        .collect::<Vec<_>>();
-    // Bots (the bot itself included), edits, joins and other subtypes are not questions.
-    if event.get("bot_id").is_some_and(|b| !b.is_null()) || event.get("subtype").is_some_and(|s| !s.is_null()) {
+        .any(|a| a.user_id.as_deref() == Some(user.as_str()))
+    {
         return None;
     }
-    let user = text(event, "user")?;
-    if own.contains(&user.as_str()) {
-        return None;
-    }
-    let channel = text(event, "channel")?;
-    let kind = text(event, "type")?;
-    match kind.as_str() {
+    let channel = event.channel.clone()?;
+    let kind = event.kind.as_str();
+    match kind {
         "app_mention" | "message" => {
-            let direct = text(event, "channel_type").as_deref() == Some("im");
+            let direct = event.channel_type.as_deref() == Some("im");
             if kind == "message" && !direct {
                 return None;
             }
-            let ts = text(event, "ts");
+            let ts = event.ts.clone();
             let dedupe_key = ts
                 .as_deref()
                 .map(|ts| message_key(&team_id, &channel, ts))
                 .unwrap_or(event_key);
             // A mention is answered in its thread; a DM where it was asked.
-            let thread_ts = text(event, "thread_ts").or(if kind == "app_mention" { ts } else { None });
-            let words = without_mentions(&text(event, "text").unwrap_or_default());
+            let thread_ts = event
+                .thread_ts
+                .clone()
+                .or(if kind == "app_mention" { ts } else { None });
+            let words = without_mentions(event.text.as_deref().unwrap_or_default());
             let summary = format!(
                 "{kind} “{}” from {user} in {channel}",
                 crate::render::mrkdwn::truncate(&words, 80)
@@ -131,37 +159,32 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
             };
             Some(Work {
                 kind: kinds::COMMAND,
-                payload: serde_json::to_value(request).ok()?,
+                payload: serde_json::to_string(&request).ok()?,
                 summary,
                 dedupe_key,
                 delay: std::time::Duration::ZERO,
             })
         }
         "link_shared" if expand_urls => {
-            let links: Vec<String> = event
-                .get("links")?
-                .as_array()?
-                .iter()
-                .filter_map(|l| text(l, "url"))
-                .collect();
+            let links: Vec<String> = event.links.iter().filter_map(|l| l.url.clone()).collect();
             if links.is_empty() {
                 return None;
             }
             let summary = format!("preview of {} link(s) from {user} in {channel}", links.len());
             // Links still in the composer are previewed at once: nobody has asked the bot yet.
-            let posted = text(event, "source").as_deref() != Some("composer");
+            let posted = event.source.as_deref() != Some("composer");
             let request = UnfurlRequest {
                 team_id,
                 user_id: user,
                 channel,
-                message_ts: text(event, "message_ts")?,
-                unfurl_id: text(event, "unfurl_id"),
-                source: text(event, "source"),
+                message_ts: event.message_ts.clone()?,
+                unfurl_id: event.unfurl_id.clone(),
+                source: event.source.clone(),
                 links,
             };
             Some(Work {
                 kind: kinds::UNFURL,
-                payload: serde_json::to_value(request).ok()?,
+                payload: serde_json::to_string(&request).ok()?,
                 summary,
                 dedupe_key: event_key,
                 delay: if posted {
@@ -175,7 +198,7 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
     }
 }
 
-async fn receive(State(state): State<AppState>, headers: HeaderMap, VerifiedSlack(body): VerifiedSlack) -> Response {
+async fn receive(State(state): State<AppState>, VerifiedSlack { body, headers }: VerifiedSlack) -> Response {
     let Ok(envelope) = serde_json::from_slice::<Envelope>(&body) else {
         return (StatusCode::BAD_REQUEST, "not an Events API payload").into_response();
     };
@@ -199,13 +222,7 @@ pub async fn accept(state: &AppState, envelope: Envelope, retry: Option<&str>) -
             };
             match state
                 .queue
-                .push_later(
-                    work.kind,
-                    &work.payload,
-                    work.summary,
-                    Some(work.dedupe_key),
-                    work.delay,
-                )
+                .push_serialized(work.kind, work.payload, work.summary, Some(work.dedupe_key), work.delay)
                 .await
             {
                 Ok(Enqueued::Created(_)) => Ok(None),
@@ -221,5 +238,44 @@ pub async fn accept(state: &AppState, envelope: Envelope, retry: Option<&str>) -
             }
         }
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(event: serde_json::Value) -> Envelope {
+        let body = serde_json::json!({"type": "event_callback", "team_id": "T1", "event_id": "Ev1",
+            "authorizations": [{"user_id": "UBOT"}], "event": event});
+        serde_json::from_str(&body.to_string()).unwrap()
+    }
+
+    #[test]
+    fn a_mention_becomes_a_command_keyed_on_its_message() {
+        let work = interpret(
+            &envelope(
+                serde_json::json!({"type": "app_mention", "user": "U1", "text": "<@UBOT> look 7",
+                "ts": "1.2", "channel": "C1", "event_ts": "1.2", "blocks": [{"type": "rich_text"}]}),
+            ),
+            true,
+        )
+        .unwrap();
+        assert_eq!(work.kind, kinds::COMMAND);
+        assert_eq!(work.dedupe_key, "slack-message:T1:C1:1.2");
+        let request: CommandRequest = serde_json::from_str(&work.payload).unwrap();
+        assert_eq!(request.thread_ts.as_deref(), Some("1.2"));
+    }
+
+    #[test]
+    fn events_of_other_shapes_are_not_ours_rather_than_refused() {
+        // `channel_created` carries a channel object, `user_change` a user object.
+        for event in [
+            serde_json::json!({"type": "channel_created", "channel": {"id": "C1", "name": "x"}}),
+            serde_json::json!({"type": "user_change", "user": {"id": "U1"}}),
+            serde_json::json!({"type": "app_mention", "user": "UBOT", "text": "<@UBOT> hi", "ts": "1", "channel": "C1"}),
+        ] {
+            assert!(interpret(&envelope(event), true).is_none());
+        }
     }
 }

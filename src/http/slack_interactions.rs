@@ -49,7 +49,7 @@ fn payload(body: &[u8]) -> Option<Interaction> {
     serde_json::from_str(&json).ok()
 }
 
-async fn receive(State(state): State<AppState>, VerifiedSlack(body): VerifiedSlack) -> Response {
+async fn receive(State(state): State<AppState>, VerifiedSlack { body, .. }: VerifiedSlack) -> Response {
     let Some(interaction) = payload(&body) else {
         return (StatusCode::BAD_REQUEST, "not a Slack interaction payload").into_response();
     };

@@ -69,9 +69,12 @@ pub fn verify(
     }
 }
 
-/// The raw body of a request Slack signed, verified before any handler sees it. A handler that
-/// takes this extractor cannot forget to verify.
-pub struct VerifiedSlack(pub Bytes);
+/// The raw body of a request Slack signed, with its headers, verified before any handler sees
+/// it. A handler that takes this extractor cannot forget to verify.
+pub struct VerifiedSlack {
+    pub body: Bytes,
+    pub headers: HeaderMap,
+}
 
 /// The legacy `token` field, from a form or a JSON body.
 fn legacy_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
@@ -93,8 +96,10 @@ impl FromRequest<super::AppState> for VerifiedSlack {
     type Rejection = Response;
 
     async fn from_request(request: Request, state: &super::AppState) -> Result<Self, Self::Rejection> {
-        let headers = request.headers().clone();
-        let body = Bytes::from_request(request, state)
+        // The headers are moved out, not copied: this runs for every request from Slack.
+        let (mut parts, body) = request.into_parts();
+        let headers = std::mem::take(&mut parts.headers);
+        let body = Bytes::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(|rejection| (rejection.status(), rejection.body_text()).into_response())?;
         let now = crate::store::now_millis() / 1000;
@@ -106,7 +111,7 @@ impl FromRequest<super::AppState> for VerifiedSlack {
             .as_ref()
             .and_then(|_| legacy_token(&headers, &body));
         match verify(&state.settings.slack, &headers, &body, token.as_deref(), now) {
-            Ok(()) => Ok(VerifiedSlack(body)),
+            Ok(()) => Ok(VerifiedSlack { body, headers }),
             Err(rejection) => {
                 tracing::warn!(?rejection, "refused an unverified request from Slack");
                 Err((StatusCode::UNAUTHORIZED, "invalid or missing Slack signature").into_response())

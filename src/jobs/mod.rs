@@ -187,6 +187,18 @@ impl Queue {
         delay: Duration,
     ) -> Result<Enqueued, StoreError> {
         let payload = serde_json::to_string(payload).expect("job payloads serialise");
+        self.push_serialized(kind, payload, summary, dedupe_key, delay).await
+    }
+
+    /// Records a job whose payload is already JSON (the request path serialises it only once).
+    pub async fn push_serialized(
+        &self,
+        kind: &str,
+        payload: String,
+        summary: String,
+        dedupe_key: Option<String>,
+        delay: Duration,
+    ) -> Result<Enqueued, StoreError> {
         let job = NewJob {
             kind: kind.to_string(),
             payload,

@@ -5,14 +5,19 @@
 # settings. lookerbot answers `/looker help` in the acknowledgement and records every event
 # durably (SQLite, fsync) before its 200; Bolt records nothing.
 #
-#   scripts/bench-ack-path.sh                 # 10 s per case, 32 connections, 1 wrk thread
-#   DURATION=20s CONNECTIONS=64 scripts/bench-ack-path.sh
+# Each server is warmed up first (3 s per case, not counted: Node's JIT and our caches), then every
+# case runs ROUNDS times, alternating servers, and the round with the median throughput is shown.
+# Every event round replays events never sent before, so each one is recorded (not a repeat).
+#
+#   scripts/bench-ack-path.sh                 # 3 rounds of 10 s per case, 32 connections, 1 wrk thread
+#   DURATION=20s CONNECTIONS=64 ROUNDS=5 scripts/bench-ack-path.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
-EVENTS=${EVENTS:-100000}
+ROUNDS=${ROUNDS:-3}
+EVENTS=${EVENTS:-300000}  # per round: more than a round can send
 SECRET=bench-signing-secret
 LB_PORT=38334
 BOLT_PORT=38335
@@ -26,7 +31,10 @@ cleanup() { kill "${lb:-}" "${bolt:-}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 python3 scripts/sign-slack-requests.py slash 1000 "$SECRET" "$work/slash.lua"
-python3 scripts/sign-slack-requests.py event "$EVENTS" "$SECRET" "$work/events.lua"
+python3 scripts/sign-slack-requests.py event 10000 "$SECRET" "$work/warmup-events.lua" 0
+for round in $(seq "$ROUNDS"); do
+  python3 scripts/sign-slack-requests.py event "$EVENTS" "$SECRET" "$work/events-$round.lua" "$round"
+done
 
 env -i PATH="$PATH" RUST_LOG=warn \
   SLACK_API_KEY=xoxb-bench SLACK_SIGNING_SECRET="$SECRET" \
@@ -42,18 +50,35 @@ for port in $LB_PORT $BOLT_PORT; do
 done
 sleep 1
 
-run() { # name port path data
+once() { # port path data duration -> "requests=... rps=..."
   local line
-  line=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s scripts/slack-signed.lua "http://127.0.0.1:$2" -- "$4" "$3" | grep '^RESULT')
-  echo "$1 ${line#RESULT }"
+  line=$(wrk -t1 -c"$CONNECTIONS" -d"$4" -s scripts/slack-signed.lua "http://127.0.0.1:$1" -- "$3" "$2" | grep '^RESULT')
+  echo "${line#RESULT }"
+}
+median() { # lines "rps=N ..." -> the line with the median rps
+  awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^rps=/) { split($i, kv, "="); print kv[2], $0 } }' \
+    | sort -n | awk '{ lines[NR] = $0 } END { line = lines[int((NR + 1) / 2)]; sub(/^[^ ]+ /, "", line); print line }'
 }
 rss() { awk '/VmHWM/ {printf "%d", $2/1024}' "/proc/$1/status"; }
 
-echo "case requests errors non2xx rps p50 p99 p99.9"
-run "lookerbot slash /looker help" $LB_PORT /slack/receive "$work/slash.lua"
-run "bolt-js   slash /looker (ack)" $BOLT_PORT /slack/events "$work/slash.lua"
-run "lookerbot event app_mention (durable)" $LB_PORT /slack/events "$work/events.lua"
-run "bolt-js   event app_mention (ack)" $BOLT_PORT /slack/events "$work/events.lua"
+for port in $LB_PORT $BOLT_PORT; do
+  once $port /slack/receive "$work/slash.lua" 3s >/dev/null
+  once $port /slack/events "$work/warmup-events.lua" 3s >/dev/null
+done
+# Bolt serves slash commands and events on one path.
+declare -A results
+for round in $(seq "$ROUNDS"); do
+  results[lb_slash]+="$(once $LB_PORT /slack/receive "$work/slash.lua" "$DURATION")"$'\n'
+  results[bolt_slash]+="$(once $BOLT_PORT /slack/events "$work/slash.lua" "$DURATION")"$'\n'
+  results[lb_event]+="$(once $LB_PORT /slack/events "$work/events-$round.lua" "$DURATION")"$'\n'
+  results[bolt_event]+="$(once $BOLT_PORT /slack/events "$work/events-$round.lua" "$DURATION")"$'\n'
+done
+
+echo "case (median of $ROUNDS rounds of $DURATION, $CONNECTIONS connections) requests errors non2xx rps p50 p99 p99.9"
+echo "lookerbot slash /looker help             $(printf '%s' "${results[lb_slash]}" | median)"
+echo "bolt-js   slash /looker (ack)            $(printf '%s' "${results[bolt_slash]}" | median)"
+echo "lookerbot event app_mention (durable)    $(printf '%s' "${results[lb_event]}" | median)"
+echo "bolt-js   event app_mention (ack only)   $(printf '%s' "${results[bolt_event]}" | median)"
 echo "peak RSS: lookerbot $(rss $lb) MiB, bolt-js $(rss $bolt) MiB"
 queued=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from jobs').fetchone()[0])" "$work/bench.db")
-echo "lookerbot recorded $queued distinct events (each of the $EVENTS signed events once; repeats answered from the record)"
+echo "lookerbot recorded $queued distinct events (warm-up and rounds; every event a new one, each recorded once)"

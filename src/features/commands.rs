@@ -500,7 +500,8 @@ pub async fn run(ctx: &JobContext, request: CommandRequest) -> Result<(), JobErr
     let not_ours = |host: Option<&str>| {
         CommandFailure::Said(match host {
             Some(host) => format!(
-                "No Looker at {host} is connected to this bot. It knows {}.",
+                "No Looker at {} is connected to this bot. It knows {}.",
+                escape(host),
                 connected_hosts(ctx)
             ),
             None => "That link isn't from a Looker this bot is connected to.".into(),
@@ -606,6 +607,10 @@ mod tests {
         assert_eq!(
             (request.host.as_deref(), request.id.as_str(), request.filters.len()),
             (Some("localhost:9999"), "thelook::orders", 1)
+        );
+        assert!(
+            matches!(parse("find Q1:2024 revenue"), Command::Find { request } if request.host.is_none()),
+            "a colon in a search word is not a port"
         );
         let Command::Dashboard { request } = parse("dashboard thelook::orders") else {
             panic!("LookML dashboard")

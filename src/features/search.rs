@@ -28,7 +28,8 @@ pub struct FindRequest {
 }
 
 /// A word naming a Looker by host (`looker.example.com`, `https://looker.example.com/`,
-/// `localhost:9999`), as opposed to a search word, a LookML dashboard id (`model::name`) or a filter.
+/// `localhost:9999`), as opposed to a search word (`Q1:2024`), a LookML dashboard id
+/// (`model::name`) or a filter.
 pub fn looker_host(word: &str) -> Option<String> {
     // Slack writes a domain in a message as a link: `<http://looker.example.com|looker.example.com>`.
     let word = word.trim_start_matches('<').trim_end_matches('>');
@@ -37,13 +38,14 @@ pub fn looker_host(word: &str) -> Option<String> {
         .trim_start_matches("https://")
         .trim_start_matches("http://")
         .trim_end_matches('/');
-    let has_port = host
-        .rsplit_once(':')
-        .is_some_and(|(name, port)| !name.is_empty() && !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()));
-    let plausible = !host.is_empty()
-        && !host.contains("::")
-        && !host.contains(['=', '/', ' '])
-        && (host.contains('.') || has_port || host == "localhost");
+    // `looker.example.com`, `localhost`, either with a port; not `Q1:2024` or `revenue:2023`.
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let plausible = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && (name.contains('.') || name == "localhost");
     plausible.then(|| host.to_string())
 }
 

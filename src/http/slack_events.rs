@@ -138,11 +138,13 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
                 .as_deref()
                 .map(|ts| message_key(&team_id, &channel, ts))
                 .unwrap_or(event_key);
-            // A mention is answered in its thread; a DM where it was asked.
+            // A mention in a channel is answered in its thread; a DM where it was asked (Slack
+            // may send a mention in a DM as `app_mention` too, and either may arrive first).
+            let in_dm = direct || channel.starts_with('D');
             let thread_ts = event
                 .thread_ts
                 .clone()
-                .or(if kind == "app_mention" { ts } else { None });
+                .or(if kind == "app_mention" && !in_dm { ts } else { None });
             let words = without_mentions(event.text.as_deref().unwrap_or_default());
             let summary = format!(
                 "{kind} “{}” from {user} in {channel}",

@@ -76,20 +76,31 @@ pub struct VerifiedSlack {
     pub headers: HeaderMap,
 }
 
-/// The legacy `token` field, from a form or a JSON body.
+/// The legacy `token` field of a JSON document.
+fn json_token(json: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Token {
+        token: Option<String>,
+    }
+    serde_json::from_slice::<Token>(json).ok()?.token
+}
+
+/// The legacy `token` field: of a JSON body (events), a form (slash commands) or the JSON in a
+/// form's `payload` field (interactions).
 fn legacy_token(headers: &HeaderMap, body: &[u8]) -> Option<String> {
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     if content_type.starts_with("application/json") {
-        #[derive(serde::Deserialize)]
-        struct Token {
-            token: Option<String>,
-        }
-        serde_json::from_slice::<Token>(body).ok()?.token
-    } else {
-        url::form_urlencoded::parse(body)
-            .find(|(k, _)| k == "token")
-            .map(|(_, v)| v.into_owned())
+        return json_token(body);
     }
+    let mut payload = None;
+    for (key, value) in url::form_urlencoded::parse(body) {
+        match key.as_ref() {
+            "token" => return Some(value.into_owned()),
+            "payload" => payload = Some(value),
+            _ => {}
+        }
+    }
+    json_token(payload?.as_bytes())
 }
 
 impl FromRequest<super::AppState> for VerifiedSlack {
@@ -129,6 +140,20 @@ mod tests {
         h.insert("x-slack-request-timestamp", ts.parse().unwrap());
         h.insert("x-slack-signature", sig.parse().unwrap());
         h
+    }
+
+    #[test]
+    fn the_legacy_token_is_found_in_forms_json_and_interaction_payloads() {
+        let mut json = HeaderMap::new();
+        json.insert("content-type", "application/json".parse().unwrap());
+        assert_eq!(legacy_token(&json, br#"{"token":"t1"}"#).as_deref(), Some("t1"));
+        assert_eq!(legacy_token(&HeaderMap::new(), b"a=b&token=t2").as_deref(), Some("t2"));
+        let interaction = "payload=%7B%22type%22%3A%22block_actions%22%2C%22token%22%3A%22t3%22%7D";
+        assert_eq!(
+            legacy_token(&HeaderMap::new(), interaction.as_bytes()).as_deref(),
+            Some("t3")
+        );
+        assert_eq!(legacy_token(&HeaderMap::new(), b"text=hi"), None);
     }
 
     #[test]

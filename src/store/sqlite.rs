@@ -62,13 +62,18 @@ impl SqliteStore {
 }
 
 /// Group commit: takes every enqueue waiting (up to `MAX_BATCH`) and writes them with one
-/// statement, so a batch costs one round trip to SQLite's thread and one fsync.
+/// statement in one transaction, so a batch costs a few round trips to SQLite's thread and one
+/// fsync.
 async fn commit_enqueues(writer: SqlitePool, mut queue: mpsc::Receiver<EnqueueRequest>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // One transaction: a batch whose answers cannot all be worked out is not kept at all, so
+        // no caller is told "try again" for a job that is already stored.
         let outcome = async {
-            let mut conn = writer.acquire().await?;
-            insert_jobs(&mut conn, &batch).await
+            let mut tx = writer.begin().await?;
+            let results = insert_jobs(&mut tx, &batch).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(results)
         }
         .await;
         match outcome {
@@ -371,7 +376,15 @@ mod tests {
             panic!("first should be created")
         };
         let jobs = [None, Some("new"), Some("old"), None, Some("new"), Some("other"), None];
-        let batch: Vec<EnqueueRequest> = jobs.iter().map(|key| (job(*key), 2, oneshot::channel().0)).collect();
+        let batch: Vec<EnqueueRequest> = jobs
+            .iter()
+            .enumerate()
+            .map(|(position, key)| {
+                let mut job = job(*key);
+                job.summary = format!("job {position}");
+                (job, 2, oneshot::channel().0)
+            })
+            .collect();
         let mut conn = store.writer.acquire().await.unwrap();
         let results = insert_jobs(&mut conn, &batch).await.unwrap();
         let created: Vec<i64> = results
@@ -388,14 +401,16 @@ mod tests {
         );
         assert_eq!(results[2], Enqueued::Duplicate(old));
         assert_eq!(results[4], Enqueued::Duplicate(created[1]));
-        for (result, key) in results.iter().zip(jobs) {
-            if let (Enqueued::Created(id), Some(key)) = (result, key) {
-                let stored: Option<String> = sqlx::query_scalar("SELECT dedupe_key FROM jobs WHERE id = ?1")
-                    .bind(id)
-                    .fetch_one(&mut *conn)
-                    .await
-                    .unwrap();
-                assert_eq!(stored.as_deref(), Some(key));
+        // Every created id holds that very job, keyed or not.
+        for (position, (result, key)) in results.iter().zip(jobs).enumerate() {
+            if let Enqueued::Created(id) = result {
+                let (summary, stored_key): (String, Option<String>) =
+                    sqlx::query_as("SELECT summary, dedupe_key FROM jobs WHERE id = ?1")
+                        .bind(id)
+                        .fetch_one(&mut *conn)
+                        .await
+                        .unwrap();
+                assert_eq!((summary, stored_key.as_deref()), (format!("job {position}"), key));
             }
         }
     }

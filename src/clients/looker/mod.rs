@@ -434,7 +434,7 @@ impl Lookers {
             let name = url.host_str().unwrap_or_default();
             name.eq_ignore_ascii_case(host)
                 || url
-                    .port()
+                    .port_or_known_default()
                     .is_some_and(|port| format!("{name}:{port}").eq_ignore_ascii_case(host))
         })
     }

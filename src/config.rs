@@ -772,6 +772,16 @@ fn normalise_web_url(mut url: Url) -> Url {
 }
 
 impl LookerSettings {
+    /// The host people name this Looker by: `looker.example.com`, with its port when the URL
+    /// has one (`localhost:9999`).
+    pub fn host(&self) -> String {
+        let name = self.url.host_str().unwrap_or_default();
+        match self.url.port() {
+            Some(port) => format!("{name}:{port}"),
+            None => name.to_string(),
+        }
+    }
+
     /// `LOOKER_URL` without the trailing slash, for building links.
     pub fn web_base(&self) -> String {
         self.url.as_str().trim_end_matches('/').to_string()

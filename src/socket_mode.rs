@@ -78,7 +78,7 @@ async fn answer(state: &AppState, frame: &Frame) -> Option<Option<Value>> {
         "interactive" => {
             // An unreadable interaction would not read better when sent again: acknowledged too.
             if let Ok(interaction) = serde_json::from_str::<Interaction>(payload) {
-                slack_interactions::acknowledge(state, &interaction);
+                slack_interactions::acknowledge(&interaction);
             }
             Some(None)
         }

@@ -411,19 +411,7 @@ pub enum CommandFailure {
 
 /// The hosts of the connected Lookers, for a sentence: `a.example.com and b.example.com`.
 fn connected_hosts(ctx: &JobContext) -> String {
-    let hosts: Vec<String> = ctx
-        .lookers
-        .all()
-        .iter()
-        .map(|l| {
-            let url = &l.settings().url;
-            let name = url.host_str().unwrap_or_default();
-            match url.port() {
-                Some(port) => format!("{name}:{port}"),
-                None => name.to_string(),
-            }
-        })
-        .collect();
+    let hosts: Vec<String> = ctx.lookers.all().iter().map(|l| l.settings().host()).collect();
     match hosts.split_last() {
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} and {last}", rest.join(", ")),

@@ -91,7 +91,7 @@ struct Work {
 }
 
 /// How long a preview of a posted message waits for the mention that may come with it.
-pub const PREVIEW_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
+const PREVIEW_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The dedupe key of a question asked in a message (a mention or a DM). Keyed on the message
 /// rather than the event, so Slack's retries, and the `app_mention` and `message.im` events of

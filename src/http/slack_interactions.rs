@@ -6,7 +6,6 @@
 //! types get the same 200 so Slack never retries them.
 
 use axum::Router;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -49,16 +48,16 @@ fn payload(body: &[u8]) -> Option<Interaction> {
     serde_json::from_str(&json).ok()
 }
 
-async fn receive(State(state): State<AppState>, VerifiedSlack { body, .. }: VerifiedSlack) -> Response {
+async fn receive(VerifiedSlack { body, .. }: VerifiedSlack) -> Response {
     let Some(interaction) = payload(&body) else {
         return (StatusCode::BAD_REQUEST, "not a Slack interaction payload").into_response();
     };
-    acknowledge(&state, &interaction);
+    acknowledge(&interaction);
     StatusCode::OK.into_response()
 }
 
 /// What the bot does with an interaction (over HTTP or Socket Mode) before its empty 200.
-pub fn acknowledge(_state: &AppState, interaction: &Interaction) {
+pub fn acknowledge(interaction: &Interaction) {
     let user = interaction.user.as_ref().map(|u| u.id.as_str()).unwrap_or("-");
     match interaction.kind.as_str() {
         // Link buttons ("Open in Looker") are opened by Slack itself; the click is only reported.

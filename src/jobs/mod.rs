@@ -165,7 +165,7 @@ impl Queue {
         &self.store
     }
 
-    /// Records a job durably; returns once it is committed.
+    /// Records a job durably, due at once; returns once it is committed.
     pub async fn push(
         &self,
         kind: &str,
@@ -173,24 +173,13 @@ impl Queue {
         summary: String,
         dedupe_key: Option<String>,
     ) -> Result<Enqueued, StoreError> {
-        self.push_later(kind, payload, summary, dedupe_key, Duration::ZERO)
+        let payload = serde_json::to_string(payload).expect("job payloads serialise");
+        self.push_serialized(kind, payload, summary, dedupe_key, Duration::ZERO)
             .await
     }
 
-    /// Records a job durably that becomes due after `delay`.
-    pub async fn push_later(
-        &self,
-        kind: &str,
-        payload: &impl Serialize,
-        summary: String,
-        dedupe_key: Option<String>,
-        delay: Duration,
-    ) -> Result<Enqueued, StoreError> {
-        let payload = serde_json::to_string(payload).expect("job payloads serialise");
-        self.push_serialized(kind, payload, summary, dedupe_key, delay).await
-    }
-
-    /// Records a job whose payload is already JSON (the request path serialises it only once).
+    /// Records a job whose payload is already JSON (the event path serialises it only once),
+    /// due after `delay`.
     pub async fn push_serialized(
         &self,
         kind: &str,

@@ -37,20 +37,8 @@ async fn slash(app: &TestApp, text: &str) -> Value {
         .append_pair("text", text)
         .append_pair("response_url", &app.slack.response_url())
         .finish();
-    let ts = now_millis() / 1000;
-    let response = app
-        .http
-        .post(format!("{}/slack/receive", app.address))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Slack-Request-Timestamp", ts.to_string())
-        .header(
-            "X-Slack-Signature",
-            slack_signature(SIGNING_SECRET, ts, body.as_bytes()),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let signed = (now_millis() / 1000, SIGNING_SECRET);
+    let response = app.post_signed("/slack/receive", FORM, &body, signed, &[]).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap_or(Value::Null)
 }

@@ -8,23 +8,14 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 async fn post_event(app: &TestApp, path: &str, body: &Value, retry: Option<u32>) -> reqwest::Response {
-    let body = body.to_string();
-    let ts = now_millis() / 1000;
-    let mut request = app
-        .http
-        .post(format!("{}{path}", app.address))
-        .header("Content-Type", "application/json")
-        .header("X-Slack-Request-Timestamp", ts.to_string())
-        .header(
-            "X-Slack-Signature",
-            slack_signature(SIGNING_SECRET, ts, body.as_bytes()),
-        );
-    if let Some(n) = retry {
-        request = request
-            .header("X-Slack-Retry-Num", n.to_string())
-            .header("X-Slack-Retry-Reason", "http_timeout");
-    }
-    request.body(body).send().await.unwrap()
+    let retry = retry.map(|n| n.to_string());
+    let headers: Vec<(&str, &str)> = match &retry {
+        Some(n) => vec![("X-Slack-Retry-Num", n), ("X-Slack-Retry-Reason", "http_timeout")],
+        None => Vec::new(),
+    };
+    let signed = (now_millis() / 1000, SIGNING_SECRET);
+    app.post_signed(path, "application/json", &body.to_string(), signed, &headers)
+        .await
 }
 
 fn envelope(event_id: &str, event: Value) -> Value {

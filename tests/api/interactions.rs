@@ -7,16 +7,8 @@ use serde_json::json;
 use crate::helpers::*;
 
 async fn post_action(app: &TestApp, body: &str, secret: &str) -> reqwest::Response {
-    let timestamp = now_millis() / 1000;
-    app.http
-        .post(format!("{}/slack/action", app.address))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Slack-Request-Timestamp", timestamp.to_string())
-        .header("X-Slack-Signature", slack_signature(secret, timestamp, body.as_bytes()))
-        .body(body.to_string())
-        .send()
+    app.post_signed("/slack/action", FORM, body, (now_millis() / 1000, secret), &[])
         .await
-        .unwrap()
 }
 
 fn form(payload: serde_json::Value) -> String {

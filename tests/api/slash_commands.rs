@@ -24,15 +24,8 @@ fn form(app: &TestApp, user: &str, text: &str) -> String {
 }
 
 async fn post_signed(app: &TestApp, body: &str, timestamp: i64, secret: &str) -> reqwest::Response {
-    app.http
-        .post(format!("{}/slack/receive", app.address))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Slack-Request-Timestamp", timestamp.to_string())
-        .header("X-Slack-Signature", slack_signature(secret, timestamp, body.as_bytes()))
-        .body(body.to_string())
-        .send()
+    app.post_signed("/slack/receive", FORM, body, (timestamp, secret), &[])
         .await
-        .unwrap()
 }
 
 async fn slash(app: &TestApp, user: &str, text: &str) -> (u16, Value) {

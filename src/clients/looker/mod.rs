@@ -427,20 +427,53 @@ impl Lookers {
             .max_by_key(|l| l.settings.web_base().len())
     }
 
-    /// The Looker at `host` (`looker.example.com`, or with its port when it has one).
+    /// The Looker at `host`: its name, or its name and port (the scheme's default port too).
     pub fn for_host(&self, host: &str) -> Option<&Arc<LookerClient>> {
         self.instances.iter().find(|l| {
             let url = &l.settings.url;
             let name = url.host_str().unwrap_or_default();
-            name.eq_ignore_ascii_case(host)
-                || url
-                    .port_or_known_default()
-                    .is_some_and(|port| format!("{name}:{port}").eq_ignore_ascii_case(host))
+            let with_default_port = url.port_or_known_default().map(|port| format!("{name}:{port}"));
+            [Some(name.to_string()), Some(l.settings.host()), with_default_port]
+                .iter()
+                .flatten()
+                .any(|known| known.eq_ignore_ascii_case(host))
         })
     }
 
     /// The Looker configured with exactly this web URL (as stored in a job).
     pub fn by_web_base(&self, web_base: &str) -> Option<&Arc<LookerClient>> {
         self.instances.iter().find(|l| l.web_base() == web_base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RawSettings;
+
+    #[test]
+    fn a_looker_is_found_by_its_host_with_or_without_its_port() {
+        let raw = RawSettings {
+            slack_api_key: Some("xoxb-1".into()),
+            slack_signing_secret: Some("s".into()),
+            lookers: Some(
+                serde_json::json!([
+                    {"url": "https://looker.example.com", "apiBaseUrl": "https://looker.example.com/api/4.0",
+                     "clientId": "a", "clientSecret": "a"},
+                    {"url": "http://localhost:9999", "apiBaseUrl": "http://localhost:9999/api/4.0",
+                     "clientId": "b", "clientSecret": "b"}
+                ])
+                .to_string(),
+            ),
+            ..Default::default()
+        };
+        let (settings, _) = raw.validate().unwrap();
+        let lookers = Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout).unwrap();
+        let found = |host: &str| lookers.for_host(host).map(|l| l.settings.host());
+        assert_eq!(found("LOOKER.example.com").as_deref(), Some("looker.example.com"));
+        assert_eq!(found("looker.example.com:443").as_deref(), Some("looker.example.com"));
+        assert_eq!(found("localhost:9999").as_deref(), Some("localhost:9999"));
+        assert_eq!(found("looker.example.com:8443"), None);
+        assert_eq!(found("other.example.com"), None);
     }
 }

@@ -15,18 +15,19 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use lookerbot::clients::looker::Lookers;
-use lookerbot::clients::looker::models::LookerId;
-use lookerbot::clients::slack::{OutgoingMessage, SlackApi};
-use lookerbot::config::{DashboardStyle, RawSettings};
-use lookerbot::jobs::JobContext;
-use lookerbot::present::post_rendered;
-use lookerbot::render::{Heading, ImageNeed, RenderOptions, Rendered, Source, heading_block};
+use lookerbot::clients::slack::SlackApi;
+use lookerbot::config::RawSettings;
+use lookerbot::domain::looker::models::LookerId;
+use lookerbot::features::Context;
+use lookerbot::features::posting::{Drawn, draw, post_rendered, render_request};
+use lookerbot::queue::Queue;
+use lookerbot::render::{Heading, ImageNeed, Rendered, Source, heading_block};
 use slack_morphism::prelude::SlackChannelId;
 
 fn benches(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (ctx, looker) = runtime.block_on(async {
+    let database = tempfile::tempdir().unwrap();
+    let ctx = runtime.block_on(async {
         let slack = fake_slack::FakeSlack::start().await;
         let looker = fake_looker::FakeLooker::start().await;
         looker.set_renderer(fake_looker::Renderer::Instant);
@@ -42,61 +43,47 @@ fn benches(c: &mut Criterion) {
             looker_api_base_url: Some(looker.api_url.clone()),
             looker_api_client_id: Some(fake_looker::CLIENT_ID.into()),
             looker_api_client_secret: Some(fake_looker::CLIENT_SECRET.into()),
+            database_url: Some(format!("sqlite://{}/bench.db", database.path().display())),
             ..Default::default()
         };
         let (settings, _) = raw.validate().unwrap();
-        let lookers = Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout).unwrap();
+        let store = lookerbot::store::connect(&settings.database_url).await.unwrap();
+        let mut ctx = Context::build(&settings, Queue::new(store, 1)).await.unwrap();
+        // Measure the bot, not Slack's per-channel pace.
         let fast = NonZeroU32::new(100_000).unwrap();
-        let ctx = JobContext {
-            lookers: lookers.clone(),
-            slack: Arc::new(SlackApi::new(&settings.slack).unwrap().with_channel_pace(fast, fast)),
-            render: RenderOptions::default(),
-            images: None,
-            render_timeout: settings.render_timeout,
-            dashboard_style: DashboardStyle::Tiles,
-            features: settings.features.clone(),
-            custom_commands: Default::default(),
-            downloads: reqwest::Client::new(),
-        };
-        (Arc::new(ctx), lookers.all()[0].clone())
+        ctx.slack = Arc::new(SlackApi::new(&settings.slack).unwrap().with_channel_pace(fast, fast));
+        Arc::new(ctx)
     });
     let heading = Heading {
         title: "Orders Map".into(),
         link: None,
     };
-    let rendered = Rendered {
-        title: heading.title.clone(),
-        message: OutgoingMessage {
-            text: "Orders Map".into(),
-            blocks: vec![heading_block(&heading)],
+    let mut rendered = Rendered::blocks("Orders Map", vec![heading_block(&heading)]);
+    rendered.image = Some(ImageNeed {
+        source: Source {
+            query_id: Some(LookerId("q7".into())),
+            ..Default::default()
         },
-        image: Some(ImageNeed {
-            source: Source {
-                query_id: Some(LookerId("q7".into())),
-                ..Default::default()
-            },
-            alt_text: "Orders Map".into(),
-        }),
-        csv: None,
-    };
+        alt_text: "Orders Map".into(),
+    });
     let channel = SlackChannelId("C0000GENERAL".into());
-    let request =
-        lookerbot::images::RenderRequest::for_source(rendered.image.as_ref().map(|i| &i.source).unwrap()).unwrap();
+    let request = render_request(&rendered.image.as_ref().unwrap().source).unwrap();
     c.bench_function("image_path_looker_render_task_only", |b| {
         b.to_async(&runtime).iter(|| {
-            let (ctx, looker, request) = (ctx.clone(), looker.clone(), request.clone());
+            let (ctx, request) = (ctx.clone(), request.clone());
             async move {
-                lookerbot::present::draw(&ctx, &looker, &request)
-                    .await
-                    .unwrap()
-                    .unwrap()
+                let looker = ctx.lookers.all().next().unwrap().1;
+                assert!(matches!(draw(&ctx, looker, &request).await.unwrap(), Drawn::Image(_)));
             }
         })
     });
     c.bench_function("image_path_render_task_and_slack_upload", |b| {
         b.to_async(&runtime).iter(|| {
-            let (ctx, looker, rendered, channel) = (ctx.clone(), looker.clone(), rendered.clone(), channel.clone());
-            async move { post_rendered(&ctx, &looker, &channel, None, rendered).await.unwrap() }
+            let (ctx, rendered, channel) = (ctx.clone(), rendered.clone(), channel.clone());
+            async move {
+                let looker = ctx.lookers.all().next().unwrap().1;
+                post_rendered(&ctx, looker, &channel, None, rendered).await.unwrap()
+            }
         })
     });
 }

@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use lookerbot::clients::looker::models::{Query, QueryResult};
+use lookerbot::domain::looker::models::{Query, QueryResult};
 use lookerbot::render::{Heading, RenderContext, RenderOptions, Source, render_query};
 use serde_json::{Value, json};
 

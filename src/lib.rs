@@ -1,27 +1,25 @@
 //! lookerbot: a Slack bot server for Looker.
+//!
+//! Layers, each using only those below it: `http` (routes, verification, Socket Mode) →
+//! `features` (what the bot does) → `render`, `clients`, `queue`, `store` → `domain`, `config`.
+#![forbid(unsafe_code)]
 
-/// `lookerbot check`: settings, Looker logins, Slack auth and the database in one report.
-pub mod check;
-/// Outbound clients: Looker API 4.0 and Slack's Web API.
+/// The operator's commands: `check`, `manifest`, `jobs`.
+pub mod cli;
+/// Outbound clients: Looker API 4.0 (and the images it draws), Slack's Web API, the S3 bucket.
 pub mod clients;
 /// Settings from the environment, validated in one pass.
 pub mod config;
-/// One module per capability (scheduled deliveries, ...).
+/// What Looker content and Slack messages are, below every layer.
+pub mod domain;
+/// One module per capability, and the bot's context for jobs.
 pub mod features;
-/// HTTP routes and their verification.
+/// HTTP routes and their verification, and Socket Mode.
 pub mod http;
-/// Images Looker draws, and where they are kept for Slack (Slack uploads or S3).
-pub mod images;
-/// The durable job queue and its workers.
-pub mod jobs;
-/// `lookerbot manifest`: the Slack app manifest for this bot.
-pub mod manifest;
-/// Posting rendered results: images, CSV attachments, threads.
-pub mod present;
+/// The durable job queue and its workers; it knows no feature.
+pub mod queue;
 /// Looker results to Slack messages.
 pub mod render;
-/// Socket Mode: the Slack handlers over a WebSocket.
-pub mod socket_mode;
 /// Startup as a library function.
 pub mod startup;
 /// Durable storage behind one trait.

@@ -6,9 +6,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use lookerbot::cli::{check, jobs, manifest};
 use lookerbot::config::RawSettings;
 use lookerbot::startup::App;
-use lookerbot::{check, manifest, store, telemetry};
+use lookerbot::telemetry;
 
 /// Request handling allocates many small, short-lived buffers across threads; mimalloc serves
 /// them with less contention and fragmentation than the system allocator.
@@ -60,7 +61,7 @@ const BAD_SETTINGS: u8 = 2;
 fn main() -> ExitCode {
     let dotenv = dotenvy::dotenv();
     let cli = Cli::parse();
-    telemetry::init(cli.settings.log_format());
+    telemetry::init(cli.settings.log_format(), &cli.settings.log_filter());
     if let Err(error) = &dotenv
         && !error.not_found()
     {
@@ -97,13 +98,19 @@ async fn run(cli: Cli) -> ExitCode {
                 eprintln!("--url must be the bot's public http(s) address");
                 return ExitCode::from(BAD_SETTINGS);
             }
-            let lookers = match cli.settings.looker_urls() {
+            // Only the Looker web addresses (for the unfurl domains): no credential is needed yet.
+            let lookers = match cli.settings.looker_web_urls() {
                 Ok(lookers) => lookers,
                 Err(error) => {
                     eprint!("{error}");
                     return ExitCode::from(BAD_SETTINGS);
                 }
             };
+            if lookers.is_empty() {
+                eprintln!(
+                    "No LOOKER_URL (or LOOKERS) is set, so the manifest has no unfurl domains and Looker links will not be previewed. Set LOOKER_URL and run this again, or add your Looker's host under Event Subscriptions → App unfurl domains in the Slack app's settings."
+                );
+            }
             match manifest::render(
                 &manifest::manifest(&url, &lookers),
                 matches!(format, ManifestFormat::Json),
@@ -118,7 +125,7 @@ async fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
-        Command::Jobs { failed, limit } => list_jobs(&cli.settings.database_url(), failed, limit).await,
+        Command::Jobs { failed, limit } => jobs::list(&cli.settings.database_url(), failed, limit).await,
     }
 }
 
@@ -175,56 +182,4 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     let _ = ctrl_c.await;
     tracing::info!("shutting down: finishing requests and running jobs");
     shutdown.cancel();
-}
-
-async fn list_jobs(database_url: &str, only_failed: bool, limit: u32) -> ExitCode {
-    let store = match store::connect(database_url).await {
-        Ok(store) => store,
-        Err(error) => {
-            eprintln!("cannot open the database ({error}); check DATABASE_URL");
-            return ExitCode::FAILURE;
-        }
-    };
-    let jobs = match store.list(only_failed, limit).await {
-        Ok(jobs) => jobs,
-        Err(error) => {
-            eprintln!("{error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    if jobs.is_empty() {
-        println!(
-            "{}",
-            if only_failed {
-                "No failed jobs."
-            } else {
-                "No queued, running or failed jobs."
-            }
-        );
-        return ExitCode::SUCCESS;
-    }
-    println!(
-        "{:>6}  {:<8}  {:>8}  {:<20}  WHAT / LAST ERROR",
-        "ID", "STATE", "ATTEMPTS", "UPDATED"
-    );
-    for job in jobs {
-        println!(
-            "{:>6}  {:<8}  {:>8}  {:<20}  {}",
-            job.id,
-            job.state.as_str(),
-            format!("{}/{}", job.attempts, job.max_attempts),
-            utc(job.updated_at),
-            job.summary
-        );
-        if let Some(error) = job.last_error {
-            println!("{:>48}{error}", "└ ");
-        }
-    }
-    ExitCode::SUCCESS
-}
-
-/// RFC 3339 UTC time, to the second, from unix milliseconds.
-fn utc(millis: i64) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis.max(0) as u64);
-    humantime::format_rfc3339_seconds(time).to_string()
 }

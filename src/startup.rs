@@ -1,5 +1,6 @@
-//! Startup as a library: `App::build` binds and wires everything, `run_until_stopped` serves and
-//! runs the workers until shutdown. `main` and every test use the same path.
+//! Startup as a library: `App::build` opens the database, builds the bot's context and binds the
+//! port; `run_until_stopped` serves and runs the workers until shutdown. `main` and every test
+//! use the same path.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,15 +9,11 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::clients::looker::{Lookers, http_client};
-use crate::clients::slack::SlackApi;
 use crate::config::Settings;
 use crate::features::custom_commands::{CustomCommands, REFRESH_EVERY};
-use crate::http::{AppState, router};
-use crate::images::S3Images;
-use crate::jobs::{JobContext, Queue, Worker};
-use crate::render::RenderOptions;
-use crate::socket_mode;
+use crate::features::{self, Context};
+use crate::http::{AppState, router, socket_mode};
+use crate::queue::{JobKinds, Queue, Worker};
 use crate::store::{self, now_millis};
 
 /// Finished jobs are kept this long (so redelivered webhooks are still recognised), then pruned.
@@ -26,7 +23,8 @@ pub struct App {
     listener: TcpListener,
     settings: Arc<Settings>,
     queue: Queue,
-    jobs: Arc<JobContext>,
+    bot: Arc<Context>,
+    jobs: Arc<JobKinds<Context>>,
 }
 
 impl App {
@@ -34,30 +32,14 @@ impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
         let store = store::connect(&settings.database_url).await?;
         let queue = Queue::new(store, settings.jobs.max_attempts);
-        let jobs = Arc::new(JobContext {
-            lookers: Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout)?,
-            slack: Arc::new(SlackApi::new(&settings.slack)?),
-            render: RenderOptions {
-                max_table_rows: settings.table_max_rows,
-                attach_csv: settings.attach_csv,
-            },
-            images: match &settings.s3 {
-                Some(s3) => Some(S3Images::new(s3).await),
-                None => None,
-            },
-            render_timeout: settings.render_timeout,
-            dashboard_style: settings.dashboard_style,
-            features: settings.features.clone(),
-            custom_commands: Default::default(),
-            // Looker's download links live on the Looker host: trust the same CA.
-            downloads: http_client(&settings.looker_tls, settings.looker_timeout)?,
-        });
+        let bot = Arc::new(Context::build(&settings, queue.clone()).await?);
         let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;
         Ok(App {
             listener,
             settings: Arc::new(settings),
             queue,
-            jobs,
+            bot,
+            jobs: Arc::new(features::jobs()),
         })
     }
 
@@ -69,8 +51,19 @@ impl App {
         &self.queue
     }
 
-    pub fn job_context(&self) -> Arc<JobContext> {
-        self.jobs.clone()
+    /// The bot's context, as jobs see it.
+    pub fn bot(&self) -> Arc<Context> {
+        self.bot.clone()
+    }
+
+    /// A worker over this app's queue and jobs (tests drive one by hand).
+    pub fn worker(&self) -> Worker<Context> {
+        Worker::new(
+            self.queue.store().clone(),
+            self.jobs.clone(),
+            self.bot.clone(),
+            self.settings.jobs.clone(),
+        )
     }
 
     /// Serves until `shutdown` fires: stops accepting, finishes requests in flight, lets running
@@ -78,42 +71,14 @@ impl App {
     pub async fn run_until_stopped(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut background = JoinSet::new();
         for _ in 0..self.settings.jobs.workers {
-            let worker = Worker::new(
-                self.queue.store().clone(),
-                self.jobs.clone(),
-                self.settings.jobs.clone(),
+            background.spawn(
+                self.worker()
+                    .run_until_stopped(self.queue.wake_handle(), shutdown.clone()),
             );
-            background.spawn(worker.run_until_stopped(self.queue.wake_handle(), shutdown.clone()));
         }
-        let store = self.queue.store().clone();
-        let prune_stop = shutdown.clone();
-        background.spawn(async move {
-            loop {
-                match store.prune_done(now_millis() - KEEP_DONE_JOBS.as_millis() as i64).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(pruned = n, "forgot finished jobs"),
-                    Err(error) => tracing::warn!(%error, "could not prune finished jobs"),
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
-                    _ = prune_stop.cancelled() => return,
-                }
-            }
-        });
-
-        if CustomCommands::configured(&self.jobs.lookers) {
-            let (jobs, stop) = (self.jobs.clone(), shutdown.clone());
-            background.spawn(async move {
-                loop {
-                    if let Err(error) = jobs.custom_commands.refresh(&jobs.lookers).await {
-                        tracing::warn!(%error, "could not refresh the custom commands");
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(REFRESH_EVERY) => {}
-                        _ = stop.cancelled() => return,
-                    }
-                }
-            });
+        background.spawn(prune_finished_jobs(self.queue.clone(), shutdown.clone()));
+        if CustomCommands::configured(&self.bot.lookers) {
+            background.spawn(refresh_custom_commands(self.bot.clone(), shutdown.clone()));
         }
         tracing::info!(
             port = self.port(),
@@ -123,14 +88,10 @@ impl App {
         let state = AppState {
             settings: self.settings.clone(),
             queue: self.queue.clone(),
+            bot: self.bot.clone(),
         };
         if let Some(app_token) = self.settings.slack.app_token.clone() {
-            background.spawn(socket_mode::run(
-                state.clone(),
-                self.jobs.slack.clone(),
-                app_token,
-                shutdown.clone(),
-            ));
+            background.spawn(socket_mode::run(state.clone(), app_token, shutdown.clone()));
         }
         axum::serve(self.listener, router(state))
             .with_graceful_shutdown(shutdown.clone().cancelled_owned())
@@ -139,5 +100,39 @@ impl App {
         while background.join_next().await.is_some() {}
         tracing::info!("lookerbot stopped");
         Ok(())
+    }
+}
+
+/// Forgets finished jobs once an hour.
+async fn prune_finished_jobs(queue: Queue, stop: CancellationToken) {
+    loop {
+        match queue
+            .store()
+            .prune_done(now_millis() - KEEP_DONE_JOBS.as_millis() as i64)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "forgot finished jobs"),
+            Err(error) => tracing::warn!(%error, "could not prune finished jobs"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.cancelled() => return,
+        }
+    }
+}
+
+/// Keeps the custom-command catalogs fresh, so `help` can be answered from memory; a Looker that
+/// could not be reached is tried again sooner.
+async fn refresh_custom_commands(bot: Arc<Context>, stop: CancellationToken) {
+    let mut only_stale = false;
+    loop {
+        let failed = !bot.custom_commands.refresh(&bot.lookers, only_stale).await.is_empty();
+        only_stale = failed;
+        let wait = if failed { Duration::from_secs(30) } else { REFRESH_EVERY };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.cancelled() => return,
+        }
     }
 }

@@ -3,9 +3,10 @@
 use std::fmt::Write;
 
 use crate::clients::looker::Lookers;
+use crate::clients::s3::S3Images;
 use crate::clients::slack::SlackApi;
 use crate::config::Settings;
-use crate::store;
+use crate::store::{self, Probe};
 
 /// The report and whether everything is well.
 pub async fn run(settings: &Settings) -> (String, bool) {
@@ -16,17 +17,34 @@ pub async fn run(settings: &Settings) -> (String, bool) {
         let _ = writeln!(report, "{} {text}", if ok { "ok  " } else { "FAIL" });
     };
 
-    match store::connect(&settings.database_url).await {
-        Ok(store) => match store.ping().await {
-            Ok(()) => line(true, "database: reachable and migrated".into()),
-            Err(error) => line(false, format!("database: {error} (fix DATABASE_URL)")),
-        },
-        Err(error) => line(false, format!("database: {error} (fix DATABASE_URL)")),
+    // Looked at read-only: `check` never creates or migrates the database.
+    match store::probe(&settings.database_url).await {
+        Ok(Probe::Missing { location }) => line(
+            true,
+            format!("database: not created yet; `lookerbot serve` creates {location}"),
+        ),
+        Ok(Probe::Reachable { applied, known }) if applied == known => {
+            line(true, "database: reachable, schema up to date".into())
+        }
+        Ok(Probe::Reachable { applied, known }) if applied < known => line(
+            true,
+            format!(
+                "database: reachable; {} migration(s) to apply, which `lookerbot serve` does when it starts",
+                known - applied
+            ),
+        ),
+        Ok(Probe::Reachable { applied, known }) => line(
+            false,
+            format!(
+                "database: its schema is from a newer lookerbot ({applied} migrations, this one knows {known}); upgrade the bot"
+            ),
+        ),
+        Err(error) => line(false, format!("database: {error:#} (fix DATABASE_URL)")),
     }
 
     match Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout) {
         Ok(lookers) => {
-            for looker in lookers.all() {
+            for (_, looker) in lookers.all() {
                 let name = looker.web_base();
                 match looker.verify_login().await {
                     Ok(()) => line(
@@ -75,7 +93,7 @@ pub async fn run(settings: &Settings) -> (String, bool) {
         Err(error) => line(false, format!("Slack: {error}")),
     }
     if let Some(s3) = &settings.s3 {
-        match crate::images::S3Images::new(s3).await.check().await {
+        match S3Images::new(s3).await.check().await {
             Ok(()) => line(true, format!("S3: bucket {} reachable for chart images", s3.bucket)),
             Err(error) => line(
                 false,

@@ -1,4 +1,22 @@
-//! Outbound clients: Looker's API and Slack's Web API.
+//! Outbound clients: Looker's API (and the images it draws), Slack's Web API, and the S3 image
+//! bucket.
 
 pub mod looker;
+pub mod s3;
 pub mod slack;
+
+/// An error and its causes, `a: b: c`: reqwest's own text ("error sending request") hides the
+/// cause an operator needs (a refused certificate, a refused connection).
+pub fn cause_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,29 +1,40 @@
-//! Custom commands (Lookerbot's feature): every dashboard in `LOOKER_CUSTOM_COMMAND_FOLDER_ID`
-//! is a command named after its title, its sub-folders are help categories, and `[hidden]` in a
-//! title or folder keeps a command out of `help`. The catalog is cached, refreshed when `help` is
-//! asked and every few minutes in the background. Arguments fill the dashboard's filters: one
-//! bare argument fills the first filter, `name=value` pairs fill filters by name or title.
+//! Custom commands (Lookerbot's feature): every dashboard in `LOOKER_CUSTOM_COMMAND_FOLDER_ID` is
+//! a command named after its title, its sub-folders are help categories, and `[hidden]` (in any
+//! letter case) in a title or folder name keeps a command out of `help`. Each Looker's catalog is
+//! kept in memory, refreshed in the background and when stale; a Looker that cannot be reached
+//! keeps its last good catalog, so the other Lookers' commands go on working. Arguments fill the
+//! dashboard's filters: one bare argument fills the first filter, `name=value` pairs fill filters
+//! by name or title.
 
 use std::collections::HashMap;
+use std::sync::{LazyLock, RwLock};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-use tokio::sync::Mutex;
+use regex::Regex;
 
 use super::dashboards::DashboardRequest;
-use crate::clients::looker::models::{Dashboard, LookerId};
 use crate::clients::looker::{LookerClient, LookerError, Lookers};
+use crate::domain::looker::{LookerChoice, LookerKey};
 
 /// How long a catalog is trusted before it is fetched again.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(600);
-const HIDDEN: &str = "[hidden]";
 
-/// One command: a dashboard in the commands folder.
-#[derive(Debug, Clone)]
+static HIDDEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\[hidden\]").expect("valid regex"));
+
+/// `[hidden]` in any letter case: whether a name carries it, and the name without it.
+fn hidden(name: &str) -> (bool, String) {
+    (HIDDEN.is_match(name), HIDDEN.replace_all(name, "").trim().to_string())
+}
+
+/// One command: a dashboard in a Looker's commands folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomCommand {
     /// What people type (lower case).
     pub name: String,
     pub title: String,
+    pub looker: LookerKey,
+    /// The host of its Looker, for `help` when several Lookers have commands.
+    pub looker_host: String,
     pub dashboard_id: String,
     pub link: String,
     /// The sub-folder it sits in, if any.
@@ -35,7 +46,7 @@ pub struct CustomCommand {
 }
 
 impl CustomCommand {
-    /// `status=…` style hint of what the command takes.
+    /// `Region, Date` style hint of what the command takes.
     pub fn filter_hint(&self) -> Option<String> {
         let names: Vec<String> = self
             .filters
@@ -60,57 +71,52 @@ impl CustomCommand {
             }
         }
         DashboardRequest {
+            looker: LookerChoice::Key(self.looker.clone()),
             id: self.dashboard_id.clone(),
             filters,
             title: Some(self.title.clone()),
             link: Some(self.link.clone()),
-            host: None,
+            strict_filters: true,
         }
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct Folder {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    dashboards: Vec<FolderDashboard>,
-}
-
-#[derive(Debug, Deserialize)]
-struct FolderDashboard {
-    id: LookerId,
-    #[serde(default)]
-    title: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ChildFolder {
-    id: LookerId,
-    #[serde(default)]
-    name: Option<String>,
+/// Every command of one Looker: its folder's dashboards, then each sub-folder's as a category.
+async fn load(key: &LookerKey, looker: &LookerClient, folder_id: &str) -> Result<Vec<CustomCommand>, LookerError> {
+    let mut commands = Vec::new();
+    load_folder(key, looker, folder_id, None, false, &mut commands).await?;
+    for child in looker.folder_children(folder_id).await? {
+        let Some(id) = child.id else { continue };
+        let (folder_hidden, name) = hidden(child.name.as_deref().unwrap_or("Other"));
+        let category = if name.is_empty() { "Other".to_string() } else { name };
+        load_folder(key, looker, id.as_str(), Some(&category), folder_hidden, &mut commands).await?;
+    }
+    Ok(commands)
 }
 
 async fn load_folder(
+    key: &LookerKey,
     looker: &LookerClient,
     folder_id: &str,
     category: Option<&str>,
+    folder_hidden: bool,
     commands: &mut Vec<CustomCommand>,
 ) -> Result<(), LookerError> {
-    let folder: Folder = looker.get_json(&format!("folders/{folder_id}"), &[]).await?;
-    let folder_hidden = folder
-        .name
-        .as_deref()
-        .is_some_and(|n| n.to_lowercase().contains(HIDDEN));
+    let folder = looker.folder(folder_id).await?;
+    let folder_hidden = folder_hidden || folder.name.as_deref().is_some_and(|n| hidden(n).0);
     for listed in folder.dashboards {
         let Some(title) = listed.title else { continue };
+        let (title_hidden, clean) = hidden(&title);
+        if clean.is_empty() {
+            continue;
+        }
         // Folder listings carry no filters: fetch each dashboard.
-        let dashboard: Dashboard = looker.dashboard(listed.id.as_str()).await?;
-        let hidden = folder_hidden || title.to_lowercase().contains(HIDDEN);
-        let clean = title.replace(HIDDEN, "").replace("[HIDDEN]", "").trim().to_string();
+        let dashboard = looker.dashboard(listed.id.as_str()).await?;
         commands.push(CustomCommand {
             name: clean.to_lowercase(),
             title: clean,
+            looker: key.clone(),
+            looker_host: looker.settings().host(),
             dashboard_id: listed.id.0.clone(),
             link: format!("{}/dashboards/{}", looker.web_base(), listed.id),
             category: category.map(str::to_string),
@@ -120,105 +126,123 @@ async fn load_folder(
                 .iter()
                 .map(|f| (f.name.clone(), f.title.clone()))
                 .collect(),
-            hidden,
+            hidden: folder_hidden || title_hidden,
         });
     }
     Ok(())
 }
 
-/// Every command of one Looker: its folder's dashboards, then each sub-folder's as a category.
-pub async fn load(looker: &LookerClient, folder_id: &str) -> Result<Vec<CustomCommand>, LookerError> {
-    let mut commands = Vec::new();
-    load_folder(looker, folder_id, None, &mut commands).await?;
-    let children: Vec<ChildFolder> = looker.get_json(&format!("folders/{folder_id}/children"), &[]).await?;
-    for child in children {
-        let name = child.name.unwrap_or_else(|| "Other".into());
-        let hidden = name.to_lowercase().contains(HIDDEN);
-        let before = commands.len();
-        load_folder(
-            looker,
-            child.id.as_str(),
-            Some(name.replace(HIDDEN, "").trim()),
-            &mut commands,
-        )
-        .await?;
-        if hidden {
-            commands[before..].iter_mut().for_each(|c| c.hidden = true);
-        }
-    }
-    Ok(commands)
+struct Catalog {
+    fetched: Instant,
+    commands: Vec<CustomCommand>,
 }
 
-/// The cached catalogs of every Looker with a commands folder.
+/// The last good catalog of every Looker with a commands folder, in memory.
 #[derive(Default)]
 pub struct CustomCommands {
-    catalogs: Mutex<HashMap<String, (Instant, Vec<CustomCommand>)>>,
+    catalogs: RwLock<HashMap<LookerKey, Catalog>>,
 }
 
 impl CustomCommands {
-    /// Fetches every catalog again (on `help` and in the background).
-    pub async fn refresh(&self, lookers: &Lookers) -> Result<(), LookerError> {
-        for looker in lookers.all() {
-            let Some(folder) = looker.settings().custom_command_folder_id.clone() else {
-                continue;
-            };
-            let commands = load(looker, &folder).await?;
-            self.catalogs
-                .lock()
-                .await
-                .insert(looker.web_base(), (Instant::now(), commands));
-        }
-        Ok(())
-    }
-
-    /// Every command, fetching catalogs that are missing or old.
-    pub async fn all(&self, lookers: &Lookers) -> Result<Vec<(String, CustomCommand)>, LookerError> {
-        let stale = {
-            let catalogs = self.catalogs.lock().await;
-            lookers.all().iter().any(|l| {
-                l.settings().custom_command_folder_id.is_some()
-                    && catalogs
-                        .get(&l.web_base())
-                        .is_none_or(|(at, _)| at.elapsed() > REFRESH_EVERY)
-            })
-        };
-        if stale {
-            self.refresh(lookers).await?;
-        }
-        let catalogs = self.catalogs.lock().await;
-        Ok(catalogs
-            .iter()
-            .flat_map(|(base, (_, commands))| commands.iter().map(|c| (base.clone(), c.clone())))
-            .collect())
-    }
-
-    /// The command the words start with (longest name first) and the remaining arguments.
-    pub async fn find(
-        &self,
-        lookers: &Lookers,
-        words: &[String],
-    ) -> Result<Option<(String, CustomCommand, Vec<String>)>, LookerError> {
-        let mut all = self.all(lookers).await?;
-        all.sort_by_key(|(_, c)| std::cmp::Reverse(c.name.split_whitespace().count()));
-        let lowered: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
-        for (base, command) in all {
-            let name_words: Vec<&str> = command.name.split_whitespace().collect();
-            if !name_words.is_empty()
-                && lowered.len() >= name_words.len()
-                && lowered.iter().zip(&name_words).all(|(w, n)| w == n)
-            {
-                let args = words[name_words.len()..].to_vec();
-                return Ok(Some((base, command, args)));
-            }
-        }
-        Ok(None)
-    }
-
     /// Whether any Looker has a commands folder at all.
     pub fn configured(lookers: &Lookers) -> bool {
         lookers
             .all()
-            .iter()
-            .any(|l| l.settings().custom_command_folder_id.is_some())
+            .any(|(_, l)| l.settings().custom_command_folder_id.is_some())
+    }
+
+    /// Fetches the catalogs again (all of them, or only those older than [`REFRESH_EVERY`]). A
+    /// Looker that fails keeps its last good catalog; its failure is logged and returned.
+    pub async fn refresh(&self, lookers: &Lookers, only_stale: bool) -> Vec<(LookerKey, LookerError)> {
+        let mut failures = Vec::new();
+        for (key, looker) in lookers.all() {
+            let Some(folder) = looker.settings().custom_command_folder_id.as_deref() else {
+                continue;
+            };
+            if only_stale && self.fresh(key) {
+                continue;
+            }
+            match load(key, looker, folder).await {
+                Ok(commands) => {
+                    let catalog = Catalog {
+                        fetched: Instant::now(),
+                        commands,
+                    };
+                    self.write().insert(key.clone(), catalog);
+                }
+                Err(error) => {
+                    tracing::warn!(looker = %key, %error, "could not refresh the custom commands; keeping the last good ones");
+                    failures.push((key.clone(), error));
+                }
+            }
+        }
+        failures
+    }
+
+    fn fresh(&self, key: &LookerKey) -> bool {
+        self.read()
+            .get(key)
+            .is_some_and(|c| c.fetched.elapsed() < REFRESH_EVERY)
+    }
+
+    /// Whether every Looker with a commands folder has a catalog yet.
+    pub fn loaded(&self, lookers: &Lookers) -> bool {
+        let catalogs = self.read();
+        lookers
+            .all()
+            .filter(|(_, l)| l.settings().custom_command_folder_id.is_some())
+            .all(|(key, _)| catalogs.contains_key(key))
+    }
+
+    /// Every command known now, without asking Looker: Lookers in the order the settings list
+    /// them, then by name, so the same words always mean the same command.
+    pub fn snapshot(&self, lookers: &Lookers) -> Vec<CustomCommand> {
+        let catalogs = self.read();
+        let mut all: Vec<CustomCommand> = lookers
+            .all()
+            .filter_map(|(key, _)| catalogs.get(key))
+            .flat_map(|c| c.commands.iter().cloned())
+            .collect();
+        let order: HashMap<&LookerKey, usize> = lookers.all().enumerate().map(|(i, (k, _))| (k, i)).collect();
+        all.sort_by(|a, b| {
+            (order.get(&a.looker), &a.name, &a.dashboard_id).cmp(&(order.get(&b.looker), &b.name, &b.dashboard_id))
+        });
+        all
+    }
+
+    /// The command the words start with (the longest name first, then the first Looker) and the
+    /// remaining arguments.
+    pub fn find(&self, lookers: &Lookers, words: &[String]) -> Option<(CustomCommand, Vec<String>)> {
+        let mut all = self.snapshot(lookers);
+        // A stable sort keeps the Looker order among names of the same length.
+        all.sort_by_key(|c| std::cmp::Reverse(c.name.split_whitespace().count()));
+        let lowered: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+        all.into_iter().find_map(|command| {
+            let length = command.name.split_whitespace().count();
+            let starts = length > 0
+                && lowered.len() >= length
+                && lowered.iter().zip(command.name.split_whitespace()).all(|(w, n)| w == n);
+            starts.then(|| (command, words[length..].to_vec()))
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<LookerKey, Catalog>> {
+        self.catalogs.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<LookerKey, Catalog>> {
+        self.catalogs.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_is_recognised_and_stripped_in_any_case() {
+        assert_eq!(hidden("Ops [Hidden]"), (true, "Ops".into()));
+        assert_eq!(hidden("[HIDDEN] Drafts"), (true, "Drafts".into()));
+        assert_eq!(hidden("Sales"), (false, "Sales".into()));
     }
 }

@@ -2,20 +2,20 @@
 //! [`Delivery`], and this job runs the Look again (or takes the dashboard's file) and posts it.
 
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use slack_morphism::prelude::*;
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
+use super::Context;
 use super::dashboards::{DashboardRequest, post_dashboard};
+use super::errors::{Error, UserError};
+use super::looks::{LookRun, render_look};
+use super::posting::post_rendered;
 use crate::clients::looker::LookerClient;
-use crate::clients::looker::models::{LookerId, Query};
 use crate::clients::slack::FileUpload;
-use crate::jobs::{JobContext, JobError};
-use crate::present::{post_rendered, render_result};
-use crate::render::{Heading, Rendered, Source, heading_block, heading_with_note};
+use crate::domain::looker::models::{LookerId, Query};
+use crate::domain::looker::{Content as LinkContent, LookerChoice, LookerKey};
+use crate::queue::{Job, JobError, JobRun};
+use crate::render::{Heading, heading_block, heading_with_note};
 
 /// Where Lookerbot's URL says to post: `/slack/post/{channel|group|dm}/{name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,15 +67,25 @@ pub enum Content {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Delivery {
     pub destination: Destination,
-    /// The `LOOKER_URL` of the Looker that sent it (empty for a dashboard file from an unknown one).
-    pub looker: String,
+    /// The Looker that sent it (`None` for a dashboard file from a Looker the bot cannot tell).
+    #[serde(deserialize_with = "key_or_none")]
+    pub looker: Option<LookerKey>,
     pub title: Option<String>,
     pub content: Content,
 }
 
-impl Delivery {
+/// Older payloads wrote an unknown Looker as `""`.
+fn key_or_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<LookerKey>, D::Error> {
+    let key = Option::<LookerKey>::deserialize(deserializer)?;
+    Ok(key.filter(|k| !k.as_str().is_empty()))
+}
+
+impl Job for Delivery {
+    const KIND: &'static str = "looker_delivery";
+    type Context = Context;
+
     /// One line for logs and `lookerbot jobs`.
-    pub fn summary(&self) -> String {
+    fn summary(&self) -> String {
         let kind = match self.content {
             Content::Look { .. } => "Look",
             Content::Dashboard { .. } => "dashboard",
@@ -86,10 +96,14 @@ impl Delivery {
             self.destination
         )
     }
+
+    async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
+        deliver(ctx, self).await.map_err(JobError::from)
+    }
 }
 
 /// The channel to post in, resolved from the name in the URL.
-async fn resolve(ctx: &JobContext, destination: &Destination) -> Result<SlackChannelId, JobError> {
+async fn resolve(ctx: &Context, destination: &Destination) -> Result<SlackChannelId, Error> {
     let directory = &ctx.slack.directory;
     match destination {
         Destination::Channel(name) | Destination::Group(name) => {
@@ -97,46 +111,30 @@ async fn resolve(ctx: &JobContext, destination: &Destination) -> Result<SlackCha
                 JobError::permanent(format!(
                     "no channel named #{name} that the bot can see (check the name; invite the bot to private channels)"
                 ))
+                .into()
             })
         }
         Destination::Dm(name) => {
             let user = directory
                 .user_id(&ctx.slack, name)
                 .await?
-                .ok_or_else(|| JobError::permanent(format!("no Slack user named @{name}")))?;
+                .ok_or_else(|| Error::from(JobError::permanent(format!("no Slack user named @{name}"))))?;
             Ok(ctx.slack.open_dm(&user).await?)
         }
     }
 }
 
-static DASHBOARD_URL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"/dashboards(?:-next)?/([^/?#]+)").expect("valid regex"));
-
-/// A dashboard URL as a request: its id and the filters in its query string.
-pub fn dashboard_request(url: &str, title: Option<String>) -> Option<DashboardRequest> {
-    let id = DASHBOARD_URL.captures(url)?[1].to_string();
-    let filters = url::Url::parse(url)
-        .map(|u| u.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
-        .unwrap_or_default();
-    Some(DashboardRequest {
-        id,
-        filters,
-        title,
-        link: Some(url.to_string()),
-        host: None,
-    })
+fn looker_for<'a>(ctx: &'a Context, delivery: &Delivery) -> Result<&'a LookerClient, Error> {
+    delivery
+        .looker
+        .as_ref()
+        .and_then(|key| ctx.lookers.get(key))
+        .ok_or_else(|| JobError::permanent(format!("{:?} is not a configured Looker", delivery.looker)).into())
 }
 
-fn looker_for<'a>(ctx: &'a JobContext, delivery: &Delivery) -> Result<&'a LookerClient, JobError> {
-    ctx.lookers
-        .by_web_base(&delivery.looker)
-        .map(|l| l.as_ref())
-        .ok_or_else(|| JobError::permanent(format!("{:?} is not a configured Looker", delivery.looker)))
-}
-
-pub async fn deliver(ctx: &JobContext, delivery: Delivery) -> Result<(), JobError> {
+async fn deliver(ctx: &Context, delivery: Delivery) -> Result<(), Error> {
     let channel = resolve(ctx, &delivery.destination).await?;
-    let result = match &delivery.content {
+    match &delivery.content {
         Content::Look {
             look_id,
             query_id,
@@ -144,17 +142,15 @@ pub async fn deliver(ctx: &JobContext, delivery: Delivery) -> Result<(), JobErro
             url,
         } => {
             let looker = looker_for(ctx, &delivery)?;
-            let rendered = render_look(
-                ctx,
-                looker,
-                &delivery,
-                look_id.as_ref(),
-                query_id.as_ref(),
-                query.as_deref(),
-                url.as_deref(),
-            )
-            .await?;
-            return post_rendered(ctx, looker, &channel, None, rendered).await.map(|_| ());
+            let run = LookRun {
+                look_id: look_id.as_ref(),
+                plan_query_id: query_id.as_ref(),
+                plan_query: query.as_deref(),
+                plan_url: url.as_deref(),
+                title: delivery.title.as_deref(),
+            };
+            let rendered = render_look(ctx, looker, run).await?;
+            post_rendered(ctx, looker, &channel, None, rendered).await?;
         }
         Content::Dashboard {
             url,
@@ -166,99 +162,45 @@ pub async fn deliver(ctx: &JobContext, delivery: Delivery) -> Result<(), JobErro
                 link: url.clone(),
             };
             let file = dashboard_file(ctx, &heading.title, attachment.as_ref(), download_url.as_deref()).await?;
-            let request = url
-                .as_deref()
-                .and_then(|url| dashboard_request(url, delivery.title.clone()));
-            match (file, request) {
-                (Some(file), _) => ctx
-                    .slack
-                    .upload_file(&channel, &file, Some(vec![heading_block(&heading)]), None)
-                    .await
-                    .map(|_| ()),
-                // No file: the bot renders the dashboard itself, every tile.
-                (None, Some(request)) => {
-                    let looker = looker_for(ctx, &delivery)?;
-                    return post_dashboard(ctx, looker, &channel, None, &request, ctx.dashboard_style).await;
-                }
-                (None, None) => {
-                    let note = "Looker sent no file with this delivery: choose PNG, PDF or CSV in the schedule, or open the dashboard.";
+            let shown = url.as_deref().and_then(|url| ctx.lookers.registry().link(url));
+            match (file, shown.map(|link| link.content)) {
+                (Some(file), _) => {
                     ctx.slack
-                        .post_message(&channel, &heading_with_note(&heading, Some(note)), None)
-                        .await
-                        .map(|_| ())
+                        .upload_file(&channel, &file, Some(vec![heading_block(&heading)]), None)
+                        .await?;
+                }
+                // No file: the bot renders the dashboard itself, every tile.
+                (None, Some(LinkContent::Dashboard { id, filters })) => {
+                    let looker = looker_for(ctx, &delivery)?;
+                    let request = DashboardRequest {
+                        looker: delivery.looker.clone().map(LookerChoice::Key).unwrap_or_default(),
+                        id,
+                        filters,
+                        title: delivery.title.clone(),
+                        link: url.clone(),
+                        strict_filters: false,
+                    };
+                    post_dashboard(ctx, looker, &channel, None, &request, ctx.dashboard_style).await?;
+                }
+                (None, _) => {
+                    let note = UserError::NoFileInDelivery.to_string();
+                    ctx.slack
+                        .post_message(&channel, &heading_with_note(&heading, Some(&note)), None)
+                        .await?;
                 }
             }
         }
-    };
-    Ok(result?)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn render_look(
-    ctx: &JobContext,
-    looker: &LookerClient,
-    delivery: &Delivery,
-    look_id: Option<&LookerId>,
-    plan_query_id: Option<&LookerId>,
-    plan_query: Option<&Query>,
-    plan_url: Option<&str>,
-) -> Result<Rendered, JobError> {
-    let look = match look_id {
-        Some(id) => Some(looker.look(id).await?),
-        None => None,
-    };
-    let look_query_id = look.as_ref().and_then(|l| l.query_id.clone());
-    let query_id = plan_query_id
-        .cloned()
-        .or_else(|| look_query_id.clone())
-        .ok_or_else(|| JobError::permanent("the schedule names neither a Look nor a query"))?;
-    // A filtered schedule runs its own query; link it to the schedule's URL, which carries the filters.
-    let filtered = look.is_some() && look_query_id.as_ref() != Some(&query_id);
-
-    let query = if !filtered && let Some(query) = look.as_ref().and_then(|l| l.query.clone()) {
-        query
-    } else if let Some(query) = plan_query.filter(|q| q.id.as_ref().is_none_or(|id| id == &query_id)) {
-        query.clone()
-    } else {
-        looker.query(&query_id).await?
-    };
-    let result = looker.run_query_detail(&query_id).await?;
-
-    let look_link = look
-        .as_ref()
-        .and_then(|l| l.short_url.as_deref())
-        .map(|short| format!("{}{}", looker.web_base(), short));
-    let link = if filtered {
-        plan_url.map(str::to_string).or(look_link)
-    } else {
-        look_link.or(plan_url.map(str::to_string))
-    };
-    let title = delivery
-        .title
-        .clone()
-        .or_else(|| look.as_ref().and_then(|l| l.title.clone()))
-        .unwrap_or_else(|| "Looker result".into());
-    let heading = Heading { title, link };
-    // Looker draws a filtered schedule from its own query, an unfiltered one from the Look.
-    let source = Source {
-        look_id: if filtered {
-            None
-        } else {
-            look.as_ref().map(|l| l.id.clone())
-        },
-        query_id: Some(query_id),
-        dashboard_element_id: None,
-    };
-    Ok(render_result(ctx, looker, &heading, source, &result, Some(&query)))
+    }
+    Ok(())
 }
 
 /// The dashboard's file: the inline attachment, or one fetch of Looker's single-use download link.
 async fn dashboard_file(
-    ctx: &JobContext,
+    ctx: &Context,
     title: &str,
     attachment: Option<&Attachment>,
     download_url: Option<&str>,
-) -> Result<Option<FileUpload>, JobError> {
+) -> Result<Option<FileUpload>, Error> {
     let stem: String = title
         .chars()
         .map(|c| {
@@ -297,7 +239,8 @@ async fn dashboard_file(
             JobError::transient(message)
         } else {
             JobError::permanent(message)
-        });
+        }
+        .into());
     }
     let content_type = response
         .headers()

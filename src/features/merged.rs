@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::dashboards::filtered_query;
-use crate::clients::looker::models::{FieldValue, Filterable, LookerId, Query, QueryResult, ResultField, Row};
+use super::dashboard_filters::filtered_query;
 use crate::clients::looker::{LookerClient, LookerError};
+use crate::domain::looker::models::{FieldValue, Filterable, LookerId, Query, QueryResult, ResultField, Row};
 
 fn key(row: &Row, fields: &[&str]) -> String {
     let value = |f: &str| {
@@ -59,7 +59,7 @@ pub async fn run(
             merged
                 .errors
                 .get_or_insert_with(Vec::new)
-                .push(crate::clients::looker::models::QueryErrorDetail {
+                .push(crate::domain::looker::models::QueryErrorDetail {
                     message: Some(message),
                     message_details: None,
                 });

@@ -1,9 +1,28 @@
-//! One module per capability.
+//! What the bot does, one module per capability, above the clients, the renderer, the queue and
+//! the store. [`jobs`] is the one place that lists the work done after an acknowledgement.
 
 pub mod commands;
+pub mod context;
 pub mod custom_commands;
+pub mod dashboard_filters;
 pub mod dashboards;
 pub mod deliveries;
+pub mod errors;
+pub mod looks;
 pub mod merged;
-pub mod search;
+pub mod posting;
 pub mod unfurls;
+
+pub use context::Context;
+
+use crate::queue::JobKinds;
+
+/// Every kind of job the bot runs, registered once at start-up.
+pub fn jobs() -> JobKinds<Context> {
+    let mut kinds = JobKinds::default();
+    kinds
+        .register::<deliveries::Delivery>()
+        .register::<commands::CommandRequest>()
+        .register::<unfurls::UnfurlRequest>();
+    kinds
+}

@@ -5,17 +5,18 @@
 
 use slack_morphism::prelude::*;
 
-use crate::clients::looker::LookerClient;
-use crate::clients::looker::models::{Query, QueryResult};
+use super::Context;
+use super::errors::{Error, UserError};
+use crate::clients::looker::{Format, Image, ImageError, LookerClient, RenderRequest};
 use crate::clients::slack::FileUpload;
-use crate::images::{self, Image, ImageError, RenderRequest};
-use crate::jobs::{JobContext, JobError};
+use crate::domain::looker::models::{Query, QueryResult};
+use crate::domain::slack::OutgoingMessage;
 use crate::render::{Heading, RenderContext, Rendered, Source, render_query, warning};
 
 /// Renders a result from this Looker with the bot's render options (Looker's drill links are
 /// made absolute against its web address).
 pub fn render_result(
-    ctx: &JobContext,
+    ctx: &Context,
     looker: &LookerClient,
     heading: &Heading,
     source: Source,
@@ -29,7 +30,11 @@ pub fn render_result(
         source,
         options: &ctx.render,
     };
-    render_query(result, query, &render_ctx)
+    let rendered = render_query(result, query, &render_ctx);
+    if let Some(problem) = &rendered.problem {
+        tracing::warn!(title = %rendered.title, %problem, "Looker could not run a query");
+    }
+    rendered
 }
 
 /// A file name from a title: letters, digits and dashes, the rest underscores.
@@ -42,70 +47,76 @@ pub fn file_stem(title: &str) -> String {
     if stem.is_empty() { "looker".into() } else { stem }
 }
 
-/// Draws an image; transient Looker trouble becomes a job retry, the rest a sentence for the reader.
-pub async fn draw(
-    ctx: &JobContext,
-    looker: &LookerClient,
-    request: &RenderRequest,
-) -> Result<Result<Image, ImageError>, JobError> {
-    match images::draw(looker, request, ctx.render_timeout).await {
+/// A chart for a rendered result: the tile, the Look, or the query, in that order.
+pub fn render_request(source: &Source) -> Option<RenderRequest> {
+    let (target, width, height) = if let Some(id) = &source.dashboard_element_id {
+        (format!("dashboard_elements/{id}"), 800, 600)
+    } else if let Some(id) = &source.look_id {
+        (format!("looks/{id}"), 1000, 700)
+    } else {
+        (format!("queries/{}", source.query_id.as_ref()?), 1000, 700)
+    };
+    Some(RenderRequest {
+        target,
+        format: Format::Png,
+        width,
+        height,
+        body: None,
+        query_id: source.query_id.clone(),
+    })
+}
+
+/// What came of asking Looker to draw.
+pub enum Drawn {
+    Image(Image),
+    /// Looker could not draw it for good: readers see this sentence instead.
+    Missing(UserError),
+}
+
+/// Draws an image; transient Looker trouble is an error (the job retries), the rest a sentence.
+pub async fn draw(ctx: &Context, looker: &LookerClient, request: &RenderRequest) -> Result<Drawn, Error> {
+    match looker.draw(request, ctx.render_timeout).await {
+        Ok(image) => Ok(Drawn::Image(image)),
         Err(ImageError::Looker(error)) if error.is_transient() => Err(error.into()),
-        other => Ok(other),
+        Err(error) => Ok(Drawn::Missing(UserError::from_image(&error))),
     }
 }
 
 /// Posts one rendered result; returns the message's timestamp when Slack gave one.
 pub async fn post_rendered(
-    ctx: &JobContext,
+    ctx: &Context,
     looker: &LookerClient,
     channel: &SlackChannelId,
     thread: Option<&SlackTs>,
     rendered: Rendered,
-) -> Result<Option<SlackTs>, JobError> {
+) -> Result<Option<SlackTs>, Error> {
     let Rendered {
         title,
         mut message,
         image,
         csv,
+        ..
     } = rendered;
-    let mut posted = None;
-
     let drawn = match &image {
         None => None,
-        Some(need) => Some((
-            need,
-            match RenderRequest::for_source(&need.source) {
-                Some(request) => draw(ctx, looker, &request).await?,
-                None => Err(ImageError::Failed("nothing to draw it from".into())),
-            },
-        )),
+        Some(need) => Some(match render_request(&need.source) {
+            Some(request) => draw(ctx, looker, &request).await?,
+            None => Drawn::Missing(UserError::ChartFailed {
+                detail: "nothing to draw it from".into(),
+            }),
+        }),
     };
+    let alt_text = image.map(|need| need.alt_text).unwrap_or_default();
+    let mut uploaded = false;
     match drawn {
-        None => posted = Some(ctx.slack.post_message(channel, &message, thread).await?.ts),
-        Some((_, Err(error))) => {
-            tracing::warn!(%error, %title, "chart image unavailable");
-            message.blocks.push(warning(&error.user_message()));
-            posted = Some(ctx.slack.post_message(channel, &message, thread).await?.ts);
-        }
-        Some((need, Ok(image))) => match &ctx.images {
-            Some(bucket) => {
-                match bucket.store(&image).await {
-                    Ok(url) => match url::Url::parse(&url) {
-                        Ok(url) => message.blocks.push(SlackBlock::Image(SlackImageBlock::new(
-                            SlackImageUrlOrFile::ImageUrl { image_url: url },
-                            need.alt_text.clone(),
-                        ))),
-                        Err(error) => message
-                            .blocks
-                            .push(warning(&format!("The chart link was not valid ({error})."))),
-                    },
-                    Err(error) => {
-                        tracing::error!(%error, %title, "could not store a chart image in S3");
-                        message.blocks.push(warning(&error.user_message()));
-                    }
-                }
-                posted = Some(ctx.slack.post_message(channel, &message, thread).await?.ts);
-            }
+        Some(Drawn::Image(image)) => match &ctx.images {
+            Some(bucket) => message.blocks.push(match bucket.store(&image).await {
+                Ok(url) => SlackBlock::Image(SlackImageBlock::new(
+                    SlackImageUrlOrFile::ImageUrl { image_url: url },
+                    alt_text,
+                )),
+                Err(error) => warning(&UserError::from_s3(&error).to_string()),
+            }),
             None => {
                 // No public URL anywhere: the image is a private Slack upload shared with the message.
                 let file = FileUpload {
@@ -115,11 +126,19 @@ pub async fn post_rendered(
                     bytes: image.bytes,
                 };
                 ctx.slack
-                    .upload_file(channel, &file, Some(message.blocks), thread)
+                    .upload_file(channel, &file, Some(std::mem::take(&mut message.blocks)), thread)
                     .await?;
+                uploaded = true;
             }
         },
+        Some(Drawn::Missing(sentence)) => message.blocks.push(warning(&sentence.to_string())),
+        None => {}
     }
+    let posted = if uploaded {
+        None
+    } else {
+        Some(ctx.slack.post_message(channel, &message, thread).await?.ts)
+    };
 
     if let Some(csv) = csv {
         let file = FileUpload {
@@ -131,12 +150,13 @@ pub async fn post_rendered(
         let under = posted.as_ref().or(thread);
         // The result is already in the channel: a failed attachment is reported, not retried.
         if let Err(error) = ctx.slack.upload_file(channel, &file, None, under).await {
+            let sentence = UserError::CsvNotAttached {
+                detail: error.to_string(),
+            };
             tracing::error!(%error, %title, "could not attach the CSV");
-            let note = crate::clients::slack::OutgoingMessage {
-                text: "The full result could not be attached as CSV.".into(),
-                blocks: vec![warning(
-                    "The full result could not be attached as CSV; open it in Looker instead.",
-                )],
+            let note = OutgoingMessage {
+                text: sentence.to_string(),
+                blocks: vec![warning(&sentence.to_string())],
             };
             let _ = ctx.slack.post_message(channel, &note, under).await;
         }

@@ -1,23 +1,28 @@
 //! Link previews: a Looker link posted in a channel (`link_shared`, with
 //! `LOOKER_SLACKBOT_EXPAND_URLS`) is answered with `chat.unfurl` showing the rendered result.
 //! Links in a mention of the bot or a DM to it are answered in place by the command path
-//! instead: the preview waits a moment and steps aside when that message was a question. Previews carry no uploads: a
-//! chart only Looker can draw is shown as an image only when an S3 bucket holds it.
+//! instead: the preview waits a moment and steps aside when that message was a question.
+//! Previews carry no uploads: a chart only Looker can draw is shown as an image only when an S3
+//! bucket holds it.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
-use super::commands::{Command, CommandFailure, admit, parse, render_look, render_query_link};
+use super::Context;
+use super::commands::access::{Admission, admit};
+use super::commands::question_key;
+use super::dashboard_filters::effective_filters;
 use super::dashboards::render_tiles;
-use crate::http::slack_events::message_key;
-use crate::images::RenderRequest;
-use crate::jobs::{JobContext, JobError};
-use crate::present::draw;
+use super::errors::Error;
+use super::looks::{LookRun, render_look, render_query_link};
+use super::posting::{Drawn, draw, render_request};
+use crate::clients::looker::LookerClient;
+use crate::domain::looker::{Content, Link};
+use crate::queue::{Job, JobError, JobRun};
 use crate::render::blocks::pack;
 use crate::render::{Heading, Rendered, context, heading_block};
-use crate::store::JobStore;
 
 /// The job payload for one `link_shared` event.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,22 +36,36 @@ pub struct UnfurlRequest {
     pub links: Vec<String>,
 }
 
+impl Job for UnfurlRequest {
+    const KIND: &'static str = "unfurl";
+    type Context = Context;
+
+    fn summary(&self) -> String {
+        format!(
+            "preview of {} link(s) from {} in {}",
+            self.links.len(),
+            self.user_id,
+            self.channel
+        )
+    }
+
+    async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
+        unfurl(ctx, self).await.map_err(JobError::from)
+    }
+}
+
 /// A rendered result as preview blocks: the image from S3 when there is one, else a pointer.
-async fn preview(
-    ctx: &JobContext,
-    looker: &crate::clients::looker::LookerClient,
-    rendered: Rendered,
-) -> Result<Vec<SlackBlock>, JobError> {
+async fn preview(ctx: &Context, looker: &LookerClient, rendered: Rendered) -> Result<Vec<SlackBlock>, Error> {
     let mut blocks = rendered.message.blocks;
     if let Some(need) = rendered.image {
-        let stored = match (&ctx.images, RenderRequest::for_source(&need.source)) {
+        let stored = match (&ctx.images, render_request(&need.source)) {
             (Some(bucket), Some(request)) => match draw(ctx, looker, &request).await? {
-                Ok(image) => bucket.store(&image).await.ok(),
-                Err(_) => None,
+                Drawn::Image(image) => bucket.store(&image).await.ok(),
+                Drawn::Missing(_) => None,
             },
             _ => None,
         };
-        match stored.and_then(|url| url::Url::parse(&url).ok()) {
+        match stored {
             Some(url) => blocks.push(SlackBlock::Image(SlackImageBlock::new(
                 SlackImageUrlOrFile::ImageUrl { image_url: url },
                 need.alt_text,
@@ -57,57 +76,62 @@ async fn preview(
     Ok(blocks)
 }
 
-pub async fn unfurl(ctx: &JobContext, store: &dyn JobStore, request: UnfurlRequest) -> Result<(), JobError> {
+/// The preview of one link; `None` when Looker will not show it (it is simply not previewed).
+async fn preview_link(ctx: &Context, looker: &LookerClient, link: &Link) -> Result<Option<Vec<SlackBlock>>, Error> {
+    let rendered = match &link.content {
+        Content::Look { id } => render_look(ctx, looker, LookRun::look(id)).await,
+        Content::Query { slug } => render_query_link(ctx, looker, slug, &link.url).await,
+        Content::Dashboard { id, filters } => {
+            let board = match looker.dashboard(id).await {
+                Ok(board) => board,
+                Err(error) if error.is_transient() => return Err(error.into()),
+                Err(_) => return Ok(None),
+            };
+            let values = effective_filters(&board.dashboard_filters, filters);
+            let title = board.title.clone().unwrap_or_else(|| "Dashboard".into());
+            let mut groups = vec![vec![heading_block(&Heading {
+                title,
+                link: Some(link.url.clone()),
+            })]];
+            groups.extend(
+                render_tiles(ctx, looker, &board, &values, &link.url)
+                    .await?
+                    .into_iter()
+                    .filter(|t| t.image.is_none())
+                    .map(|t| t.message.blocks),
+            );
+            return Ok(Some(pack(groups).into_iter().next().unwrap_or_default()));
+        }
+    };
+    match rendered {
+        Ok(rendered) => Ok(Some(preview(ctx, looker, rendered).await?)),
+        Err(error) if error.is_transient() => Err(error),
+        Err(_) => Ok(None),
+    }
+}
+
+async fn unfurl(ctx: &Context, request: UnfurlRequest) -> Result<(), Error> {
     // A message that asked the bot (a mention, a DM) is answered in place: no preview as well.
-    let asked = message_key(&request.team_id, &request.channel, &request.message_ts);
-    if request.source.as_deref() != Some("composer") && store.has_key(&asked).await? {
+    let asked = question_key(&request.team_id, &request.channel, &request.message_ts);
+    if request.source.as_deref() != Some("composer") && ctx.queue.recorded(&asked).await? {
         tracing::info!(channel = %request.channel, "links answered in place; no preview");
         return Ok(());
     }
-    if let Err(reason) = admit(ctx, &request.team_id, &request.user_id).await? {
+    if let Admission::Refused(reason) = admit(ctx, &request.team_id, &request.user_id).await? {
         tracing::info!(user = %request.user_id, %reason, "no preview for a link shared by someone the bot does not serve");
         return Ok(());
     }
     let mut unfurls = HashMap::new();
-    for link in &request.links {
-        let Some(looker) = ctx.lookers.for_url(link) else {
+    for url in &request.links {
+        let Some(link) = ctx.lookers.registry().link(url) else {
             continue;
         };
-        let blocks = match parse(link) {
-            Command::Look { id, .. } => match render_look(ctx, looker, &id).await {
-                Ok(rendered) => preview(ctx, looker, rendered).await?,
-                Err(CommandFailure::Looker(error, _)) if error.is_transient() => return Err(error.into()),
-                Err(_) => continue,
-            },
-            Command::Query { slug, url } => match render_query_link(ctx, looker, &slug, &url).await {
-                Ok(rendered) => preview(ctx, looker, rendered).await?,
-                Err(CommandFailure::Looker(error, _)) if error.is_transient() => return Err(error.into()),
-                Err(_) => continue,
-            },
-            Command::Dashboard { request: dashboard } => {
-                let board = match looker.dashboard(&dashboard.id).await {
-                    Ok(board) => board,
-                    Err(error) if error.is_transient() => return Err(error.into()),
-                    Err(_) => continue,
-                };
-                let values = super::dashboards::effective_filters(&board.dashboard_filters, &dashboard.filters);
-                let title = board.title.clone().unwrap_or_else(|| "Dashboard".into());
-                let mut groups = vec![vec![heading_block(&Heading {
-                    title,
-                    link: Some(link.clone()),
-                })]];
-                groups.extend(
-                    render_tiles(ctx, looker, &board, &values, link)
-                        .await?
-                        .into_iter()
-                        .filter(|t| t.image.is_none())
-                        .map(|t| t.message.blocks),
-                );
-                pack(groups).into_iter().next().unwrap_or_default()
-            }
-            Command::Help | Command::Find { .. } | Command::Unknown { .. } => continue,
+        let Some(looker) = link.looker.as_ref().and_then(|key| ctx.lookers.get(key)) else {
+            continue;
         };
-        unfurls.insert(link.clone(), blocks);
+        if let Some(blocks) = preview_link(ctx, looker, &link).await? {
+            unfurls.insert(url.clone(), blocks);
+        }
     }
     if unfurls.is_empty() {
         return Ok(());

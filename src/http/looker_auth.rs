@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use regex::Regex;
 
 use crate::config::Settings;
+use crate::domain::looker::{LookerKey, Registry};
 
 static TOKEN_HEADER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"^[Tt]oken token="(.*)"$"#).expect("valid regex"));
 
@@ -15,12 +16,12 @@ static TOKEN_HEADER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"^[Tt]oken 
 pub enum Caller {
     /// `LOOKERBOT_AUTH_TOKEN`: may speak for any configured Looker.
     SharedToken,
-    /// The webhook token of these Lookers (indices into `Settings::lookers`).
-    Looker(Vec<usize>),
+    /// The webhook token of these Lookers.
+    Looker(Vec<LookerKey>),
 }
 
 /// `Some` when the request carries a valid credential.
-pub fn authenticate(settings: &Settings, headers: &HeaderMap) -> Option<Caller> {
+pub fn authenticate(settings: &Settings, lookers: &Registry, headers: &HeaderMap) -> Option<Caller> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let (Some(expected), Some(presented)) = (
         &settings.lookerbot_auth_token,
@@ -31,14 +32,6 @@ pub fn authenticate(settings: &Settings, headers: &HeaderMap) -> Option<Caller> 
     {
         return Some(Caller::SharedToken);
     }
-    let presented = header("x-looker-webhook-token")?;
-    // Compare against every Looker (no early exit) so timing says nothing about which matched.
-    let matching: Vec<usize> = settings
-        .lookers
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.webhook_token.as_ref().is_some_and(|t| t.matches(presented)))
-        .map(|(i, _)| i)
-        .collect();
+    let matching = lookers.by_webhook_token(header("x-looker-webhook-token")?);
     (!matching.is_empty()).then_some(Caller::Looker(matching))
 }

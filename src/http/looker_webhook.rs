@@ -2,8 +2,6 @@
 //! Verify, parse the webhook into a [`Delivery`], record it as a job, answer. No Looker or Slack
 //! call happens before the answer.
 
-use std::sync::LazyLock;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -11,16 +9,16 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use base64::Engine;
-use regex::Regex;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::AppState;
 use super::looker_auth::{Caller, authenticate};
 use super::reply::Reply;
-use crate::clients::looker::models::{LookerId, Query, optional_id};
+use crate::domain::looker::models::{LookerId, Query, optional_id};
+use crate::domain::looker::{Content as LinkContent, LookerKey};
 use crate::features::deliveries::{Attachment, Content, Delivery, Destination, extension_for};
-use crate::jobs::kinds;
+use crate::queue::{Job, Push};
 use crate::store::Enqueued;
 
 pub fn router(body_limit: usize) -> Router<AppState> {
@@ -65,8 +63,6 @@ struct AttachmentBody {
     #[serde(default)]
     data: Option<Value>,
 }
-
-static LOOK_URL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/looks/(\d+)").expect("valid regex"));
 
 fn bad_request(reason: impl Into<String>) -> Reply {
     Reply::error(StatusCode::BAD_REQUEST, reason)
@@ -133,7 +129,8 @@ async fn receive(
         Err(rejection) => return bad_request(rejection.body_text()),
     };
     let settings = &state.settings;
-    let Some(caller) = authenticate(settings, &headers) else {
+    let lookers = state.bot.lookers.registry();
+    let Some(caller) = authenticate(settings, lookers, &headers) else {
         return Reply::error(
             StatusCode::UNAUTHORIZED,
             "missing or wrong X-Looker-Webhook-Token (or Authorization: Token token=\"...\")",
@@ -148,24 +145,17 @@ async fn receive(
     };
 
     // Which Looker sent it: by the content's URL when there is one, else by the token.
-    let by_url = plan.url.as_deref().and_then(|url| {
-        settings
-            .lookers
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| l.owns_url(url))
-            .max_by_key(|(_, l)| l.web_base().len())
-    });
-    let looker_index = match (&caller, by_url) {
-        (Caller::Looker(matched), Some((index, _))) if !matched.contains(&index) => {
+    let by_url = plan.url.as_deref().and_then(|url| lookers.by_url(url));
+    let looker: Option<LookerKey> = match (caller, by_url) {
+        (Caller::Looker(matched), Some(key)) if !matched.contains(&key) => {
             return Reply::error(
                 StatusCode::UNAUTHORIZED,
                 "the webhook token does not belong to the Looker this schedule comes from",
             );
         }
-        (_, Some((index, _))) => Some(index),
-        (Caller::Looker(matched), None) => matched.first().copied(),
-        (Caller::SharedToken, None) if settings.lookers.len() == 1 => Some(0),
+        (_, Some(key)) => Some(key),
+        (Caller::Looker(matched), None) => matched.into_iter().next(),
+        (Caller::SharedToken, None) if lookers.len() == 1 => lookers.all().next().map(|(key, _)| key.clone()),
         (Caller::SharedToken, None) => None,
     };
 
@@ -176,15 +166,14 @@ async fn receive(
     });
     let content = match plan_type {
         Some("Look") => {
-            let look_id = plan
-                .url
-                .as_deref()
-                .and_then(|url| LOOK_URL.captures(url))
-                .map(|c| LookerId(c[1].to_string()));
+            let look_id = plan.url.as_deref().and_then(|url| match LinkContent::of(url) {
+                Some(LinkContent::Look { id }) => Some(id),
+                _ => None,
+            });
             if look_id.is_none() && plan.query_id.is_none() {
                 return bad_request("scheduled_plan has neither a Look URL nor a query_id");
             }
-            if looker_index.is_none() {
+            if looker.is_none() {
                 return bad_request("cannot tell which Looker sent this: scheduled_plan.url is missing");
             }
             Content::Look {
@@ -218,21 +207,18 @@ async fn receive(
 
     let delivery = Delivery {
         destination,
-        looker: looker_index.map(|i| settings.lookers[i].web_base()).unwrap_or_default(),
+        looker,
         title: plan.title.filter(|t| !t.trim().is_empty()),
         content,
     };
     let summary = delivery.summary();
-    let dedupe_key = headers
+    let how = headers
         .get("x-looker-webhook-id")
         .and_then(|v| v.to_str().ok())
         .filter(|id| !id.is_empty())
-        .map(|id| format!("looker-webhook:{id}"));
-    match state
-        .queue
-        .push(kinds::DELIVERY, &delivery, summary.clone(), dedupe_key)
-        .await
-    {
+        .map(|id| Push::once(format!("looker-webhook:{id}")))
+        .unwrap_or_default();
+    match state.queue.push(&delivery, how).await {
         Ok(Enqueued::Created(id)) => {
             tracing::info!(job = id, %summary, "delivery queued");
             Reply::ok(format!("Queued {summary}"))

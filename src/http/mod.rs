@@ -4,10 +4,11 @@ mod health;
 mod looker_auth;
 mod looker_webhook;
 mod reply;
-pub mod slack_commands;
-pub mod slack_events;
-pub mod slack_interactions;
-pub mod slack_verify;
+mod slack_commands;
+mod slack_events;
+mod slack_interactions;
+mod slack_verify;
+pub mod socket_mode;
 
 use std::sync::Arc;
 
@@ -21,16 +22,20 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
-use crate::jobs::Queue;
+use crate::features::Context;
+use crate::queue::Queue;
 pub use reply::Reply;
 
 /// Slack's routes never need more than this; Looker's webhooks get their own, larger limit.
 pub const SLACK_BODY_LIMIT: usize = 1024 * 1024;
 
+/// What every route needs: the settings (secrets to verify with), the queue to record work in,
+/// and the bot's context for what is answered at once (help from the in-memory catalog).
 #[derive(Clone)]
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub queue: Queue,
+    pub bot: Arc<Context>,
 }
 
 pub fn router(state: AppState) -> Router {

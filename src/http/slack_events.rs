@@ -1,8 +1,9 @@
 //! `POST /slack/events` (and Lookerbot's `/slack/event`): the Events API. Verify, answer
 //! `url_verification`, and record each event we act on as a job de-duplicated on its message (or
 //! `event_id`: Slack retries after 3 s, 1 min and 5 min, and sometimes repeats without retry
-//! headers), all before the 200. The bot's own messages, other bots', edits and joins are ignored; unknown
-//! event types get a 200 so Slack never retries them.
+//! headers), all before the 200. People's messages are answered, files and thread replies sent to
+//! the channel included; the bot's own messages, other bots', Slackbot's, edits and joins are
+//! ignored; unknown event types get a 200 so Slack never retries them.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,10 +15,13 @@ use serde_json::Value;
 
 use super::AppState;
 use super::slack_verify::VerifiedSlack;
-use crate::features::commands::{CommandRequest, ReplyTo, parse};
+use crate::domain::looker::Registry;
+use crate::features::commands::access::SLACKBOT;
+use crate::features::commands::grammar::parse;
+use crate::features::commands::{CommandRequest, ReplyTo, question_key};
 use crate::features::unfurls::UnfurlRequest;
-use crate::jobs::kinds;
-use crate::store::Enqueued;
+use crate::queue::Push;
+use crate::store::{Enqueued, StoreError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -76,29 +80,29 @@ struct Authorization {
     user_id: Option<String>,
 }
 
-/// Work an event asks for.
-struct Work {
-    kind: &'static str,
-    /// The job's payload, serialised once.
-    payload: String,
-    /// One line for operators.
-    summary: String,
-    /// What makes a repeat of this event the same work.
-    dedupe_key: String,
+/// Work an event asks for, with what makes a repeat of the event the same work.
+enum Work {
+    Command(CommandRequest, Push),
     /// A link preview waits a moment, so a mention of the bot carrying the same link (which
     /// Slack sends at the same time) is recorded first and answers it in place instead.
-    delay: std::time::Duration,
+    Unfurl(UnfurlRequest, Push),
+}
+
+impl Work {
+    async fn record(&self, state: &AppState) -> Result<Enqueued, StoreError> {
+        match self {
+            Work::Command(request, how) => state.queue.push(request, how.clone()).await,
+            Work::Unfurl(request, how) => state.queue.push(request, how.clone()).await,
+        }
+    }
 }
 
 /// How long a preview of a posted message waits for the mention that may come with it.
 const PREVIEW_DELAY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The dedupe key of a question asked in a message (a mention or a DM). Keyed on the message
-/// rather than the event, so Slack's retries, and the `app_mention` and `message.im` events of
-/// one message, make one answer; link previews look it up to leave answered links alone.
-pub fn message_key(team_id: &str, channel: &str, ts: &str) -> String {
-    format!("slack-message:{team_id}:{channel}:{ts}")
-}
+/// Message subtypes that are still a person talking: a message with a file, a thread reply also
+/// sent to the channel.
+const PERSON_SUBTYPES: &[&str] = &["file_share", "thread_broadcast"];
 
 /// The text after the bot's mention: `<@U123> look 7` → `look 7`.
 fn without_mentions(text: &str) -> String {
@@ -109,15 +113,15 @@ fn without_mentions(text: &str) -> String {
 }
 
 /// What to do about an event, or nothing.
-fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
+fn interpret(envelope: &Envelope, expand_urls: bool, lookers: &Registry) -> Option<Work> {
     let event: Event = serde_json::from_str(envelope.event.as_ref()?.get()).ok()?;
     let event_key = format!("slack-event:{}", envelope.event_id.as_deref()?);
     let team_id = envelope.team_id.clone().unwrap_or_default();
-    // Bots (the bot itself included), edits, joins and other subtypes are not questions.
-    if event.bot_id.is_some() || event.subtype.is_some() {
+    // Bots (the bot itself included), Slackbot, edits, joins and other subtypes are not questions.
+    if event.bot_id.is_some() || event.subtype.as_deref().is_some_and(|s| !PERSON_SUBTYPES.contains(&s)) {
         return None;
     }
-    let user = event.user.clone()?;
+    let user = event.user.clone().filter(|u| u != SLACKBOT)?;
     if envelope
         .authorizations
         .iter()
@@ -136,7 +140,7 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
             let ts = event.ts.clone();
             let dedupe_key = ts
                 .as_deref()
-                .map(|ts| message_key(&team_id, &channel, ts))
+                .map(|ts| question_key(&team_id, &channel, ts))
                 .unwrap_or(event_key);
             // A mention in a channel is answered in its thread; a DM where it was asked (Slack
             // may send a mention in a DM as `app_mention` too, and either may arrive first).
@@ -146,10 +150,6 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
                 .clone()
                 .or(if kind == "app_mention" && !in_dm { ts } else { None });
             let words = without_mentions(event.text.as_deref().unwrap_or_default());
-            let summary = format!(
-                "{kind} “{}” from {user} in {channel}",
-                crate::render::mrkdwn::truncate(&words, 80)
-            );
             let request = CommandRequest {
                 invoked_as: "@lookerbot".into(),
                 team_id,
@@ -157,22 +157,16 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
                 channel_id: channel,
                 thread_ts,
                 reply: ReplyTo::Ephemeral,
-                command: parse(&words),
+                command: parse(&words, lookers),
+                text: words,
             };
-            Some(Work {
-                kind: kinds::COMMAND,
-                payload: serde_json::to_string(&request).ok()?,
-                summary,
-                dedupe_key,
-                delay: std::time::Duration::ZERO,
-            })
+            Some(Work::Command(request, Push::once(dedupe_key)))
         }
         "link_shared" if expand_urls => {
             let links: Vec<String> = event.links.iter().filter_map(|l| l.url.clone()).collect();
             if links.is_empty() {
                 return None;
             }
-            let summary = format!("preview of {} link(s) from {user} in {channel}", links.len());
             // Links still in the composer are previewed at once: nobody has asked the bot yet.
             let posted = event.source.as_deref() != Some("composer");
             let request = UnfurlRequest {
@@ -184,17 +178,12 @@ fn interpret(envelope: &Envelope, expand_urls: bool) -> Option<Work> {
                 source: event.source.clone(),
                 links,
             };
-            Some(Work {
-                kind: kinds::UNFURL,
-                payload: serde_json::to_string(&request).ok()?,
-                summary,
-                dedupe_key: event_key,
-                delay: if posted {
-                    PREVIEW_DELAY
-                } else {
-                    std::time::Duration::ZERO
-                },
-            })
+            let delay = if posted {
+                PREVIEW_DELAY
+            } else {
+                std::time::Duration::ZERO
+            };
+            Some(Work::Unfurl(request, Push::once(event_key).after(delay)))
         }
         _ => None,
     }
@@ -219,14 +208,11 @@ pub async fn accept(state: &AppState, envelope: Envelope, retry: Option<&str>) -
         "url_verification" => Ok(Some(serde_json::json!({"challenge": envelope.challenge}))),
         "event_callback" => {
             let event_id = envelope.event_id.clone().ok_or(StatusCode::BAD_REQUEST)?;
-            let Some(work) = interpret(&envelope, state.settings.features.expand_urls) else {
+            let expand_urls = state.settings.features.expand_urls;
+            let Some(work) = interpret(&envelope, expand_urls, state.bot.lookers.registry()) else {
                 return Ok(None);
             };
-            match state
-                .queue
-                .push_serialized(work.kind, work.payload, work.summary, Some(work.dedupe_key), work.delay)
-                .await
-            {
+            match work.record(state).await {
                 Ok(Enqueued::Created(_)) => Ok(None),
                 Ok(Enqueued::Duplicate(_)) => {
                     tracing::info!(%event_id, retry = retry.unwrap_or("-"), "event already recorded; not run twice");
@@ -253,20 +239,53 @@ mod tests {
         serde_json::from_str(&body.to_string()).unwrap()
     }
 
+    /// A fixture captured from a real workspace (see tests/fixtures/slack/SOURCES.md).
+    fn fixture(name: &str) -> Envelope {
+        let path = format!("{}/tests/fixtures/slack/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn interpret(envelope: &Envelope) -> Option<Work> {
+        super::interpret(envelope, true, &Registry::new(&[]))
+    }
+
     #[test]
     fn a_mention_becomes_a_command_keyed_on_its_message() {
-        let work = interpret(
-            &envelope(
-                serde_json::json!({"type": "app_mention", "user": "U1", "text": "<@UBOT> look 7",
+        let work = interpret(&envelope(
+            serde_json::json!({"type": "app_mention", "user": "U1", "text": "<@UBOT> look 7",
                 "ts": "1.2", "channel": "C1", "event_ts": "1.2", "blocks": [{"type": "rich_text"}]}),
-            ),
-            true,
-        )
-        .unwrap();
-        assert_eq!(work.kind, kinds::COMMAND);
-        assert_eq!(work.dedupe_key, "slack-message:T1:C1:1.2");
-        let request: CommandRequest = serde_json::from_str(&work.payload).unwrap();
+        ));
+        let Some(Work::Command(request, how)) = work else {
+            panic!("a command")
+        };
+        assert_eq!(how.dedupe_key.as_deref(), Some("slack-message:T1:C1:1.2"));
         assert_eq!(request.thread_ts.as_deref(), Some("1.2"));
+    }
+
+    #[test]
+    fn people_are_answered_with_files_and_thread_broadcasts_but_bots_and_slackbot_are_not() {
+        for name in ["event_message_file_share.json", "event_message_thread_broadcast.json"] {
+            // Captured in channels; the same messages sent to the bot in a DM are questions.
+            let mut envelope = fixture(name);
+            let mut event: serde_json::Value = serde_json::from_str(envelope.event.as_ref().unwrap().get()).unwrap();
+            event["channel_type"] = "im".into();
+            envelope.event = Some(serde_json::value::to_raw_value(&event).unwrap());
+            assert!(matches!(interpret(&envelope), Some(Work::Command(..))), "{name}");
+        }
+        for name in [
+            "event_message_slackbot_im.json",
+            "event_message_bot_message.json",
+            "event_message_bot_no_subtype.json",
+            "event_message_changed.json",
+            "event_message_deleted.json",
+            "event_reaction_added.json",
+        ] {
+            assert!(interpret(&fixture(name)).is_none(), "{name}");
+        }
+        assert!(matches!(
+            interpret(&fixture("event_app_mention.json")),
+            Some(Work::Command(..))
+        ));
     }
 
     #[test]
@@ -277,7 +296,7 @@ mod tests {
             serde_json::json!({"type": "user_change", "user": {"id": "U1"}}),
             serde_json::json!({"type": "app_mention", "user": "UBOT", "text": "<@UBOT> hi", "ts": "1", "channel": "C1"}),
         ] {
-            assert!(interpret(&envelope(event), true).is_none());
+            assert!(interpret(&envelope(event)).is_none());
         }
     }
 }

@@ -3,7 +3,6 @@
 //! hours), each acknowledged envelope within Slack's three seconds, a fresh connection after
 //! `disconnect`, and a watchdog that drops a socket that has gone silent.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -13,12 +12,12 @@ use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
+use super::AppState;
+use super::slack_commands::{SlashForm, acknowledge};
+use super::slack_events::{Envelope, accept};
+use super::slack_interactions::{self, Interaction};
 use crate::clients::slack::SlackApi;
 use crate::config::Secret;
-use crate::http::AppState;
-use crate::http::slack_commands::{SlashForm, acknowledge};
-use crate::http::slack_events::{Envelope, accept};
-use crate::http::slack_interactions::{self, Interaction};
 
 /// Connections kept open at once.
 pub const CONNECTIONS: usize = 2;
@@ -38,7 +37,8 @@ struct Frame {
 }
 
 /// Keeps `CONNECTIONS` sockets open until shutdown.
-pub async fn run(state: AppState, slack: Arc<SlackApi>, app_token: Secret, shutdown: CancellationToken) {
+pub async fn run(state: AppState, app_token: Secret, shutdown: CancellationToken) {
+    let slack = state.bot.slack.clone();
     let mut connections = JoinSet::new();
     for number in 0..CONNECTIONS {
         let (state, slack, token, shutdown) = (state.clone(), slack.clone(), app_token.clone(), shutdown.clone());

@@ -9,7 +9,7 @@ use super::columns::{Column, Role};
 use super::mrkdwn::truncate;
 use super::table::table_block;
 use super::{Body, RenderContext};
-use crate::clients::looker::models::QueryResult;
+use crate::domain::looker::models::QueryResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChartKind {

@@ -1,7 +1,7 @@
 //! A `json_detail` result as columns: the visible fields in Looker's order (dimensions, measures
 //! flattened per pivot value, table calculations), each able to read its cell from a row.
 
-use crate::clients::looker::models::{Cell, EMPTY_CELL, FieldValue, Query, QueryResult, ResultField, Row};
+use crate::domain::looker::models::{Cell, EMPTY_CELL, FieldValue, Query, QueryResult, ResultField, Row};
 
 /// What a column holds, which decides where it can go in a chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use super::CsvFile;
 use super::columns::{Column, totals_row};
-use crate::clients::looker::models::QueryResult;
+use crate::domain::looker::models::QueryResult;
 use serde_json::Value;
 
 fn raw(value: &Value) -> String {

@@ -1,7 +1,7 @@
 //! Looker results to Slack messages. Every place the bot shows Looker data goes through
 //! [`render_query`]: it picks a [`Shape`] from the data and the query's vis type and hands the
 //! result to that shape's module. Rendering is pure: what needs I/O (an image Looker must draw,
-//! a CSV to upload) is returned as a need for the caller to fulfil (`crate::present`).
+//! a CSV to upload) is returned as a need for the caller to fulfil (`crate::features::posting`).
 
 pub mod blocks;
 mod chart;
@@ -14,8 +14,8 @@ mod value;
 
 use slack_morphism::prelude::*;
 
-use crate::clients::looker::models::{LookerId, Query, QueryResult};
-use crate::clients::slack::OutgoingMessage;
+use crate::domain::looker::models::{LookerId, Query, QueryResult};
+use crate::domain::slack::OutgoingMessage;
 use columns::{Column, visible_columns};
 
 pub use blocks::{context, section, warning};
@@ -85,6 +85,25 @@ pub struct Rendered {
     pub message: OutgoingMessage,
     pub image: Option<ImageNeed>,
     pub csv: Option<CsvFile>,
+    /// What went wrong at Looker (a query error), for the operator's log: readers see a sentence.
+    pub problem: Option<String>,
+}
+
+impl Rendered {
+    /// A result made only of blocks (text tiles, notices).
+    pub fn blocks(title: impl Into<String>, blocks: Vec<SlackBlock>) -> Self {
+        let title = title.into();
+        Rendered {
+            message: OutgoingMessage {
+                text: title.clone(),
+                blocks,
+            },
+            title,
+            image: None,
+            csv: None,
+            problem: None,
+        }
+    }
 }
 
 /// How a result is best shown.
@@ -165,9 +184,11 @@ pub fn render_query(result: &QueryResult, query: Option<&Query>, ctx: &RenderCon
         csv: None,
     };
     let body = match &shape {
-        Shape::QueryError(message) => Body::text(
-            vec![warning(&format!("Looker could not run this query: {message}"))],
-            message.clone(),
+        Shape::QueryError(_) => Body::text(
+            vec![warning(
+                "Looker could not run this query. Open it in Looker to see why, or ask the person who built it.",
+            )],
+            "Looker could not run this query",
         ),
         Shape::Empty => Body::text(vec![section("No results.")], "No results."),
         Shape::SingleValue => value::single_value(result, query, &columns),
@@ -187,6 +208,10 @@ pub fn render_query(result: &QueryResult, query: Option<&Query>, ctx: &RenderCon
         },
         image: body.image,
         csv: body.csv,
+        problem: match shape {
+            Shape::QueryError(message) => Some(message),
+            _ => None,
+        },
     }
 }
 

@@ -6,7 +6,7 @@ use super::Body;
 use super::blocks::context;
 use super::columns::Column;
 use super::mrkdwn::{escape, truncate};
-use crate::clients::looker::models::QueryResult;
+use crate::domain::looker::models::QueryResult;
 
 /// Sections of fields; more than this many sections and the rest is summarised.
 const MAX_SECTIONS: usize = 5;

@@ -8,7 +8,7 @@ use super::blocks::context;
 use super::columns::{Column, totals_row};
 use super::mrkdwn::{link, truncate};
 use super::{Body, RenderContext, export};
-use crate::clients::looker::models::{Cell, QueryResult};
+use crate::domain::looker::models::{Cell, QueryResult};
 
 /// Slack's table limits.
 pub const MAX_COLUMNS: usize = 20;

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::clients::looker::models::{Query, QueryResult};
+use crate::domain::looker::models::{Query, QueryResult};
 
 fn fixture(text: &str) -> (Query, QueryResult) {
     let value: Value = serde_json::from_str(text).expect("fixture is JSON");

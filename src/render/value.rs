@@ -7,7 +7,7 @@ use super::Body;
 use super::blocks::context;
 use super::columns::Column;
 use super::mrkdwn::{escape, truncate};
-use crate::clients::looker::models::{Query, QueryResult};
+use crate::domain::looker::models::{Query, QueryResult};
 use slack_morphism::prelude::*;
 
 fn vis_str<'a>(query: Option<&'a Query>, key: &str) -> Option<&'a str> {

@@ -19,9 +19,20 @@ pub fn now_millis() -> Millis {
         .unwrap_or(0)
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("database error: {0}")]
-pub struct StoreError(#[from] pub sqlx::Error);
+/// The database failed: unreachable, locked, full or refusing a statement.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("database error: {message}")]
+pub struct StoreError {
+    message: String,
+}
+
+impl StoreError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
 
 /// Work to record before answering a request.
 #[derive(Debug, Clone)]
@@ -54,6 +65,8 @@ pub struct ClaimedJob {
     /// Including this one.
     pub attempts: u32,
     pub max_attempts: u32,
+    /// What earlier attempts recorded having done (JSON), if anything.
+    pub progress: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -123,6 +136,10 @@ pub trait JobStore: Send + Sync + 'static {
     /// Gives up on a job: it stays visible as dead with its last error.
     async fn bury(&self, id: i64, owner: &str, error: &str, now: Millis) -> Result<(), StoreError>;
 
+    /// Records what a running job has done so far; `false` when the job is no longer this
+    /// worker's (its lease expired and another took it over).
+    async fn save_progress(&self, id: i64, owner: &str, progress: &str, now: Millis) -> Result<bool, StoreError>;
+
     /// Hands a leased job back untouched (graceful shutdown), so the next start runs it at once.
     async fn release(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError>;
 
@@ -145,6 +162,25 @@ pub trait JobStore: Send + Sync + 'static {
 pub async fn connect(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn JobStore>> {
     if database_url.starts_with("sqlite:") {
         Ok(std::sync::Arc::new(SqliteStore::connect(database_url).await?))
+    } else {
+        anyhow::bail!("unsupported DATABASE_URL scheme (expected sqlite://)")
+    }
+}
+
+/// What `lookerbot check` learns of a database without creating or changing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// Nothing there yet; `serve` creates it (the folder it goes in exists).
+    Missing { location: String },
+    /// It opens; the schema has `applied` of the bot's `known` migrations.
+    Reachable { applied: usize, known: usize },
+}
+
+/// Looks at the database named by `DATABASE_URL` read-only: whether it opens and how far its
+/// schema is, without creating the file or migrating it.
+pub async fn probe(database_url: &str) -> anyhow::Result<Probe> {
+    if database_url.starts_with("sqlite:") {
+        sqlite::probe(database_url).await
     } else {
         anyhow::bail!("unsupported DATABASE_URL scheme (expected sqlite://)")
     }

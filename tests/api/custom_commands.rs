@@ -25,6 +25,7 @@ async fn app_with_commands() -> TestApp {
     app.looker.add_dashboard(dashboard("2", "Ops [hidden]", "42"));
     app.looker.add_dashboard(dashboard("3", "Revenue", "43"));
     app.looker.add_dashboard(dashboard("4", "Scratch", "44"));
+    app.refresh_custom_commands().await;
     app
 }
 
@@ -46,12 +47,10 @@ async fn slash(app: &TestApp, text: &str) -> Value {
 #[tokio::test]
 async fn help_lists_custom_commands_by_folder_without_the_hidden_ones() {
     let app = app_with_commands().await;
-    slash(&app, "help").await;
-    app.drain_jobs().await;
-    let responses = app.slack.responses();
-    assert_eq!(responses.len(), 1);
-    assert_eq!(responses[0]["response_type"], "ephemeral");
-    let help = responses[0]["blocks"].to_string();
+    let answer = slash(&app, "help").await;
+    assert!(app.jobs().await.is_empty(), "answered in the acknowledgement");
+    assert_eq!(answer["response_type"], "ephemeral");
+    let help = answer["blocks"].to_string();
     assert!(
         help.contains("/looker sales report") && help.contains("[Region, Date]") && help.contains("About Sales Report"),
         "{help}"

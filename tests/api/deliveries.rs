@@ -91,7 +91,11 @@ async fn a_looker_query_error_is_shown_as_a_warning() {
     let message = deliver_look(&app, "/slack/post/channel/general", "looker_grid", result).await;
     assert_eq!(
         message.blocks[1]["text"]["text"],
-        ":warning: Looker could not run this query: Unknown field orders.nope: check the model"
+        ":warning: Looker could not run this query. Open it in Looker to see why, or ask the person who built it."
+    );
+    assert!(
+        !message.text.contains("orders.nope") && !message.blocks.to_string().contains("orders.nope"),
+        "Looker's own error is for the operator's log"
     );
 }
 

@@ -1,7 +1,7 @@
 //! The Events API: signed envelopes, url_verification, mentions and DMs through the command
 //! grammar, link previews, and events recorded once however often Slack sends them.
 
-use lookerbot::jobs::Outcome;
+use lookerbot::queue::Outcome;
 use lookerbot::store::now_millis;
 use serde_json::{Value, json};
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use lookerbot::config::{RawSettings, Settings};
-use lookerbot::jobs::{Outcome, Worker};
+use lookerbot::features::Context;
+use lookerbot::queue::{Outcome, Worker};
 use lookerbot::startup::App;
 use lookerbot::store::{JobRecord, JobState, JobStore};
 use serde_json::{Value, json};
@@ -26,7 +27,9 @@ pub struct TestApp {
     pub slack: FakeSlack,
     pub looker: FakeLooker,
     pub store: Arc<dyn JobStore>,
-    pub worker: Worker,
+    pub worker: Worker<Context>,
+    /// The bot's context, as its jobs and acknowledgements see it.
+    pub bot: Arc<Context>,
     pub http: reqwest::Client,
     pub database_url: String,
     pub settings: Settings,
@@ -78,7 +81,8 @@ pub async fn start(raw: RawSettings, slack: FakeSlack, looker: FakeLooker, dir: 
     let app = App::build(settings.clone()).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.queue().store().clone();
-    let worker = Worker::new(store.clone(), app.job_context(), settings.jobs.clone());
+    let worker = app.worker();
+    let bot = app.bot();
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let server = tokio::spawn(async move { app.run_until_stopped(stop).await.expect("server runs") });
@@ -88,6 +92,7 @@ pub async fn start(raw: RawSettings, slack: FakeSlack, looker: FakeLooker, dir: 
         looker,
         store,
         worker,
+        bot,
         http: reqwest::Client::new(),
         database_url: settings.database_url.clone(),
         settings,
@@ -172,6 +177,12 @@ impl TestApp {
                 }
             }
         }
+    }
+
+    /// Fetches the custom-command catalogs now, as the background refresh does.
+    pub async fn refresh_custom_commands(&self) {
+        let failures = self.bot.custom_commands.refresh(&self.bot.lookers, false).await;
+        assert!(failures.is_empty(), "{failures:?}");
     }
 
     /// Every job that is not done.

@@ -1,7 +1,7 @@
 //! Charts Looker draws: render tasks polled to a deadline, the run/png fallback, a plain sentence
 //! when Looker has no renderer, and the image kept as a private Slack upload by default.
 
-use lookerbot::jobs::Outcome;
+use lookerbot::queue::Outcome;
 use serde_json::json;
 
 use crate::fake_looker::{PNG, Renderer};

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use lookerbot::clients::looker::Lookers;
-use lookerbot::clients::looker::models::LookerId;
+use lookerbot::domain::looker::models::LookerId;
 
 use crate::helpers::*;
 
@@ -22,7 +22,7 @@ async fn tokens_are_refreshed_before_they_expire() {
     app.looker.add_query(query("q1", "table"), status_counts(&[("a", 1)]));
     app.looker.set_token_ttl(Duration::from_secs(1));
     let lookers = lookers(&app);
-    let looker = &lookers.all()[0];
+    let looker = lookers.all().next().unwrap().1;
     looker.run_query_detail(&LookerId("q1".into())).await.unwrap();
     looker.run_query_detail(&LookerId("q1".into())).await.unwrap();
     assert_eq!(app.looker.logins(), 1, "the token is reused while valid");
@@ -37,7 +37,7 @@ async fn a_refused_token_means_one_new_login_and_a_retry() {
     let app = spawn_app().await;
     app.looker.add_query(query("q1", "table"), status_counts(&[("a", 1)]));
     let lookers = lookers(&app);
-    let looker = &lookers.all()[0];
+    let looker = lookers.all().next().unwrap().1;
     looker.run_query_detail(&LookerId("q1".into())).await.unwrap();
     app.looker.revoke_tokens();
     let result = looker.run_query_detail(&LookerId("q1".into())).await.unwrap();
@@ -49,7 +49,7 @@ async fn a_refused_token_means_one_new_login_and_a_retry() {
 async fn errors_carry_lookers_message_and_say_whether_to_retry() {
     let app = spawn_app().await;
     let lookers = lookers(&app);
-    let looker = &lookers.all()[0];
+    let looker = lookers.all().next().unwrap().1;
     let missing = looker.look(&LookerId("999".into())).await.unwrap_err();
     assert_eq!(missing.status(), Some(404));
     assert!(!missing.is_transient());
@@ -78,7 +78,7 @@ async fn a_failing_looker_is_retried_with_backoff_until_it_answers() {
     )
     .await;
     let outcomes = app.drain_jobs().await;
-    use lookerbot::jobs::Outcome;
+    use lookerbot::queue::Outcome;
     assert!(
         matches!(
             outcomes[..],
@@ -110,7 +110,14 @@ mod tls {
         let (settings, _) = raw.validate().map_err(|e| e.to_string())?;
         let lookers = super::Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout)
             .map_err(|e| e.to_string())?;
-        lookers.all()[0].verify_login().await.map_err(|e| format!("{e:?}"))
+        lookers
+            .all()
+            .next()
+            .unwrap()
+            .1
+            .verify_login()
+            .await
+            .map_err(|e| format!("{e:?}"))
     }
 
     #[tokio::test]

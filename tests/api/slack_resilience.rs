@@ -1,6 +1,6 @@
 //! Slack failing the way it does: rate limits, 5xx, permanent errors that end in the dead state.
 
-use lookerbot::jobs::Outcome;
+use lookerbot::queue::Outcome;
 
 use crate::fake_slack::Failure;
 use crate::helpers::*;

@@ -1,14 +1,14 @@
-//! Images Looker draws (render tasks, polled to a deadline; the old `run/png` as a fallback) and
-//! where they are kept for Slack: uploaded to Slack itself by default (no public URL anywhere),
-//! or an S3 bucket with presigned links when the operator configures one.
-
-mod s3;
+//! Images Looker draws: render tasks, polled to a deadline, with the old `run/png` as a fallback
+//! for queries when render tasks are refused.
 
 use std::time::{Duration, Instant};
 
-use crate::clients::looker::{LookerClient, LookerError};
-use crate::render::Source;
-pub use s3::{S3Error, S3Images};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::http::segment;
+use super::{LookerClient, LookerError};
+use crate::domain::looker::models::LookerId;
 
 /// A drawn image or document.
 #[derive(Debug, Clone)]
@@ -30,25 +30,6 @@ pub enum ImageError {
     Looker(#[from] LookerError),
 }
 
-impl ImageError {
-    /// The sentence a Slack user reads in place of the image.
-    pub fn user_message(&self) -> String {
-        match self {
-            ImageError::NoRenderer(_) => {
-                "Looker could not draw this chart because its image renderer is not available. \
-                 Ask a Looker admin to enable rendering on the instance, or open the chart in Looker."
-                    .into()
-            }
-            ImageError::TimedOut(limit) => format!(
-                "Looker took longer than {} seconds to draw this chart. Open it in Looker, or try again later.",
-                limit.as_secs()
-            ),
-            ImageError::Failed(detail) => format!("Looker could not draw this chart ({detail}). Open it in Looker."),
-            ImageError::Looker(error) => format!("Looker could not draw this chart ({error})."),
-        }
-    }
-}
-
 /// Output formats Looker renders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -57,7 +38,7 @@ pub enum Format {
 }
 
 impl Format {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Format::Png => "png",
             Format::Pdf => "pdf",
@@ -91,28 +72,7 @@ pub struct RenderRequest {
     /// Dashboards: `{dashboard_filters, dashboard_style}`.
     pub body: Option<serde_json::Value>,
     /// For the `run/png` fallback.
-    pub query_id: Option<crate::clients::looker::models::LookerId>,
-}
-
-impl RenderRequest {
-    /// A chart for a rendered result: the tile, the Look, or the query, in that order.
-    pub fn for_source(source: &Source) -> Option<RenderRequest> {
-        let (target, width, height) = if let Some(id) = &source.dashboard_element_id {
-            (format!("dashboard_elements/{id}"), 800, 600)
-        } else if let Some(id) = &source.look_id {
-            (format!("looks/{id}"), 1000, 700)
-        } else {
-            (format!("queries/{}", source.query_id.as_ref()?), 1000, 700)
-        };
-        Some(RenderRequest {
-            target,
-            format: Format::Png,
-            width,
-            height,
-            body: None,
-            query_id: source.query_id.clone(),
-        })
-    }
+    pub query_id: Option<LookerId>,
 }
 
 fn is_renderer_missing(detail: &str) -> bool {
@@ -121,9 +81,68 @@ fn is_renderer_missing(detail: &str) -> bool {
         && (detail.contains("not available") || detail.contains("unavailable") || detail.contains("disabled"))
 }
 
-/// Asks Looker to draw, polls until done or the deadline, falls back to `run/png` for queries
-/// when render tasks are refused.
-pub async fn draw(looker: &LookerClient, request: &RenderRequest, deadline: Duration) -> Result<Image, ImageError> {
+/// `POST /render_tasks/...` and `GET /render_tasks/{id}`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+struct RenderTask {
+    id: LookerId,
+    /// enqueued_for_query, querying, enqueued_for_render, rendering, success, failure
+    status: Option<String>,
+    status_detail: Option<String>,
+}
+
+impl LookerClient {
+    /// Asks Looker to draw, polls until done or the deadline, falls back to `run/png` for queries
+    /// when render tasks are refused.
+    pub async fn draw(&self, request: &RenderRequest, deadline: Duration) -> Result<Image, ImageError> {
+        draw(self, request, deadline).await
+    }
+
+    /// Starts a render task: `target` is `looks/{id}`, `queries/{id}`, `dashboard_elements/{id}` or
+    /// `dashboards/{id}`. Only dashboards take a body (their filters and style); Looker's spec
+    /// defines none for the others, so none is sent.
+    async fn start_render(
+        &self,
+        target: &str,
+        format: &str,
+        width: u32,
+        height: u32,
+        body: Option<&Value>,
+    ) -> Result<RenderTask, LookerError> {
+        let (width, height) = (width.to_string(), height.to_string());
+        self.post_json(
+            &format!("render_tasks/{target}/{format}"),
+            &[("width", &width), ("height", &height)],
+            body,
+        )
+        .await
+    }
+
+    async fn render_status(&self, id: &LookerId) -> Result<RenderTask, LookerError> {
+        self.get_json(&format!("render_tasks/{}", segment(id.as_str())), &[])
+            .await
+    }
+
+    /// The rendered bytes, or `None` while Looker answers 202 (not ready yet).
+    async fn render_results(&self, id: &LookerId) -> Result<Option<Vec<u8>>, LookerError> {
+        self.get_bytes(&format!("render_tasks/{}/results", segment(id.as_str())), &[])
+            .await
+    }
+
+    /// Looker's old synchronous image path; an empty body means no renderer is available.
+    async fn run_query_png(&self, id: &LookerId, width: u32, height: u32) -> Result<Vec<u8>, LookerError> {
+        let (width, height) = (width.to_string(), height.to_string());
+        let bytes = self
+            .get_bytes(
+                &format!("queries/{}/run/png", segment(id.as_str())),
+                &[("image_width", &width), ("image_height", &height)],
+            )
+            .await?;
+        Ok(bytes.unwrap_or_default())
+    }
+}
+
+async fn draw(looker: &LookerClient, request: &RenderRequest, deadline: Duration) -> Result<Image, ImageError> {
     let started = Instant::now();
     let task = match looker
         .start_render(

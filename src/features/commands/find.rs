@@ -4,9 +4,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clients::looker::models::FolderBase;
+use super::reply::Conversation;
 use crate::clients::looker::{LookerClient, LookerError};
-use crate::clients::slack::OutgoingMessage;
+use crate::domain::looker::UnknownLooker;
+use crate::domain::slack::OutgoingMessage;
+use crate::features::errors::{About, Error, UserError};
 use crate::render::mrkdwn::{escape, link};
 use crate::render::section;
 
@@ -25,58 +27,6 @@ pub struct FindRequest {
     /// A Looker host, when several Lookers are configured.
     pub host: Option<String>,
     pub words: String,
-}
-
-/// A word naming a Looker by host (`looker.example.com`, `https://looker.example.com/`,
-/// `localhost:9999`), as opposed to a search word (`Q1:2024`), a LookML dashboard id
-/// (`model::name`) or a filter.
-pub fn looker_host(word: &str) -> Option<String> {
-    // Slack writes a domain in a message as a link: `<http://looker.example.com|looker.example.com>`.
-    let word = word.trim_start_matches('<').trim_end_matches('>');
-    let word = word.split('|').next().unwrap_or(word);
-    let host = word
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    // `looker.example.com`, `localhost`, either with a port; not `Q1:2024` or `revenue:2023`.
-    let name = match host.rsplit_once(':') {
-        Some((name, port)) if !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()) => name,
-        _ => host,
-    };
-    let plausible = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-        && (name.contains('.') || name == "localhost");
-    plausible.then(|| host.to_string())
-}
-
-/// Parses the words after `find`.
-pub fn parse_find(words: &[String]) -> Option<FindRequest> {
-    let mut rest = words;
-    let host = rest.first().and_then(|w| looker_host(w));
-    if host.is_some() {
-        rest = &rest[1..];
-    }
-    let kind = match rest.first().map(|w| w.to_ascii_lowercase()).as_deref() {
-        Some("look" | "looks") => FindKind::Look,
-        Some("dashboard" | "dashboards") => FindKind::Dashboard,
-        _ => FindKind::Any,
-    };
-    if kind != FindKind::Any {
-        rest = &rest[1..];
-    }
-    let words = rest.join(" ");
-    (!words.trim().is_empty()).then_some(FindRequest { kind, host, words })
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Found {
-    id: crate::clients::looker::models::LookerId,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
-    short_url: Option<String>,
-    #[serde(default)]
-    folder: Option<FolderBase>,
 }
 
 struct Hit {
@@ -105,25 +55,15 @@ async fn search(looker: &LookerClient, kind: &'static str, words: &str) -> Resul
     terms.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
     terms.dedup();
     terms.truncate(4);
-    let path = if kind == "Look" {
-        "looks/search"
-    } else {
-        "dashboards/search"
-    };
     let mut seen = std::collections::HashSet::new();
     let mut hits = Vec::new();
     for term in terms {
         let pattern = format!("%{}%", term.replace(['%', '_'], ""));
-        let found: Vec<Found> = looker
-            .get_json(
-                path,
-                &[
-                    ("title", pattern.as_str()),
-                    ("fields", "id,title,short_url,folder"),
-                    ("limit", "50"),
-                ],
-            )
-            .await?;
+        let found = if kind == "Look" {
+            looker.search_looks(&pattern, 50).await?
+        } else {
+            looker.search_dashboards(&pattern, 50).await?
+        };
         for f in found {
             let Some(title) = f.title.clone() else { continue };
             if !seen.insert(f.id.clone()) {
@@ -188,31 +128,32 @@ pub async fn find(lookers: &[&LookerClient], request: &FindRequest) -> Result<Ou
     })
 }
 
+/// Answers `find` in the conversation: every Looker, or the one named by host.
+pub async fn answer(conversation: &mut Conversation<'_>, request: &FindRequest) -> Result<(), Error> {
+    let lookers = &conversation.ctx.lookers;
+    let chosen: Vec<&LookerClient> = match request.host.as_deref() {
+        Some(host) => lookers
+            .registry()
+            .by_host(host)
+            .and_then(|key| lookers.get(&key))
+            .into_iter()
+            .collect(),
+        None => lookers.all().map(|(_, l)| l).collect(),
+    };
+    if chosen.is_empty() {
+        return Err(UserError::unknown_looker(&UnknownLooker {
+            host: request.host.clone(),
+            known: lookers.registry().hosts(),
+        })
+        .into());
+    }
+    let message = find(&chosen, request).await.about("that search")?;
+    conversation.show_message(&message).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn find_grammar() {
-        let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
-        assert_eq!(
-            parse_find(&words("dashboard weekly sales")),
-            Some(FindRequest {
-                kind: FindKind::Dashboard,
-                host: None,
-                words: "weekly sales".into()
-            })
-        );
-        assert_eq!(
-            parse_find(&words("eu.looker.com look churn")),
-            Some(FindRequest {
-                kind: FindKind::Look,
-                host: Some("eu.looker.com".into()),
-                words: "churn".into()
-            })
-        );
-        assert_eq!(parse_find(&words("look")), None);
-    }
 
     #[test]
     fn ranking_prefers_titles_holding_every_word_in_any_order() {

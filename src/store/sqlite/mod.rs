@@ -4,21 +4,31 @@
 //! webhooks, one statement, one fsync. Reads use their own pool. Several replicas need a
 //! shared server database instead.
 
-use std::collections::{HashMap, HashSet};
+mod enqueue;
+#[cfg(test)]
+mod tests;
+
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{ClaimedJob, Enqueued, JobRecord, JobState, JobStore, Millis, NewJob, StoreError};
+use super::{ClaimedJob, Enqueued, JobRecord, JobState, JobStore, Millis, NewJob, Probe, StoreError};
+use enqueue::{MAX_BATCH, commit_enqueues};
 
-/// The most enqueues committed in one transaction.
-const MAX_BATCH: usize = 256;
+static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::new(error.to_string())
+    }
+}
 
 type EnqueueRequest = (NewJob, Millis, oneshot::Sender<Result<Enqueued, StoreError>>);
 
@@ -46,7 +56,7 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        MIGRATIONS.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
@@ -59,113 +69,6 @@ impl SqliteStore {
             enqueues,
         })
     }
-}
-
-/// Group commit: takes every enqueue waiting (up to `MAX_BATCH`) and writes them with one
-/// statement in one transaction, so a batch costs a few round trips to SQLite's thread and one
-/// fsync.
-async fn commit_enqueues(writer: SqlitePool, mut queue: mpsc::Receiver<EnqueueRequest>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        // One transaction: a batch whose answers cannot all be worked out is not kept at all, so
-        // no caller is told "try again" for a job that is already stored.
-        let outcome = async {
-            let mut tx = writer.begin().await?;
-            let results = insert_jobs(&mut tx, &batch).await?;
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(results)
-        }
-        .await;
-        match outcome {
-            Ok(results) => {
-                for ((_, _, reply), result) in batch.drain(..).zip(results) {
-                    let _ = reply.send(Ok(result));
-                }
-            }
-            Err(error) => {
-                let message = error.to_string();
-                for (_, _, reply) in batch.drain(..) {
-                    let _ = reply.send(Err(StoreError(sqlx::Error::Protocol(message.clone()))));
-                }
-            }
-        }
-    }
-}
-
-/// Inserts a batch in one multi-row statement (atomic on its own) and says, for each job in
-/// order, whether it was created or which earlier job holds its dedupe key.
-///
-/// `RETURNING` gives the new rows in no promised order: keyed rows are matched by key, and
-/// keyless rows by id, because `AUTOINCREMENT` ids grow in the order the `VALUES` rows are
-/// inserted.
-async fn insert_jobs(conn: &mut SqliteConnection, batch: &[EnqueueRequest]) -> Result<Vec<Enqueued>, sqlx::Error> {
-    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO jobs (kind, payload, summary, dedupe_key, max_attempts, run_after, created_at, updated_at) ",
-    );
-    insert.push_values(batch, |mut row, (job, now, _)| {
-        row.push_bind(&job.kind)
-            .push_bind(&job.payload)
-            .push_bind(&job.summary)
-            .push_bind(&job.dedupe_key)
-            .push_bind(job.max_attempts as i64)
-            .push_bind(*now + job.delay.as_millis() as i64)
-            .push_bind(*now)
-            .push_bind(*now);
-    });
-    insert.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key");
-    let inserted: Vec<(i64, Option<String>)> = insert.build_query_as().fetch_all(&mut *conn).await?;
-
-    let mut created_by_key = HashMap::new();
-    let mut keyless = Vec::new();
-    for (id, key) in inserted {
-        match key {
-            Some(key) => {
-                created_by_key.insert(key, id);
-            }
-            None => keyless.push(id),
-        }
-    }
-    keyless.sort_unstable();
-    let mut keyless = keyless.into_iter();
-
-    // Keys that were already in the table before this batch: one lookup, only when there are any.
-    let earlier: Vec<&str> = batch
-        .iter()
-        .filter_map(|(job, _, _)| job.dedupe_key.as_deref())
-        .filter(|key| !created_by_key.contains_key(*key))
-        .collect();
-    let mut existing_by_key = HashMap::new();
-    if !earlier.is_empty() {
-        let mut select =
-            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT id, dedupe_key FROM jobs WHERE dedupe_key IN (");
-        let mut keys = select.separated(", ");
-        for key in &earlier {
-            keys.push_bind(*key);
-        }
-        select.push(")");
-        let rows: Vec<(i64, String)> = select.build_query_as().fetch_all(&mut *conn).await?;
-        existing_by_key.extend(rows.into_iter().map(|(id, key)| (key, id)));
-    }
-
-    let mut claimed_in_batch = HashSet::new();
-    batch
-        .iter()
-        .map(|(job, _, _)| match job.dedupe_key.as_deref() {
-            None => keyless
-                .next()
-                .map(Enqueued::Created)
-                .ok_or_else(|| sqlx::Error::Protocol("SQLite returned fewer rows than it inserted".into())),
-            Some(key) => match created_by_key.get(key) {
-                // The first job in the batch with a new key created it; later ones repeat it.
-                Some(&id) if claimed_in_batch.insert(key) => Ok(Enqueued::Created(id)),
-                Some(&id) => Ok(Enqueued::Duplicate(id)),
-                None => existing_by_key
-                    .get(key)
-                    .map(|&id| Enqueued::Duplicate(id))
-                    .ok_or_else(|| sqlx::Error::RowNotFound),
-            },
-        })
-        .collect()
 }
 
 const RECORD_COLUMNS: &str =
@@ -190,7 +93,7 @@ fn record(row: &SqliteRow) -> JobRecord {
 impl JobStore for SqliteStore {
     async fn enqueue(&self, job: NewJob, now: Millis) -> Result<Enqueued, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let closed = || StoreError(sqlx::Error::PoolClosed);
+        let closed = || StoreError::new("the database writer has stopped");
         self.enqueues.send((job, now, reply)).await.map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
     }
@@ -205,7 +108,7 @@ impl JobStore for SqliteStore {
                  ORDER BY run_after, id
                  LIMIT 1
              )
-             RETURNING id, kind, payload, summary, attempts, max_attempts",
+             RETURNING id, kind, payload, summary, attempts, max_attempts, progress",
         )
         .bind(owner)
         .bind(now + lease.as_millis() as i64)
@@ -219,6 +122,7 @@ impl JobStore for SqliteStore {
             summary: row.get("summary"),
             attempts: row.get::<i64, _>("attempts") as u32,
             max_attempts: row.get::<i64, _>("max_attempts") as u32,
+            progress: row.get("progress"),
         }))
     }
 
@@ -270,6 +174,19 @@ impl JobStore for SqliteStore {
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    async fn save_progress(&self, id: i64, owner: &str, progress: &str, now: Millis) -> Result<bool, StoreError> {
+        let saved = sqlx::query(
+            "UPDATE jobs SET progress = ?3, updated_at = ?4 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(progress)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        Ok(saved.rows_affected() == 1)
     }
 
     async fn release(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError> {
@@ -327,139 +244,35 @@ impl JobStore for SqliteStore {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn store() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/jobs.db", dir.path().display());
-        let store = SqliteStore::connect(&url).await.unwrap();
-        (dir, store)
+/// Opens the file read-only, if it exists, and counts the migrations it has had.
+pub(super) async fn probe(database_url: &str) -> anyhow::Result<Probe> {
+    let options = SqliteConnectOptions::from_str(database_url)?
+        .create_if_missing(false)
+        .read_only(true);
+    let path = options.get_filename().to_path_buf();
+    let known = MIGRATIONS.iter().filter(|m| m.migration_type.is_up_migration()).count();
+    if !path.exists() {
+        return Ok(Probe::Missing {
+            location: path.display().to_string(),
+        });
     }
-
-    fn job(key: Option<&str>) -> NewJob {
-        NewJob {
-            kind: "test".into(),
-            payload: "{}".into(),
-            summary: "a test job".into(),
-            dedupe_key: key.map(str::to_string),
-            max_attempts: 3,
-            delay: Duration::ZERO,
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?;
+    let has_table: Option<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
+            .fetch_optional(&pool)
+            .await?;
+    let applied = match has_table {
+        Some(_) => {
+            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await?;
+            count as usize
         }
-    }
-
-    #[tokio::test]
-    async fn dedupe_keys_make_one_job() {
-        let (_dir, store) = store().await;
-        let first = store.enqueue(job(Some("k")), 1).await.unwrap();
-        let second = store.enqueue(job(Some("k")), 2).await.unwrap();
-        let Enqueued::Created(id) = first else {
-            panic!("first should be created")
-        };
-        assert_eq!(second, Enqueued::Duplicate(id));
-        // Jobs without a key never collide.
-        assert!(matches!(
-            store.enqueue(job(None), 3).await.unwrap(),
-            Enqueued::Created(_)
-        ));
-        assert!(matches!(
-            store.enqueue(job(None), 3).await.unwrap(),
-            Enqueued::Created(_)
-        ));
-    }
-
-    #[tokio::test]
-    async fn one_batch_answers_each_job_in_order() {
-        let (_dir, store) = store().await;
-        let Enqueued::Created(old) = store.enqueue(job(Some("old")), 1).await.unwrap() else {
-            panic!("first should be created")
-        };
-        let jobs = [None, Some("new"), Some("old"), None, Some("new"), Some("other"), None];
-        let batch: Vec<EnqueueRequest> = jobs
-            .iter()
-            .enumerate()
-            .map(|(position, key)| {
-                let mut job = job(*key);
-                job.summary = format!("job {position}");
-                (job, 2, oneshot::channel().0)
-            })
-            .collect();
-        let mut conn = store.writer.acquire().await.unwrap();
-        let results = insert_jobs(&mut conn, &batch).await.unwrap();
-        let created: Vec<i64> = results
-            .iter()
-            .filter_map(|r| match r {
-                Enqueued::Created(id) => Some(*id),
-                Enqueued::Duplicate(_) => None,
-            })
-            .collect();
-        assert_eq!(created.len(), 5, "{results:?}");
-        assert!(
-            created.windows(2).all(|w| w[0] < w[1]),
-            "ids follow the batch order: {results:?}"
-        );
-        assert_eq!(results[2], Enqueued::Duplicate(old));
-        assert_eq!(results[4], Enqueued::Duplicate(created[1]));
-        // Every created id holds that very job, keyed or not.
-        for (position, (result, key)) in results.iter().zip(jobs).enumerate() {
-            if let Enqueued::Created(id) = result {
-                let (summary, stored_key): (String, Option<String>) =
-                    sqlx::query_as("SELECT summary, dedupe_key FROM jobs WHERE id = ?1")
-                        .bind(id)
-                        .fetch_one(&mut *conn)
-                        .await
-                        .unwrap();
-                assert_eq!((summary, stored_key.as_deref()), (format!("job {position}"), key));
-            }
-        }
-    }
-
-    #[tokio::test]
-    async fn a_claimed_job_is_invisible_until_its_lease_expires() {
-        let (_dir, store) = store().await;
-        store.enqueue(job(None), 100).await.unwrap();
-        let lease = Duration::from_millis(1000);
-        let claimed = store.claim("a", 100, lease).await.unwrap().unwrap();
-        assert_eq!(claimed.attempts, 1);
-        assert!(store.claim("b", 500, lease).await.unwrap().is_none());
-        // The owner died: after the lease another worker takes it over, attempts counted.
-        let taken = store.claim("b", 1101, lease).await.unwrap().unwrap();
-        assert_eq!((taken.id, taken.attempts), (claimed.id, 2));
-        // The old owner can no longer finish it.
-        store.complete(claimed.id, "a", 1200).await.unwrap();
-        assert_eq!(store.get(claimed.id).await.unwrap().unwrap().state, JobState::Running);
-        store.complete(claimed.id, "b", 1200).await.unwrap();
-        assert_eq!(store.get(claimed.id).await.unwrap().unwrap().state, JobState::Done);
-    }
-
-    #[tokio::test]
-    async fn retries_wait_for_their_time_and_dead_jobs_stay_listed() {
-        let (_dir, store) = store().await;
-        store.enqueue(job(None), 0).await.unwrap();
-        let lease = Duration::from_secs(60);
-        let claimed = store.claim("w", 0, lease).await.unwrap().unwrap();
-        store
-            .retry_at(claimed.id, "w", 5000, "Slack answered 500", 10)
-            .await
-            .unwrap();
-        assert!(store.claim("w", 4999, lease).await.unwrap().is_none());
-        let again = store.claim("w", 5000, lease).await.unwrap().unwrap();
-        store.bury(again.id, "w", "channel_not_found", 5001).await.unwrap();
-        let dead = store.list(true, 10).await.unwrap();
-        assert_eq!(dead.len(), 1);
-        assert_eq!(dead[0].last_error.as_deref(), Some("channel_not_found"));
-        assert_eq!(dead[0].attempts, 2);
-        assert_eq!(store.prune_done(i64::MAX).await.unwrap(), 0, "dead jobs are kept");
-    }
-
-    #[tokio::test]
-    async fn a_released_job_runs_again_at_once_without_losing_an_attempt() {
-        let (_dir, store) = store().await;
-        store.enqueue(job(None), 0).await.unwrap();
-        let claimed = store.claim("w", 0, Duration::from_secs(60)).await.unwrap().unwrap();
-        store.release(claimed.id, "w", 10).await.unwrap();
-        let again = store.claim("v", 10, Duration::from_secs(60)).await.unwrap().unwrap();
-        assert_eq!(again.attempts, 1);
-    }
+        None => 0,
+    };
+    pool.close().await;
+    Ok(Probe::Reachable { applied, known })
 }

@@ -1,0 +1,83 @@
+//! Logging in to Looker: a form login, a token cached until shortly before it expires, and a
+//! fresh login when Looker refuses the cached one.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use super::LookerClient;
+use super::error::LookerError;
+use super::http::error_message;
+use crate::clients::cause_chain;
+use crate::config::Secret;
+
+/// `POST /login` answer.
+#[derive(Debug, Deserialize)]
+struct AccessToken {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<i64>,
+}
+
+pub(super) struct CachedToken {
+    value: Secret,
+    refresh_at: Instant,
+}
+
+impl LookerClient {
+    /// Logs in (form-encoded, as Looker documents) and returns the new token.
+    async fn login(&self) -> Result<CachedToken, LookerError> {
+        let looker = self.settings.url.to_string();
+        let failed = |status: Option<u16>, message: String| LookerError::Login {
+            looker: looker.clone(),
+            status,
+            message,
+        };
+        let response = self
+            .http
+            .post(self.endpoint("login"))
+            .form(&[
+                ("client_id", self.settings.client_id.as_str()),
+                ("client_secret", self.settings.client_secret.expose()),
+            ])
+            .send()
+            .await
+            .map_err(|e| failed(None, cause_chain(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(failed(Some(status.as_u16()), error_message(response).await));
+        }
+        let token: AccessToken = response
+            .json()
+            .await
+            .map_err(|e| failed(Some(status.as_u16()), e.to_string()))?;
+        let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600).max(1) as u64);
+        // Refresh a little early so a call never starts with a token about to expire.
+        let margin = (lifetime / 10).min(Duration::from_secs(60));
+        tracing::debug!(looker = %self.settings.url, expires_in = lifetime.as_secs(), "logged in to Looker");
+        Ok(CachedToken {
+            value: Secret::new(token.access_token),
+            refresh_at: Instant::now() + lifetime - margin,
+        })
+    }
+
+    /// A valid token: the cached one, or a fresh login when it is missing, due or was just refused.
+    pub(super) async fn token(&self, refused: Option<&Secret>) -> Result<Secret, LookerError> {
+        let mut cached = self.token.lock().await;
+        let usable = cached
+            .as_ref()
+            .filter(|t| Instant::now() < t.refresh_at && refused.is_none_or(|r| !r.same_as(&t.value)));
+        if let Some(token) = usable {
+            return Ok(token.value.clone());
+        }
+        let fresh = self.login().await?;
+        let value = fresh.value.clone();
+        *cached = Some(fresh);
+        Ok(value)
+    }
+
+    /// Checks the credentials by logging in, for `lookerbot check`.
+    pub async fn verify_login(&self) -> Result<(), LookerError> {
+        self.token(None).await.map(|_| ())
+    }
+}

@@ -1,0 +1,44 @@
+//! Looker's failures, carrying Looker's own message for the operator.
+
+use crate::clients::cause_chain;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LookerError {
+    #[error("Looker login failed at {looker}: {message}")]
+    Login {
+        looker: String,
+        status: Option<u16>,
+        message: String,
+    },
+    #[error("Looker answered {status} to {what}: {message}")]
+    Api { status: u16, what: String, message: String },
+    #[error("could not reach Looker for {what}: {}", cause_chain(source))]
+    Network {
+        what: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("Looker's answer to {what} could not be read: {message}")]
+    Decode { what: String, message: String },
+}
+
+impl LookerError {
+    /// Worth trying again later: the network, Looker being busy or down, or a failed login (an
+    /// instance restarting or an admin fixing credentials; attempts run out if it stays broken).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            LookerError::Login { .. } => true,
+            LookerError::Api { status, .. } => *status == 408 || *status == 429 || *status >= 500,
+            LookerError::Network { .. } => true,
+            LookerError::Decode { .. } => false,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            LookerError::Api { status, .. } => Some(*status),
+            LookerError::Login { status, .. } => *status,
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! One Looker API call: the token header, one fresh login on a 401, Looker's error message, and
+//! path segments encoded as path segments.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::LookerClient;
+use super::error::LookerError;
+use crate::config::Secret;
+
+/// What `encodeURIComponent` leaves alone, as Looker's own SDKs encode ids in paths: a space is
+/// `%20` (never `+`), `/` and `:` are encoded.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// A value as one path segment.
+pub(super) fn segment(value: &str) -> String {
+    utf8_percent_encode(value, PATH_SEGMENT).to_string()
+}
+
+/// Looker's error body: `{message, documentation_url}`.
+#[derive(Debug, Deserialize, Default)]
+struct ApiErrorBody {
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl LookerClient {
+    pub(super) fn endpoint(&self, path: &str) -> String {
+        format!(
+            "{}/{}",
+            self.settings.api_base_url.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+
+    /// Sends one API call; on a 401 logs in again once and repeats it.
+    pub(super) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<reqwest::Response, LookerError> {
+        let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        let mut refused: Option<Secret> = None;
+        loop {
+            let token = self.token(refused.as_ref()).await?;
+            let mut request = self
+                .http
+                .request(method.clone(), self.endpoint(path))
+                .header(reqwest::header::AUTHORIZATION, format!("token {}", token.expose()))
+                .query(query);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await.map_err(|source| LookerError::Network {
+                what: what.clone(),
+                source,
+            })?;
+            let status = response.status();
+            if status == StatusCode::UNAUTHORIZED && refused.is_none() {
+                tracing::info!(looker = %self.settings.url, "Looker refused the token; logging in again");
+                refused = Some(token);
+                continue;
+            }
+            if !status.is_success() {
+                let message = error_message(response).await;
+                return Err(LookerError::Api {
+                    status: status.as_u16(),
+                    what,
+                    message,
+                });
+            }
+            return Ok(response);
+        }
+    }
+
+    pub(super) async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, LookerError> {
+        let response = self.send(Method::GET, path, query, None).await?;
+        decode(response, path).await
+    }
+
+    pub(super) async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<T, LookerError> {
+        let response = self.send(Method::POST, path, query, body).await?;
+        decode(response, path).await
+    }
+
+    /// The raw bytes of an answer; `None` while Looker answers 202 (not ready yet).
+    pub(super) async fn get_bytes(&self, path: &str, query: &[(&str, &str)]) -> Result<Option<Vec<u8>>, LookerError> {
+        let response = self.send(Method::GET, path, query, None).await?;
+        if response.status() == StatusCode::ACCEPTED {
+            return Ok(None);
+        }
+        let bytes = response.bytes().await.map_err(|source| LookerError::Network {
+            what: path.to_string(),
+            source,
+        })?;
+        Ok(Some(bytes.to_vec()))
+    }
+}
+
+async fn decode<T: DeserializeOwned>(response: reqwest::Response, what: &str) -> Result<T, LookerError> {
+    let bytes = response.bytes().await.map_err(|source| LookerError::Network {
+        what: what.to_string(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| LookerError::Decode {
+        what: what.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// Looker's `message`, or the status text when the body is not Looker's error shape.
+pub(super) async fn error_message(response: reqwest::Response) -> String {
+    let status = response.status();
+    let body = response.bytes().await.unwrap_or_default();
+    serde_json::from_slice::<ApiErrorBody>(&body)
+        .ok()
+        .and_then(|b| b.message)
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_encoded_as_path_segments() {
+        assert_eq!(segment("12"), "12");
+        assert_eq!(segment("thelook::orders"), "thelook%3A%3Aorders");
+        assert_eq!(segment("a b/c+d"), "a%20b%2Fc%2Bd");
+    }
+}

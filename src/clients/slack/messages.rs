@@ -1,0 +1,92 @@
+//! Messages: posting (paced per channel), replacing, deleting, ephemeral sentences, link previews.
+
+use std::collections::HashMap;
+
+use slack_morphism::prelude::*;
+
+use super::{SlackApi, SlackError};
+use crate::domain::slack::OutgoingMessage;
+
+/// Where a posted message landed.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub channel: SlackChannelId,
+    pub ts: SlackTs,
+}
+
+impl SlackApi {
+    /// Posts a message, waiting for the channel's pace (about one a second, short bursts).
+    pub async fn post_message(
+        &self,
+        channel: &SlackChannelId,
+        message: &OutgoingMessage,
+        thread_ts: Option<&SlackTs>,
+    ) -> Result<Posted, SlackError> {
+        self.paced(channel).await;
+        let request = SlackApiChatPostMessageRequest::new(
+            channel.clone(),
+            SlackMessageContent::new()
+                .with_text(message.text.clone())
+                .with_blocks(message.blocks.clone()),
+        )
+        .opt_thread_ts(thread_ts.cloned())
+        .with_unfurl_links(false)
+        .with_unfurl_media(false);
+        let answer = slack_call!(self, "chat.postMessage", chat_post_message(&request))?;
+        Ok(Posted {
+            channel: answer.channel,
+            ts: answer.ts,
+        })
+    }
+
+    /// Replaces a message the bot posted (a "working on it" line by its answer).
+    pub async fn update_message(
+        &self,
+        channel: &SlackChannelId,
+        ts: &SlackTs,
+        message: &OutgoingMessage,
+    ) -> Result<(), SlackError> {
+        let request = SlackApiChatUpdateRequest::new(
+            channel.clone(),
+            SlackMessageContent::new()
+                .with_text(message.text.clone())
+                .with_blocks(message.blocks.clone()),
+            ts.clone(),
+        );
+        slack_call!(self, "chat.update", chat_update(&request)).map(|_| ())
+    }
+
+    pub async fn delete_message(&self, channel: &SlackChannelId, ts: &SlackTs) -> Result<(), SlackError> {
+        let request = SlackApiChatDeleteRequest::new(channel.clone(), ts.clone());
+        slack_call!(self, "chat.delete", chat_delete(&request)).map(|_| ())
+    }
+
+    /// A sentence only `user` sees, in `channel`.
+    pub async fn post_ephemeral(
+        &self,
+        channel: &SlackChannelId,
+        user: &SlackUserId,
+        sentence: &str,
+    ) -> Result<(), SlackError> {
+        let request = SlackApiChatPostEphemeralRequest::new(
+            channel.clone(),
+            user.clone(),
+            SlackMessageContent::new().with_text(sentence.into()),
+        );
+        slack_call!(self, "chat.postEphemeral", chat_post_ephemeral(&request)).map(|_| ())
+    }
+
+    /// Link previews for a message (`link_shared`), by channel and ts or by unfurl id and source.
+    pub async fn unfurl(
+        &self,
+        id: SlackUnfurlRequestId,
+        unfurls: HashMap<String, Vec<SlackBlock>>,
+    ) -> Result<(), SlackError> {
+        let unfurls = unfurls
+            .into_iter()
+            .map(|(url, blocks)| (url, SlackApiChatUnfurlMapItemV2::new(blocks)))
+            .collect();
+        let request = SlackApiChatUnfurlRequestV3::new(id, unfurls);
+        slack_call!(self, "chat.unfurl", chat_unfurl_v3(&request)).map(|_| ())
+    }
+}

@@ -1,0 +1,84 @@
+//! People and conversations: one user's profile (cached), the workspace's members and channels
+//! (following cursors), and the DM channel with a person.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use slack_morphism::prelude::*;
+use tokio::sync::Mutex;
+
+use super::{SlackApi, SlackError};
+
+/// `users.info` answers, by user id, with when they were fetched.
+pub(super) type UserCache = Mutex<HashMap<String, (Instant, SlackUser)>>;
+
+impl SlackApi {
+    /// A user's profile and flags (`users.info`), cached for ten minutes.
+    pub async fn user_info(&self, user_id: &str) -> Result<SlackUser, SlackError> {
+        const TTL: Duration = Duration::from_secs(600);
+        if let Some((at, user)) = self.users.lock().await.get(user_id)
+            && at.elapsed() < TTL
+        {
+            return Ok(user.clone());
+        }
+        let request = SlackApiUsersInfoRequest::new(SlackUserId(user_id.to_string()));
+        let answer = slack_call!(self, "users.info", users_info(&request))?;
+        self.users
+            .lock()
+            .await
+            .insert(user_id.to_string(), (Instant::now(), answer.user.clone()));
+        Ok(answer.user)
+    }
+
+    /// The DM channel with a user (files must be shared to a C/G/D id, not a user id).
+    pub async fn open_dm(&self, user: &SlackUserId) -> Result<SlackChannelId, SlackError> {
+        let request = SlackApiConversationsOpenRequest::new()
+            .with_users(vec![user.clone()])
+            .with_return_im(false);
+        let answer = slack_call!(self, "conversations.open", conversations_open(&request))?;
+        Ok(answer.channel.id)
+    }
+
+    /// Every conversation of the given kinds, following cursors.
+    pub async fn list_conversations(
+        &self,
+        types: Vec<SlackConversationType>,
+    ) -> Result<Vec<SlackChannelInfo>, SlackError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<SlackCursorId> = None;
+        loop {
+            let request = SlackApiConversationsListRequest::new()
+                .with_limit(1000)
+                .with_exclude_archived(true)
+                .with_types(types.clone())
+                .opt_cursor(cursor.clone());
+            let page = slack_call!(self, "conversations.list", conversations_list(&request))?;
+            all.extend(page.channels);
+            cursor = next_cursor(page.response_metadata);
+            if cursor.is_none() {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Every member of the workspace, following cursors.
+    pub async fn list_users(&self) -> Result<Vec<SlackUser>, SlackError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<SlackCursorId> = None;
+        loop {
+            let request = SlackApiUsersListRequest::new()
+                .with_limit(1000)
+                .opt_cursor(cursor.clone());
+            let page = slack_call!(self, "users.list", users_list(&request))?;
+            all.extend(page.members);
+            cursor = next_cursor(page.response_metadata);
+            if cursor.is_none() {
+                return Ok(all);
+            }
+        }
+    }
+}
+
+fn next_cursor(metadata: Option<SlackResponseMetadata>) -> Option<SlackCursorId> {
+    metadata.and_then(|m| m.next_cursor).filter(|c| !c.0.is_empty())
+}

@@ -1,0 +1,167 @@
+//! The raw variables as clap reads them from the environment (and `.env`): the only place the
+//! bot reads its environment.
+
+/// The raw variables as clap reads them. Every field is a string so that validation can report
+/// every problem at once instead of stopping at the first unparsable number.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct RawSettings {
+    /// Slack bot token (xoxb-...). Lookerbot's name for it.
+    #[arg(long, env = "SLACK_API_KEY", hide_env_values = true)]
+    pub slack_api_key: Option<String>,
+    /// Slack bot token; alias of SLACK_API_KEY.
+    #[arg(long, env = "SLACK_BOT_TOKEN", hide_env_values = true)]
+    pub slack_bot_token: Option<String>,
+    /// Slack app signing secret; required for requests from Slack over HTTP.
+    #[arg(long, env = "SLACK_SIGNING_SECRET", hide_env_values = true)]
+    pub slack_signing_secret: Option<String>,
+    /// Legacy slash-command verification token (deprecated; accepted only when set).
+    #[arg(long, env = "SLACK_SLASH_COMMAND_TOKEN", hide_env_values = true)]
+    pub slack_slash_command_token: Option<String>,
+    /// Slack app-level token (xapp-...) for Socket Mode.
+    #[arg(long, env = "SLACK_APP_TOKEN", hide_env_values = true)]
+    pub slack_app_token: Option<String>,
+    /// Slack Web API base URL [default: https://slack.com/api].
+    #[arg(long, env = "SLACK_API_BASE_URL")]
+    pub slack_api_base_url: Option<String>,
+    /// Web address of your Looker, e.g. https://company.looker.com.
+    #[arg(long, env = "LOOKER_URL")]
+    pub looker_url: Option<String>,
+    /// Looker API base URL, e.g. https://company.looker.com/api/4.0 (3.x paths are upgraded).
+    #[arg(long, env = "LOOKER_API_BASE_URL")]
+    pub looker_api_base_url: Option<String>,
+    /// Looker API client id.
+    #[arg(long, env = "LOOKER_API_CLIENT_ID")]
+    pub looker_api_client_id: Option<String>,
+    /// Looker API client secret.
+    #[arg(long, env = "LOOKER_API_CLIENT_SECRET", hide_env_values = true)]
+    pub looker_api_client_secret: Option<String>,
+    /// Older name of LOOKER_API_CLIENT_ID.
+    #[arg(long, env = "LOOKER_API_3_CLIENT_ID")]
+    pub looker_api_3_client_id: Option<String>,
+    /// Older name of LOOKER_API_CLIENT_SECRET.
+    #[arg(long, env = "LOOKER_API_3_CLIENT_SECRET", hide_env_values = true)]
+    pub looker_api_3_client_secret: Option<String>,
+    /// Folder whose dashboards become custom commands.
+    #[arg(long, env = "LOOKER_CUSTOM_COMMAND_FOLDER_ID")]
+    pub looker_custom_command_folder_id: Option<String>,
+    /// Older name of LOOKER_CUSTOM_COMMAND_FOLDER_ID.
+    #[arg(long, env = "LOOKER_CUSTOM_COMMAND_SPACE_ID")]
+    pub looker_custom_command_space_id: Option<String>,
+    /// Token Looker sends in X-Looker-Webhook-Token with scheduled deliveries.
+    #[arg(long, env = "LOOKER_WEBHOOK_TOKEN", hide_env_values = true)]
+    pub looker_webhook_token: Option<String>,
+    /// Shared token for `Authorization: Token token="..."` (Action Hub and webhooks).
+    #[arg(long, env = "LOOKERBOT_AUTH_TOKEN", hide_env_values = true)]
+    pub lookerbot_auth_token: Option<String>,
+    /// JSON array of Lookers: [{url, apiBaseUrl, clientId, clientSecret, customCommandFolderId?, webhookToken?}].
+    #[arg(long, env = "LOOKERS", hide_env_values = true)]
+    pub lookers: Option<String>,
+    /// HTTP port [default: 3333].
+    #[arg(long, env = "PORT")]
+    pub port: Option<String>,
+    /// Show a "working on it" message while answering [default: true].
+    #[arg(long, env = "LOOKER_SLACKBOT_LOADING_MESSAGES")]
+    pub looker_slackbot_loading_messages: Option<String>,
+    /// Show Looker data actions as buttons under results [default: false].
+    #[arg(long, env = "LOOKERBOT_DATA_ACTIONS_IN_MESSAGES")]
+    pub lookerbot_data_actions_in_messages: Option<String>,
+    /// Unfurl Looker links posted in channels [default: true].
+    #[arg(long, env = "LOOKER_SLACKBOT_EXPAND_URLS")]
+    pub looker_slackbot_expand_urls: Option<String>,
+    /// Let guest users use the bot [default: false].
+    #[arg(long, env = "ALLOW_SLACK_GUEST_USERS")]
+    pub allow_slack_guest_users: Option<String>,
+    /// Let users from other workspaces (Slack Connect) use the bot [default: false].
+    #[arg(long, env = "ALLOW_SLACK_SHARED_WORKSPACES")]
+    pub allow_slack_shared_workspaces: Option<String>,
+    /// S3 bucket for chart images (default: images are uploaded to Slack).
+    #[arg(long, env = "SLACKBOT_S3_BUCKET")]
+    pub slackbot_s3_bucket: Option<String>,
+    /// Region of SLACKBOT_S3_BUCKET.
+    #[arg(long, env = "SLACKBOT_S3_BUCKET_REGION")]
+    pub slackbot_s3_bucket_region: Option<String>,
+    /// S3-compatible endpoint (MinIO, R2, GCS interoperability) instead of AWS.
+    #[arg(long, env = "SLACKBOT_S3_ENDPOINT")]
+    pub slackbot_s3_endpoint: Option<String>,
+    /// Address the bucket by path (endpoint/bucket/key), as most S3-compatible stores want [default: false].
+    #[arg(long, env = "SLACKBOT_S3_FORCE_PATH_STYLE")]
+    pub slackbot_s3_force_path_style: Option<String>,
+    /// Make images public-read (Lookerbot's way) instead of presigned links [default: false].
+    #[arg(long, env = "SLACKBOT_S3_PUBLIC_READ")]
+    pub slackbot_s3_public_read: Option<String>,
+    /// Lifetime of presigned image links, in seconds (at most 7 days) [default: 604800].
+    #[arg(long, env = "SLACKBOT_S3_URL_EXPIRY_SECS")]
+    pub slackbot_s3_url_expiry_secs: Option<String>,
+    /// AWS access key id (or any other source of the standard AWS credential chain).
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub aws_access_key_id: Option<String>,
+    /// AWS secret access key.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub aws_secret_access_key: Option<String>,
+    /// Database URL: sqlite://... [default: sqlite://./data/lookerbot.db].
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Log format: text or json [default: text].
+    #[arg(long, env = "LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// PEM bundle of certificates to trust for Looker (self-signed Lookers).
+    #[arg(long, env = "LOOKER_CA_CERT")]
+    pub looker_ca_cert: Option<String>,
+    /// Skip TLS verification for Looker (development only) [default: false].
+    #[arg(long, env = "LOOKER_TLS_INSECURE")]
+    pub looker_tls_insecure: Option<String>,
+    /// Lookerbot's name for LOOKER_TLS_INSECURE.
+    #[arg(long, env = "UNSAFE_LOCAL_DEV")]
+    pub unsafe_local_dev: Option<String>,
+    /// Background job workers [default: 4; 0 runs no worker].
+    #[arg(long, env = "LOOKERBOT_WORKERS")]
+    pub lookerbot_workers: Option<String>,
+    /// Attempts before a job is marked dead [default: 8].
+    #[arg(long, env = "LOOKERBOT_JOB_MAX_ATTEMPTS")]
+    pub lookerbot_job_max_attempts: Option<String>,
+    /// First retry delay in milliseconds, doubled on each attempt [default: 2000].
+    #[arg(long, env = "LOOKERBOT_JOB_BACKOFF_MS")]
+    pub lookerbot_job_backoff_ms: Option<String>,
+    /// Seconds a worker holds a job before another may take it over [default: 300].
+    #[arg(long, env = "LOOKERBOT_JOB_LEASE_SECS")]
+    pub lookerbot_job_lease_secs: Option<String>,
+    /// Largest webhook body accepted from Looker, in MiB [default: 64].
+    #[arg(long, env = "LOOKERBOT_WEBHOOK_MAX_MB")]
+    pub lookerbot_webhook_max_mb: Option<String>,
+    /// Rows shown in a table before "Showing N of M rows" (at most 99) [default: 20].
+    #[arg(long, env = "LOOKERBOT_TABLE_MAX_ROWS")]
+    pub lookerbot_table_max_rows: Option<String>,
+    /// Attach the whole result as CSV when a table is cut [default: false].
+    #[arg(long, env = "LOOKERBOT_ATTACH_CSV")]
+    pub lookerbot_attach_csv: Option<String>,
+    /// Longest wait for Looker to draw an image, in seconds [default: 120].
+    #[arg(long, env = "LOOKERBOT_RENDER_TIMEOUT_SECS")]
+    pub lookerbot_render_timeout_secs: Option<String>,
+    /// Dashboards as tiles (every tile rendered), or one png / pdf of the whole dashboard [default: tiles].
+    #[arg(long, env = "LOOKERBOT_DASHBOARD_STYLE")]
+    pub lookerbot_dashboard_style: Option<String>,
+    /// Timeout of one Looker API call, in seconds [default: 60].
+    #[arg(long, env = "LOOKER_TIMEOUT_SECS")]
+    pub looker_timeout_secs: Option<String>,
+    /// Timeout of one Slack API call, in seconds [default: 30].
+    #[arg(long, env = "SLACK_TIMEOUT_SECS")]
+    pub slack_timeout_secs: Option<String>,
+    /// Log filter, e.g. `info` or `lookerbot=debug,info` [default: info,sqlx=warn,hyper=warn].
+    #[arg(long, env = "RUST_LOG")]
+    pub rust_log: Option<String>,
+    /// AWS session token, with temporary AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+    #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
+    pub aws_session_token: Option<String>,
+    /// AWS region of the image bucket when SLACKBOT_S3_BUCKET_REGION is not set.
+    #[arg(long, env = "AWS_REGION")]
+    pub aws_region: Option<String>,
+    /// AWS profile (from ~/.aws) for the image bucket's credentials, when no keys are given.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub aws_profile: Option<String>,
+    /// Role to assume with a web identity token (EKS service accounts), with AWS_WEB_IDENTITY_TOKEN_FILE.
+    #[arg(long, env = "AWS_ROLE_ARN")]
+    pub aws_role_arn: Option<String>,
+    /// File holding the web identity token for AWS_ROLE_ARN.
+    #[arg(long, env = "AWS_WEB_IDENTITY_TOKEN_FILE")]
+    pub aws_web_identity_token_file: Option<String>,
+}

@@ -1,0 +1,37 @@
+//! The secret type: never printed, compared only in constant time.
+
+use std::fmt;
+
+use subtle::ConstantTimeEq;
+
+/// A secret value: never printed by `Debug`/`Display`, and compared only in constant time (it
+/// has no `==`, so nobody compares one the fast, leaky way by accident).
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The raw value, for the one place that must send it (an HTTP header or a login form).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Constant-time comparison against a value presented by a caller.
+    pub fn matches(&self, presented: &str) -> bool {
+        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+    }
+
+    /// Constant-time comparison with another secret.
+    pub fn same_as(&self, other: &Secret) -> bool {
+        self.matches(other.expose())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}

@@ -1,0 +1,33 @@
+//! `look [host] <id>`, a pasted Look link, and share or explore links: the result, rendered, in
+//! the conversation.
+
+use super::reply::Conversation;
+use crate::domain::looker::LookerChoice;
+use crate::domain::looker::models::LookerId;
+use crate::features::errors::{Error, UserError};
+use crate::features::looks::{LookRun, render_look, render_query_link};
+
+pub async fn look(conversation: &mut Conversation<'_>, looker: &LookerChoice, id: &LookerId) -> Result<(), Error> {
+    let ctx = conversation.ctx;
+    let (_, looker) = ctx
+        .lookers
+        .choose(looker)
+        .map_err(|unknown| UserError::unknown_looker(&unknown))?;
+    let rendered = render_look(ctx, looker, LookRun::look(id)).await?;
+    conversation.show(looker, rendered).await
+}
+
+pub async fn query(
+    conversation: &mut Conversation<'_>,
+    looker: &LookerChoice,
+    slug: &str,
+    url: &str,
+) -> Result<(), Error> {
+    let ctx = conversation.ctx;
+    let (_, looker) = ctx
+        .lookers
+        .choose(looker)
+        .map_err(|unknown| UserError::unknown_looker(&unknown))?;
+    let rendered = render_query_link(ctx, looker, slug, url).await?;
+    conversation.show(looker, rendered).await
+}

@@ -1,0 +1,150 @@
+//! The `/looker` command, mentions and DMs: the grammar ([`grammar`]), what is answered at once
+//! ([`help`]), who may ask ([`access`]), and the job that answers the rest after Slack's
+//! acknowledgement, one file per command. Every failure reaches the asker as one sentence; what
+//! an operator needs goes to the log and, when an operator can fix it, to `lookerbot jobs --failed`.
+
+pub mod access;
+pub mod find;
+pub mod grammar;
+pub mod help;
+mod look;
+pub mod reply;
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::Context;
+use crate::features::dashboards::post_dashboard;
+use crate::features::errors::{Error, UserError};
+use crate::queue::{Job, JobError, JobRun};
+use access::{Admission, admit};
+use grammar::{Command, words};
+use help::Catalog;
+use reply::Conversation;
+pub use reply::ReplyTo;
+
+/// The dedupe key of a question asked in a message (a mention or a DM). Keyed on the message
+/// rather than the event, so Slack's retries, and the `app_mention` and `message.im` events of
+/// one message, make one answer; link previews look it up to leave answered links alone.
+pub fn question_key(team_id: &str, channel: &str, ts: &str) -> String {
+    format!("slack-message:{team_id}:{channel}:{ts}")
+}
+
+/// A command to run after the acknowledgement (the job payload).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommandRequest {
+    /// `/looker` (or whatever the slash command is called), or `@lookerbot`.
+    #[serde(default = "default_invocation")]
+    pub invoked_as: String,
+    pub team_id: String,
+    pub user_id: String,
+    pub channel_id: String,
+    /// Answers to a mention go in its thread.
+    pub thread_ts: Option<String>,
+    pub reply: ReplyTo,
+    pub command: Command,
+    /// The words as typed, for logs and `lookerbot jobs`.
+    #[serde(default)]
+    pub text: String,
+}
+
+fn default_invocation() -> String {
+    "/looker".into()
+}
+
+impl Job for CommandRequest {
+    const KIND: &'static str = "command";
+    type Context = Context;
+
+    fn summary(&self) -> String {
+        format!(
+            "{} “{}” from {} in {}",
+            self.invoked_as,
+            crate::render::mrkdwn::truncate(self.text.trim(), 80),
+            self.user_id,
+            self.channel_id
+        )
+    }
+
+    /// Interactive answers are not retried: a failure is told to the asker at once. The job is
+    /// buried (with the operator's detail) only when an operator can do something about it.
+    async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
+        let mut conversation = Conversation::new(
+            ctx,
+            &self.channel_id,
+            self.thread_ts.as_deref(),
+            &self.user_id,
+            &self.reply,
+        );
+        let failure = match admit(ctx, &self.team_id, &self.user_id).await {
+            Ok(Admission::Admitted) => match answer(&mut conversation, &self).await {
+                Ok(()) => return Ok(()),
+                Err(error) => error.for_user(),
+            },
+            Ok(Admission::Refused(reason)) => reason,
+            Err(error) => Error::from(error).for_user(),
+        };
+        conversation.say(&failure.to_string()).await.map_err(JobError::from)?;
+        match failure.detail() {
+            Some(detail) => Err(JobError::permanent(detail)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Answers the command in its conversation.
+async fn answer(conversation: &mut Conversation<'_>, request: &CommandRequest) -> Result<(), Error> {
+    let ctx = conversation.ctx;
+    let command = match &request.command {
+        Command::Help => {
+            // Asked in a conversation, help has time to fetch the catalogs afresh.
+            ctx.custom_commands.refresh(&ctx.lookers, false).await;
+            let commands = ctx.custom_commands.snapshot(&ctx.lookers);
+            let catalog = Catalog {
+                commands: &commands,
+                incomplete: !ctx.custom_commands.loaded(&ctx.lookers),
+            };
+            return conversation
+                .answer_asker(&help::help(&request.invoked_as, &catalog))
+                .await;
+        }
+        Command::Unknown { text } => {
+            ctx.custom_commands.refresh(&ctx.lookers, true).await;
+            match ctx.custom_commands.find(&ctx.lookers, &words(text)) {
+                Some((custom, args)) => Command::Dashboard {
+                    request: custom.request(&args),
+                },
+                None => {
+                    let pointer = help::unknown(&request.invoked_as, text);
+                    return conversation.answer_asker(&pointer).await;
+                }
+            }
+        }
+        Command::ForeignLink { .. } => return Err(UserError::ForeignLink.into()),
+        other => other.clone(),
+    };
+
+    conversation.start_working().await?;
+    match &command {
+        Command::Look { id, looker } => look::look(conversation, looker, id).await,
+        Command::Query { slug, url, looker } => look::query(conversation, looker, slug, url).await,
+        Command::Dashboard { request: dashboard } => {
+            let (_, looker) = ctx
+                .lookers
+                .choose(&dashboard.looker)
+                .map_err(|unknown| UserError::unknown_looker(&unknown))?;
+            post_dashboard(
+                ctx,
+                looker,
+                &conversation.channel,
+                conversation.thread.as_ref(),
+                dashboard,
+                ctx.dashboard_style,
+            )
+            .await?;
+            conversation.stop_working().await;
+            Ok(())
+        }
+        Command::Find { request: find } => find::answer(conversation, find).await,
+        Command::Help | Command::Unknown { .. } | Command::ForeignLink { .. } => Ok(()),
+    }
+}

@@ -1,0 +1,128 @@
+//! Where a command's answer goes: the conversation it was asked in (a mention's thread, a DM, the
+//! channel of a slash command), the "working on it" line the answer replaces, and the private
+//! channel for sentences only the asker should read (the slash command's `response_url`, or an
+//! ephemeral message).
+
+use serde::{Deserialize, Serialize};
+use slack_morphism::prelude::*;
+
+use crate::clients::looker::LookerClient;
+use crate::domain::slack::OutgoingMessage;
+use crate::features::Context;
+use crate::features::errors::Error;
+use crate::features::posting::post_rendered;
+use crate::render::Rendered;
+
+/// How sentences meant only for the asker reach them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "via", rename_all = "snake_case")]
+pub enum ReplyTo {
+    /// A slash command's `response_url`.
+    ResponseUrl { url: String },
+    /// An ephemeral message in the conversation (mentions and DMs).
+    Ephemeral,
+}
+
+/// One command's conversation.
+pub struct Conversation<'a> {
+    pub ctx: &'a Context,
+    pub channel: SlackChannelId,
+    /// Answers to a mention go in its thread.
+    pub thread: Option<SlackTs>,
+    pub asker: SlackUserId,
+    pub reply: &'a ReplyTo,
+    /// The "working on it" line, while it is there.
+    loading: Option<SlackTs>,
+}
+
+impl<'a> Conversation<'a> {
+    pub fn new(ctx: &'a Context, channel: &str, thread: Option<&str>, asker: &str, reply: &'a ReplyTo) -> Self {
+        Self {
+            ctx,
+            channel: SlackChannelId(channel.to_string()),
+            thread: thread.map(|ts| SlackTs(ts.to_string())),
+            asker: SlackUserId(asker.to_string()),
+            reply,
+            loading: None,
+        }
+    }
+
+    /// Whether the command came from a conversation (a mention or a DM) rather than `/looker`.
+    pub fn is_conversation(&self) -> bool {
+        matches!(self.reply, ReplyTo::Ephemeral)
+    }
+
+    /// Posts the "working on it" line, where Lookerbot's setting asks for one.
+    pub async fn start_working(&mut self) -> Result<(), Error> {
+        if self.is_conversation() && self.ctx.features.loading_messages {
+            let line = OutgoingMessage::text("Working on it…");
+            self.loading = Some(self.post(&line).await?);
+        }
+        Ok(())
+    }
+
+    async fn post(&self, message: &OutgoingMessage) -> Result<SlackTs, Error> {
+        let posted = self
+            .ctx
+            .slack
+            .post_message(&self.channel, message, self.thread.as_ref())
+            .await?;
+        Ok(posted.ts)
+    }
+
+    /// A sentence only the asker sees.
+    pub async fn say(&mut self, sentence: &str) -> Result<(), Error> {
+        self.stop_working().await;
+        match self.reply {
+            ReplyTo::ResponseUrl { url } => self.ctx.slack.respond(url, sentence).await?,
+            ReplyTo::Ephemeral => {
+                self.ctx
+                    .slack
+                    .post_ephemeral(&self.channel, &self.asker, sentence)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// An answer for the asker alone where that is possible (a slash command's), else in the
+    /// conversation (help, pointers to help).
+    pub async fn answer_asker(&mut self, message: &OutgoingMessage) -> Result<(), Error> {
+        match self.reply {
+            ReplyTo::ResponseUrl { url } => self.ctx.slack.respond_message(url, message).await?,
+            ReplyTo::Ephemeral => self.show_message(message).await?,
+        }
+        Ok(())
+    }
+
+    /// A message-only answer: it takes the place of the "working on it" line.
+    pub async fn show_message(&mut self, message: &OutgoingMessage) -> Result<(), Error> {
+        match self.loading.take() {
+            Some(loading) => self.ctx.slack.update_message(&self.channel, &loading, message).await?,
+            None => {
+                self.post(message).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A rendered answer: a plain one replaces the "working on it" line; one with a file is
+    /// posted after it, and the line removed.
+    pub async fn show(&mut self, looker: &LookerClient, rendered: Rendered) -> Result<(), Error> {
+        if self.loading.is_some() && rendered.image.is_none() && rendered.csv.is_none() {
+            return self.show_message(&rendered.message).await;
+        }
+        post_rendered(self.ctx, looker, &self.channel, self.thread.as_ref(), rendered).await?;
+        self.stop_working().await;
+        Ok(())
+    }
+
+    /// Removes the "working on it" line if it is still there.
+    pub async fn stop_working(&mut self) {
+        if let Some(loading) = self.loading.take()
+            && let Err(error) = self.ctx.slack.delete_message(&self.channel, &loading).await
+        {
+            tracing::warn!(%error, "could not remove the loading message");
+        }
+    }
+}

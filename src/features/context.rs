@@ -1,0 +1,56 @@
+//! What the bot's jobs and acknowledgements need: the Looker and Slack clients, the render
+//! options, the image bucket, Lookerbot's switches and the custom-command catalogs. Built once at
+//! start-up from the settings; the queue carries it to every job without knowing what it holds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::custom_commands::CustomCommands;
+use crate::clients::looker::{Lookers, http_client};
+use crate::clients::s3::S3Images;
+use crate::clients::slack::SlackApi;
+use crate::config::{DashboardStyle, Features, Settings};
+use crate::queue::Queue;
+use crate::render::RenderOptions;
+
+pub struct Context {
+    /// For jobs that look at or add other jobs.
+    pub queue: Queue,
+    pub lookers: Lookers,
+    pub slack: Arc<SlackApi>,
+    pub render: RenderOptions,
+    /// The S3 bucket for images; `None` uploads them to Slack.
+    pub images: Option<S3Images>,
+    pub render_timeout: Duration,
+    pub dashboard_style: DashboardStyle,
+    /// Lookerbot's switches (guests, shared workspaces, loading messages...).
+    pub features: Features,
+    /// The catalogs of custom commands (dashboards in each Looker's commands folder).
+    pub custom_commands: CustomCommands,
+    /// For Looker's one-time `download_url`s (no auth header).
+    pub downloads: reqwest::Client,
+}
+
+impl Context {
+    pub async fn build(settings: &Settings, queue: Queue) -> anyhow::Result<Self> {
+        Ok(Context {
+            queue,
+            lookers: Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout)?,
+            slack: Arc::new(SlackApi::new(&settings.slack)?),
+            render: RenderOptions {
+                max_table_rows: settings.table_max_rows,
+                attach_csv: settings.attach_csv,
+            },
+            images: match &settings.s3 {
+                Some(s3) => Some(S3Images::new(s3).await),
+                None => None,
+            },
+            render_timeout: settings.render_timeout,
+            dashboard_style: settings.dashboard_style,
+            features: settings.features.clone(),
+            custom_commands: CustomCommands::default(),
+            // Looker's download links live on the Looker host: trust the same CA.
+            downloads: http_client(&settings.looker_tls, settings.looker_timeout)?,
+        })
+    }
+}

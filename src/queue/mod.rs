@@ -1,0 +1,91 @@
+//! The durable queue: work recorded before an HTTP answer, run afterwards by a pool of workers
+//! that lease jobs, retry transient failures with exponential backoff and jitter, and bury jobs
+//! that fail permanently or run out of attempts (`lookerbot jobs --failed`). It knows no feature:
+//! jobs come typed ([`Job`]) and are registered by the layer above.
+
+mod error;
+mod job;
+mod worker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::store::{Enqueued, JobStore, NewJob, StoreError, now_millis};
+pub use error::{Failure, JobError};
+pub use job::{Job, JobKinds, JobRun};
+pub use worker::{Outcome, Worker, backoff};
+
+/// How a job is pushed: at most once per dedupe key, and when it becomes due.
+#[derive(Debug, Clone, Default)]
+pub struct Push {
+    pub dedupe_key: Option<String>,
+    pub delay: Duration,
+}
+
+impl Push {
+    /// A second job with this key is not created (webhook and event ids, message keys).
+    pub fn once(key: impl Into<String>) -> Self {
+        Self {
+            dedupe_key: Some(key.into()),
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// Due only after `delay`.
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+/// Adds jobs and wakes a worker.
+#[derive(Clone)]
+pub struct Queue {
+    store: Arc<dyn JobStore>,
+    wake: Arc<Notify>,
+    max_attempts: u32,
+}
+
+impl Queue {
+    pub fn new(store: Arc<dyn JobStore>, max_attempts: u32) -> Self {
+        Self {
+            store,
+            wake: Arc::new(Notify::new()),
+            max_attempts,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn JobStore> {
+        &self.store
+    }
+
+    /// The notifier workers wait on.
+    pub fn wake_handle(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Whether a job (in any state, until pruned) was recorded under this dedupe key.
+    pub async fn recorded(&self, dedupe_key: &str) -> Result<bool, StoreError> {
+        self.store.has_key(dedupe_key).await
+    }
+
+    /// Records a job durably; returns once it is committed.
+    pub async fn push<J: Job>(&self, job: &J, how: Push) -> Result<Enqueued, StoreError> {
+        let payload = serde_json::to_string(job).map_err(|e| StoreError::new(format!("job payload: {e}")))?;
+        let new = NewJob {
+            kind: J::KIND.to_string(),
+            payload,
+            summary: job.summary(),
+            dedupe_key: how.dedupe_key,
+            max_attempts: self.max_attempts,
+            delay: how.delay,
+        };
+        let outcome = self.store.enqueue(new, now_millis()).await?;
+        if matches!(outcome, Enqueued::Created(_)) {
+            self.wake.notify_one();
+        }
+        Ok(outcome)
+    }
+}

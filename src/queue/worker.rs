@@ -1,0 +1,150 @@
+//! Workers: claim a due job under a lease, run it within the lease, and record the outcome.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{Failure, JobError, JobKinds, JobRun};
+use crate::config::JobSettings;
+use crate::store::{JobStore, StoreError, now_millis};
+
+/// What happened to the job a worker took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    Retrying {
+        in_ms: i64,
+    },
+    Dead,
+    /// Handed back untouched at shutdown.
+    Released,
+}
+
+/// Exponential backoff with jitter: base·2^(n-1), capped at an hour, drawn from its upper half.
+pub fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
+    let capped = exp.min(Duration::from_secs(3600));
+    let half = capped / 2;
+    half + rand::rng().random_range(Duration::ZERO..=half)
+}
+
+pub struct Worker<C> {
+    pub id: String,
+    store: Arc<dyn JobStore>,
+    kinds: Arc<JobKinds<C>>,
+    ctx: Arc<C>,
+    settings: JobSettings,
+    /// How long a job may keep running after shutdown is asked before it is handed back.
+    shutdown_grace: Duration,
+}
+
+impl<C: Send + Sync + 'static> Worker<C> {
+    pub fn new(store: Arc<dyn JobStore>, kinds: Arc<JobKinds<C>>, ctx: Arc<C>, settings: JobSettings) -> Self {
+        Self {
+            id: format!("worker-{}", uuid::Uuid::new_v4()),
+            store,
+            kinds,
+            ctx,
+            settings,
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+
+    /// Claims and runs one ready job; `None` when nothing is due.
+    pub async fn run_next(&self, shutdown: &CancellationToken) -> Result<Option<Outcome>, StoreError> {
+        let Some(job) = self.store.claim(&self.id, now_millis(), self.settings.lease).await? else {
+            return Ok(None);
+        };
+        if job.attempts > job.max_attempts {
+            let error = "gave up: the bot stopped while running this job on its last attempts";
+            tracing::error!(job = job.id, summary = %job.summary, error, "job is dead");
+            self.store.bury(job.id, &self.id, error, now_millis()).await?;
+            return Ok(Some(Outcome::Dead));
+        }
+        tracing::debug!(job = job.id, kind = %job.kind, attempt = job.attempts, "running job");
+
+        // A job never outlives its lease, so no other worker can take it over while it runs.
+        let deadline = self
+            .settings
+            .lease
+            .saturating_sub(Duration::from_millis(500))
+            .max(Duration::from_millis(500));
+        let run = JobRun::new(&job, &self.id, self.store.clone());
+        let work = tokio::time::timeout(
+            deadline,
+            self.kinds.start(&job.kind, &job.payload, self.ctx.clone(), run),
+        );
+        tokio::pin!(work);
+        let grace = self.shutdown_grace;
+        let result = tokio::select! {
+            result = &mut work => result,
+            _ = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!(job = job.id, "shutting down: handing the job back for the next start");
+                self.store.release(job.id, &self.id, now_millis()).await?;
+                return Ok(Some(Outcome::Released));
+            }
+        };
+        let error = match result {
+            Ok(Ok(())) => {
+                self.store.complete(job.id, &self.id, now_millis()).await?;
+                tracing::info!(job = job.id, summary = %job.summary, "job done");
+                return Ok(Some(Outcome::Done));
+            }
+            Ok(Err(error)) => error,
+            Err(_) => JobError::transient(format!("took longer than {}s", deadline.as_secs())),
+        };
+        let now = now_millis();
+        if error.failure == Failure::Permanent || job.attempts >= job.max_attempts {
+            tracing::error!(job = job.id, summary = %job.summary, attempts = job.attempts, error = %error.message, "job failed for good");
+            self.store.bury(job.id, &self.id, &error.message, now).await?;
+            return Ok(Some(Outcome::Dead));
+        }
+        let wait = backoff(self.settings.backoff_base, job.attempts).max(error.retry_after.unwrap_or_default());
+        let in_ms = wait.as_millis() as i64;
+        tracing::warn!(job = job.id, summary = %job.summary, attempt = job.attempts, retry_in_ms = in_ms, error = %error.message, "job failed; will retry");
+        self.store
+            .retry_at(job.id, &self.id, now + in_ms, &error.message, now)
+            .await?;
+        Ok(Some(Outcome::Retrying { in_ms }))
+    }
+
+    /// Runs jobs until shutdown, sleeping until woken or the next poll when the queue is empty.
+    pub async fn run_until_stopped(self, wake: Arc<Notify>, shutdown: CancellationToken) {
+        let poll = Duration::from_millis(500);
+        while !shutdown.is_cancelled() {
+            match self.run_next(&shutdown).await {
+                Ok(Some(_)) => continue,
+                Ok(None) => {
+                    tokio::select! {
+                        _ = wake.notified() => {}
+                        _ = tokio::time::sleep(poll) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(%error, "job queue unavailable; retrying shortly");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let base = Duration::from_secs(2);
+        for attempt in 1..=5 {
+            let full = base * (1 << (attempt - 1));
+            let wait = backoff(base, attempt);
+            assert!(wait >= full / 2 && wait <= full, "attempt {attempt}: {wait:?}");
+        }
+        assert!(backoff(base, 40) <= Duration::from_secs(3600));
+    }
+}

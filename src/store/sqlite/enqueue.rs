@@ -1,0 +1,178 @@
+//! Group commit: SQLite takes one writer at a time, so every enqueue waiting at a moment is
+//! written by one statement in one transaction (many webhooks, one fsync).
+
+use std::collections::{HashMap, HashSet};
+
+use sqlx::SqliteConnection;
+use sqlx::sqlite::SqlitePool;
+use tokio::sync::mpsc;
+
+use super::EnqueueRequest;
+use crate::store::{Enqueued, StoreError};
+
+/// The most enqueues committed in one transaction.
+pub(super) const MAX_BATCH: usize = 256;
+
+/// Group commit: takes every enqueue waiting (up to `MAX_BATCH`) and writes them with one
+/// statement in one transaction, so a batch costs a few round trips to SQLite's thread and one
+/// fsync.
+pub(super) async fn commit_enqueues(writer: SqlitePool, mut queue: mpsc::Receiver<EnqueueRequest>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        // One transaction: a batch whose answers cannot all be worked out is not kept at all, so
+        // no caller is told "try again" for a job that is already stored.
+        let outcome = async {
+            let mut tx = writer.begin().await?;
+            let results = insert_jobs(&mut tx, &batch).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(results)
+        }
+        .await;
+        match outcome {
+            Ok(results) => {
+                for ((_, _, reply), result) in batch.drain(..).zip(results) {
+                    let _ = reply.send(Ok(result));
+                }
+            }
+            Err(error) => {
+                let error = StoreError::from(error);
+                for (_, _, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Inserts a batch in one multi-row statement (atomic on its own) and says, for each job in
+/// order, whether it was created or which earlier job holds its dedupe key.
+///
+/// `RETURNING` gives the new rows in no promised order: keyed rows are matched by key, and
+/// keyless rows by id, because `AUTOINCREMENT` ids grow in the order the `VALUES` rows are
+/// inserted.
+pub(super) async fn insert_jobs(
+    conn: &mut SqliteConnection,
+    batch: &[EnqueueRequest],
+) -> Result<Vec<Enqueued>, sqlx::Error> {
+    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO jobs (kind, payload, summary, dedupe_key, max_attempts, run_after, created_at, updated_at) ",
+    );
+    insert.push_values(batch, |mut row, (job, now, _)| {
+        row.push_bind(&job.kind)
+            .push_bind(&job.payload)
+            .push_bind(&job.summary)
+            .push_bind(&job.dedupe_key)
+            .push_bind(job.max_attempts as i64)
+            .push_bind(*now + job.delay.as_millis() as i64)
+            .push_bind(*now)
+            .push_bind(*now);
+    });
+    insert.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key");
+    let inserted: Vec<(i64, Option<String>)> = insert.build_query_as().fetch_all(&mut *conn).await?;
+
+    let mut created_by_key = HashMap::new();
+    let mut keyless = Vec::new();
+    for (id, key) in inserted {
+        match key {
+            Some(key) => {
+                created_by_key.insert(key, id);
+            }
+            None => keyless.push(id),
+        }
+    }
+    keyless.sort_unstable();
+    let mut keyless = keyless.into_iter();
+
+    // Keys that were already in the table before this batch: one lookup, only when there are any.
+    let earlier: Vec<&str> = batch
+        .iter()
+        .filter_map(|(job, _, _)| job.dedupe_key.as_deref())
+        .filter(|key| !created_by_key.contains_key(*key))
+        .collect();
+    let mut existing_by_key = HashMap::new();
+    if !earlier.is_empty() {
+        let mut select =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT id, dedupe_key FROM jobs WHERE dedupe_key IN (");
+        let mut keys = select.separated(", ");
+        for key in &earlier {
+            keys.push_bind(*key);
+        }
+        select.push(")");
+        let rows: Vec<(i64, String)> = select.build_query_as().fetch_all(&mut *conn).await?;
+        existing_by_key.extend(rows.into_iter().map(|(id, key)| (key, id)));
+    }
+
+    let mut claimed_in_batch = HashSet::new();
+    batch
+        .iter()
+        .map(|(job, _, _)| match job.dedupe_key.as_deref() {
+            None => keyless
+                .next()
+                .map(Enqueued::Created)
+                .ok_or_else(|| sqlx::Error::Protocol("SQLite returned fewer rows than it inserted".into())),
+            Some(key) => match created_by_key.get(key) {
+                // The first job in the batch with a new key created it; later ones repeat it.
+                Some(&id) if claimed_in_batch.insert(key) => Ok(Enqueued::Created(id)),
+                Some(&id) => Ok(Enqueued::Duplicate(id)),
+                None => existing_by_key
+                    .get(key)
+                    .map(|&id| Enqueued::Duplicate(id))
+                    .ok_or_else(|| sqlx::Error::RowNotFound),
+            },
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::JobStore;
+    use crate::store::sqlite::tests::{job, store};
+    use tokio::sync::oneshot;
+
+    #[tokio::test]
+    async fn one_batch_answers_each_job_in_order() {
+        let (_dir, store) = store().await;
+        let Enqueued::Created(old) = store.enqueue(job(Some("old")), 1).await.unwrap() else {
+            panic!("first should be created")
+        };
+        let jobs = [None, Some("new"), Some("old"), None, Some("new"), Some("other"), None];
+        let batch: Vec<EnqueueRequest> = jobs
+            .iter()
+            .enumerate()
+            .map(|(position, key)| {
+                let mut job = job(*key);
+                job.summary = format!("job {position}");
+                (job, 2, oneshot::channel().0)
+            })
+            .collect();
+        let mut conn = store.writer.acquire().await.unwrap();
+        let results = insert_jobs(&mut conn, &batch).await.unwrap();
+        let created: Vec<i64> = results
+            .iter()
+            .filter_map(|r| match r {
+                Enqueued::Created(id) => Some(*id),
+                Enqueued::Duplicate(_) => None,
+            })
+            .collect();
+        assert_eq!(created.len(), 5, "{results:?}");
+        assert!(
+            created.windows(2).all(|w| w[0] < w[1]),
+            "ids follow the batch order: {results:?}"
+        );
+        assert_eq!(results[2], Enqueued::Duplicate(old));
+        assert_eq!(results[4], Enqueued::Duplicate(created[1]));
+        // Every created id holds that very job, keyed or not.
+        for (position, (result, key)) in results.iter().zip(jobs).enumerate() {
+            if let Enqueued::Created(id) = result {
+                let (summary, stored_key): (String, Option<String>) =
+                    sqlx::query_as("SELECT summary, dedupe_key FROM jobs WHERE id = ?1")
+                        .bind(id)
+                        .fetch_one(&mut *conn)
+                        .await
+                        .unwrap();
+                assert_eq!((summary, stored_key.as_deref()), (format!("job {position}"), key));
+            }
+        }
+    }
+}

@@ -87,7 +87,7 @@ async fn check_reports_every_service_and_exits_0_when_all_is_well() {
     let output = command.arg("check").output().await.unwrap();
     let report = text(&output);
     assert_eq!(output.status.code(), Some(0), "{report}");
-    assert!(report.contains("database: reachable"), "{report}");
+    assert!(report.contains("database: reachable, schema up to date"), "{report}");
     assert!(report.contains("logged in"), "{report}");
     assert!(report.contains("bot user U0000000BOT"), "{report}");
     assert!(!report.contains(crate::fake_looker::CLIENT_SECRET) && !report.contains(crate::fake_slack::BOT_TOKEN));
@@ -268,4 +268,79 @@ async fn check_tries_the_socket_mode_token_when_one_is_set() {
     let report = text(&output);
     assert_eq!(output.status.code(), Some(0), "{report}");
     assert!(report.contains("ok   Slack Socket Mode"), "{report}");
+}
+
+#[tokio::test]
+async fn check_looks_at_the_database_without_creating_or_migrating_it() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("not-yet.db");
+    let mut command = lookerbot(dir.path());
+    with_settings(&mut command, &app);
+    let output = command
+        .env("DATABASE_URL", format!("sqlite://{}", missing.display()))
+        .arg("check")
+        .output()
+        .await
+        .unwrap();
+    let report = text(&output);
+    assert!(report.contains("ok   database: not created yet"), "{report}");
+    assert!(!missing.exists(), "check created the database");
+
+    // A database from before the latest migration is reported, and left as it is.
+    let older = dir.path().join("older.db");
+    let url = format!("sqlite://{}", older.display());
+    lookerbot::store::connect(&url).await.unwrap();
+    let forget = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('delete from _sqlx_migrations where version=(select max(version) from _sqlx_migrations)'); c.commit()",
+        ])
+        .arg(&older)
+        .status()
+        .unwrap();
+    assert!(forget.success());
+    let mut command = lookerbot(dir.path());
+    with_settings(&mut command, &app);
+    let output = command.env("DATABASE_URL", &url).arg("check").output().await.unwrap();
+    let report = text(&output);
+    assert!(report.contains("1 migration(s) to apply"), "{report}");
+    let mut command = lookerbot(dir.path());
+    with_settings(&mut command, &app);
+    let again = text(&command.env("DATABASE_URL", &url).arg("check").output().await.unwrap());
+    assert!(
+        again.contains("1 migration(s) to apply"),
+        "check must not migrate: {again}"
+    );
+}
+
+#[tokio::test]
+async fn the_manifest_needs_no_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = lookerbot(dir.path())
+        .args(["manifest", "--url", "https://bot.example.com", "--format", "json"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(bare.status.code(), Some(0), "{}", text(&bare));
+    let manifest: Value = serde_json::from_slice(&bare.stdout).unwrap();
+    assert!(manifest["features"]["unfurl_domains"].is_null());
+    let said = String::from_utf8_lossy(&bare.stderr);
+    assert!(
+        said.contains("App unfurl domains"),
+        "says how to add them later: {said}"
+    );
+
+    let with_looker = lookerbot(dir.path())
+        .env("LOOKER_URL", "https://company.looker.com")
+        .args(["manifest", "--url", "https://bot.example.com", "--format", "json"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(with_looker.status.code(), Some(0), "{}", text(&with_looker));
+    let manifest: Value = serde_json::from_slice(&with_looker.stdout).unwrap();
+    assert_eq!(
+        manifest["features"]["unfurl_domains"],
+        serde_json::json!(["company.looker.com"])
+    );
 }

@@ -101,3 +101,152 @@ async fn words_that_are_no_command_get_a_pointer_to_help() {
             .contains("Type `/looker help`")
     );
 }
+
+/// A second Looker with its own commands folder `42`, configured first.
+async fn app_with_two_lookers() -> (TestApp, crate::fake_looker::FakeLooker) {
+    let first = crate::fake_looker::FakeLooker::start().await;
+    let app = spawn_app_with(|s| {
+        let web = s.looker_url.take().unwrap();
+        let api = s.looker_api_base_url.take().unwrap();
+        s.lookers = Some(
+            json!([
+                {"url": first.web_url, "apiBaseUrl": first.api_url, "clientId": crate::fake_looker::CLIENT_ID,
+                 "clientSecret": crate::fake_looker::CLIENT_SECRET, "customCommandFolderId": "42"},
+                {"url": web, "apiBaseUrl": api, "clientId": crate::fake_looker::CLIENT_ID,
+                 "clientSecret": crate::fake_looker::CLIENT_SECRET, "customCommandFolderId": 42}
+            ])
+            .to_string(),
+        );
+    })
+    .await;
+    for looker in [&first, &app.looker] {
+        looker.add_folder(json!({"id": "42", "name": "Slack Commands"}));
+    }
+    (app, first)
+}
+
+#[tokio::test]
+async fn hidden_is_recognised_in_any_letter_case_in_titles_and_folders() {
+    let app = spawn_app_with(|s| s.looker_custom_command_folder_id = Some("42".into())).await;
+    app.looker.add_folder(json!({"id": "42", "name": "Slack Commands"}));
+    app.looker
+        .add_folder(json!({"id": "45", "name": "Finance [Hidden]", "parent_id": "42"}));
+    app.looker
+        .add_folder(json!({"id": "46", "name": "[HIDDEN] Ops", "parent_id": "42"}));
+    app.looker.add_dashboard(dashboard("1", "Sales Report [Hidden]", "42"));
+    app.looker.add_dashboard(dashboard("2", "Revenue", "45"));
+    app.looker.add_dashboard(dashboard("3", "Uptime", "46"));
+    app.looker.add_dashboard(dashboard("5", "Visible One", "42"));
+    app.refresh_custom_commands().await;
+
+    let help = slash(&app, "help").await["blocks"].to_string();
+    assert!(help.contains("/looker visible one"), "{help}");
+    for hidden in [
+        "Sales Report",
+        "sales report",
+        "Revenue",
+        "Uptime",
+        "Finance",
+        "Ops",
+        "idden",
+    ] {
+        assert!(!help.contains(hidden), "{hidden} shown in {help}");
+    }
+    // Hidden commands still run, under their names without the marker.
+    for command in ["sales report", "revenue", "uptime"] {
+        slash(&app, command).await;
+    }
+    app.drain_jobs().await;
+    let shown: Vec<String> = app.slack.messages().iter().map(|m| m.title()).collect();
+    assert_eq!(shown.len(), 3, "{shown:?} {:?}", app.slack.responses());
+    assert!(shown[0].contains("|Sales Report>"), "{shown:?}");
+}
+
+#[tokio::test]
+async fn a_looker_that_fails_keeps_its_last_catalog_and_the_others_keep_working() {
+    let (app, first) = app_with_two_lookers().await;
+    first.add_dashboard(dashboard("7", "Pipeline", "42"));
+    app.looker.add_dashboard(dashboard("1", "Sales Report", "42"));
+    app.refresh_custom_commands().await;
+
+    first.set_down(true);
+    let failures = app.bot.custom_commands.refresh(&app.bot.lookers, false).await;
+    assert_eq!(failures.len(), 1, "the failure is reported (and logged)");
+    let help = slash(&app, "help").await["blocks"].to_string();
+    assert!(
+        help.contains("/looker pipeline") && help.contains("/looker sales report"),
+        "the last good catalog is still served: {help}"
+    );
+
+    // A Looker that never answered does not take the others' commands with it.
+    let (fresh, never) = app_with_two_lookers().await;
+    never.set_down(true);
+    fresh.looker.add_dashboard(dashboard("1", "Sales Report", "42"));
+    fresh.bot.custom_commands.refresh(&fresh.bot.lookers, false).await;
+    let answer = slash(&fresh, "help").await;
+    let help = answer["blocks"].to_string();
+    assert!(help.contains("/looker sales report"), "{help}");
+    assert!(help.contains("could not be loaded from Looker yet"), "{help}");
+    slash(&fresh, "sales report west").await;
+    fresh.drain_jobs().await;
+    assert_eq!(fresh.slack.messages().len(), 1, "{:?}", fresh.slack.responses());
+}
+
+#[tokio::test]
+async fn the_same_command_on_two_lookers_always_means_the_first_and_help_says_where_each_is() {
+    let (app, first) = app_with_two_lookers().await;
+    first.add_dashboard(dashboard("7", "Sales Report", "42"));
+    app.looker.add_dashboard(dashboard("1", "Sales Report", "42"));
+    app.refresh_custom_commands().await;
+    for _ in 0..3 {
+        slash(&app, "sales report").await;
+    }
+    app.drain_jobs().await;
+    let count = |looker: &crate::fake_looker::FakeLooker, request: &str| {
+        looker.requests().iter().filter(|r| *r == request).count()
+    };
+    // Each catalog load reads the folder and its dashboards; each command reads its dashboard.
+    assert_eq!(
+        count(&first, "GET /dashboards/7"),
+        count(&first, "GET /folders/42") + 3,
+        "{:?}",
+        first.requests()
+    );
+    assert_eq!(
+        count(&app.looker, "GET /dashboards/1"),
+        count(&app.looker, "GET /folders/42"),
+        "the second Looker's dashboard was only read for its catalog"
+    );
+    let help = slash(&app, "help").await["blocks"].to_string();
+    let host = |url: &str| url.trim_start_matches("http://").to_string();
+    assert!(
+        help.contains(&format!("on {}", host(&first.web_url)))
+            && help.contains(&format!("on {}", host(&app.looker.web_url))),
+        "{help}"
+    );
+}
+
+#[tokio::test]
+async fn a_filter_the_dashboard_does_not_have_is_answered_with_the_real_names() {
+    let app = app_with_commands().await;
+    slash(&app, "sales report regoin=west").await;
+    slash(&app, "dashboard 1 status=open").await;
+    slash(&app, "dashboard 1 REGION=west").await;
+    app.drain_jobs().await;
+    let said: Vec<String> = app
+        .slack
+        .responses()
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "“Sales Report” has no filter called “regoin”. Its filters are Region and Date.",
+            "“Sales Report” has no filter called “status”. Its filters are Region and Date."
+        ]
+    );
+    let shown = app.slack.messages();
+    assert_eq!(shown.len(), 1, "only the dashboard with a real filter is shown");
+    assert!(shown[0].all_text().contains("Region: west"), "{}", shown[0].all_text());
+}

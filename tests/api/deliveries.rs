@@ -5,10 +5,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-fn blocks_text(message: &crate::fake_slack::PostedMessage) -> String {
-    message_text(&message.blocks, &message.text)
-}
-
+/// Schedules Look 7 ("Orders by Status") with this vis and result to `path`, runs the delivery,
+/// and returns the one message it posted.
 async fn deliver_look(app: &TestApp, path: &str, vis: &str, result: Value) -> crate::fake_slack::PostedMessage {
     app.looker.add_look("7", "Orders by Status", query("q7", vis), result);
     app.deliver(path, &look_webhook(&app.looker, "7", "Orders by Status", None))
@@ -26,23 +24,27 @@ async fn a_scheduled_look_is_run_again_and_posted_as_a_native_table() {
     let message = deliver_look(&app, "/slack/post/channel/metrics", "looker_grid", result).await;
 
     // #metrics sits on the second page of conversations.list: the cursor was followed.
-    assert_eq!(message.channel, "C0000METRICS");
+    assert_eq!(app.slack.only_post_to("#metrics").ts, message.ts);
     assert!(message.thread_ts.is_none(), "deliveries start a conversation");
     assert!(app.slack.calls_to("conversations.list") >= 2);
-    let title = message.blocks[0]["text"]["text"].as_str().unwrap();
-    assert_eq!(title, format!("*<{}/x/short7|Orders by Status>*", app.looker.web_url));
-    let table = &message.blocks[1];
-    assert_eq!(table["type"], "table");
-    assert_eq!(table["rows"].as_array().unwrap().len(), 4, "header and three rows");
-    assert_eq!(table["column_settings"][1]["align"], "right", "numbers right-aligned");
-    let count = &table["rows"][1][1]["elements"][0]["elements"][0];
-    assert_eq!(count["type"], "link", "measure drill link");
-    assert_eq!(count["text"], "1,234", "Looker's rendered value");
     assert_eq!(
-        count["url"],
-        format!("{}/explore/thelook/orders?fields=orders.id", app.looker.web_url)
+        message.title(),
+        format!("*<{}/x/short7|Orders by Status>*", app.looker.web_url)
+    );
+    assert_eq!(message.block_types(), ["section", "table"]);
+    assert_eq!(message.table_rows(), 4, "header and three rows");
+    assert_eq!(message.table_alignment(1), "right", "numbers right-aligned");
+    assert_eq!(message.table_cell(1, 1), "1,234", "Looker's rendered value");
+    assert_eq!(
+        message.table_link(1, 1),
+        Some(format!(
+            "{}/explore/thelook/orders?fields=orders.id",
+            app.looker.web_url
+        )),
+        "the measure's drill link"
     );
     assert_eq!(message.text, "Orders by Status: 3 rows");
+    insta::assert_json_snapshot!(message.snapshot(&[(&app.looker.web_url, "https://looker.test")]));
     assert!(
         app.looker
             .requests()
@@ -56,9 +58,9 @@ async fn a_single_value_is_shown_big_with_its_label() {
     let mut result = status_counts(&[("complete", 1234)]);
     result["fields"]["dimensions"] = json!([]);
     let message = deliver_look(&app, "/slack/post/channel/general", "single_value", result).await;
-    assert_eq!(message.blocks[1]["type"], "header");
-    assert_eq!(message.blocks[1]["text"]["text"], "1,234");
-    assert_eq!(message.blocks[2]["elements"][0]["text"], "Count");
+    assert_eq!(message.block_types(), ["section", "header", "context"]);
+    assert_eq!(message.section(1), "1,234");
+    assert_eq!(message.section(2), "Count");
     assert_eq!(message.text, "Orders by Status: 1,234 Count");
 }
 
@@ -72,15 +74,14 @@ async fn a_single_row_is_shown_as_label_value_pairs() {
         status_counts(&[("complete", 9)]),
     )
     .await;
-    assert_eq!(message.blocks[1]["fields"][0]["text"], "*Status*\ncomplete");
-    assert_eq!(message.blocks[1]["fields"][1]["text"], "*Count*\n9");
+    assert_eq!(message.fields(1), ["*Status*\ncomplete", "*Count*\n9"]);
 }
 
 #[tokio::test]
 async fn an_empty_result_says_so() {
     let app = spawn_app().await;
     let message = deliver_look(&app, "/slack/post/channel/general", "looker_grid", status_counts(&[])).await;
-    assert_eq!(message.blocks[1]["text"]["text"], "No results.");
+    assert_eq!(message.section(1), "No results.");
 }
 
 #[tokio::test]
@@ -90,11 +91,11 @@ async fn a_looker_query_error_is_shown_as_a_warning() {
     result["errors"] = json!([{"message": "Unknown field orders.nope", "message_details": "check the model"}]);
     let message = deliver_look(&app, "/slack/post/channel/general", "looker_grid", result).await;
     assert_eq!(
-        message.blocks[1]["text"]["text"],
+        message.section(1),
         ":warning: Looker could not run this query. Open it in Looker to see why, or ask the person who built it."
     );
     assert!(
-        !message.text.contains("orders.nope") && !message.blocks.to_string().contains("orders.nope"),
+        !message.all_text().contains("orders.nope"),
         "Looker's own error is for the operator's log"
     );
 }
@@ -105,13 +106,9 @@ async fn long_tables_show_the_first_rows_and_how_many_more() {
     let rows: Vec<(String, i64)> = (0..12).map(|i| (format!("status {i}"), i)).collect();
     let rows: Vec<(&str, i64)> = rows.iter().map(|(s, n)| (s.as_str(), *n)).collect();
     let message = deliver_look(&app, "/slack/post/channel/general", "table", status_counts(&rows)).await;
+    assert_eq!(message.table_rows(), 1 + 5, "header and five rows");
     assert_eq!(
-        message.blocks[1]["rows"].as_array().unwrap().len(),
-        1 + 5,
-        "header and five rows"
-    );
-    assert_eq!(
-        message.blocks[2]["elements"][0]["text"],
+        message.section(2),
         format!(
             "Showing 5 of 12 rows · <{}/x/short7|see all in Looker>",
             app.looker.web_url
@@ -130,12 +127,7 @@ async fn a_cut_table_brings_the_full_result_as_csv_when_allowed() {
     let rows: Vec<(String, i64)> = (0..12).map(|i| (format!("status {i}"), i * 1000)).collect();
     let rows: Vec<(&str, i64)> = rows.iter().map(|(s, n)| (s.as_str(), *n)).collect();
     let message = deliver_look(&app, "/slack/post/channel/general", "table", status_counts(&rows)).await;
-    assert!(
-        message.blocks[2]["elements"][0]["text"]
-            .as_str()
-            .unwrap()
-            .contains("the full result is attached as CSV")
-    );
+    assert!(message.section(2).contains("the full result is attached as CSV"));
     let files = app.slack.files();
     assert_eq!(files.len(), 1);
     let csv = String::from_utf8(files[0].bytes.clone().unwrap()).unwrap();
@@ -166,14 +158,13 @@ async fn a_filtered_schedule_runs_its_own_query_and_links_to_the_schedule() {
     app.deliver("/slack/post/channel/general", &body).await;
     app.drain_jobs().await;
 
-    let message = &app.slack.messages()[0];
-    assert!(blocks_text(message).contains("filtered"));
-    assert!(!blocks_text(message).contains("saved"));
+    let message = app.slack.only_post_to("#general");
+    assert!(message.all_text().contains("filtered"));
+    assert!(!message.all_text().contains("saved"));
     assert!(
-        message.blocks[0]["text"]["text"]
-            .as_str()
-            .unwrap()
-            .contains("f[orders.status]=filtered")
+        message.title().contains("f[orders.status]=filtered"),
+        "{}",
+        message.title()
     );
     assert!(
         app.looker
@@ -249,9 +240,9 @@ async fn a_dashboard_without_a_file_posts_its_title_and_what_to_do() {
         "scheduled_plan": {"title": "Weekly KPIs", "type": "LookMLDashboard", "url": null}, "attachment": null});
     app.deliver("/slack/post/channel/general", &body).await;
     app.drain_jobs().await;
-    let message = &app.slack.messages()[0];
-    assert_eq!(message.blocks[0]["text"]["text"], "*Weekly KPIs*");
-    assert!(blocks_text(message).contains("choose PNG, PDF or CSV in the schedule"));
+    let message = app.slack.only_post_to("#general");
+    assert_eq!(message.title(), "*Weekly KPIs*");
+    assert!(message.all_text().contains("choose PNG, PDF or CSV in the schedule"));
 }
 
 #[tokio::test]

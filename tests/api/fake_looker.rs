@@ -63,6 +63,8 @@ struct LookerState {
     failures: HashMap<String, VecDeque<u16>>,
     requests: Vec<String>,
     denials: usize,
+    /// Every API call (but login) answers 503, as a Looker in maintenance does.
+    down: bool,
     counter: u64,
     dashboards: HashMap<String, Value>,
     folders: HashMap<String, Value>,
@@ -153,6 +155,7 @@ impl FakeLooker {
             failures: HashMap::new(),
             requests: Vec::new(),
             denials: 0,
+            down: false,
             counter: 0,
             dashboards: HashMap::new(),
             folders: HashMap::new(),
@@ -273,6 +276,11 @@ impl FakeLooker {
             .push_back(status);
     }
 
+    /// Takes the whole API down (503) or brings it back.
+    pub fn set_down(&self, down: bool) {
+        self.state.lock().unwrap().down = down;
+    }
+
     pub fn logins(&self) -> usize {
         self.state.lock().unwrap().logins
     }
@@ -338,6 +346,12 @@ fn admit(state: &Arc<Mutex<LookerState>>, headers: &HeaderMap, what: String, pat
         return Err(looker_error(StatusCode::UNAUTHORIZED, "Requires authentication."));
     }
     s.requests.push(what);
+    if s.down {
+        return Err(looker_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Looker is down for maintenance",
+        ));
+    }
     let failure = s
         .failures
         .iter_mut()

@@ -180,6 +180,20 @@ impl FakeSlack {
             .push_back(failure);
     }
 
+    /// The id of a channel the fake knows, by name.
+    pub fn channel_id(&self, name: &str) -> Option<String> {
+        let s = self.state.lock().unwrap();
+        s.channels.iter().find(|c| c.name == name).map(|c| c.id.clone())
+    }
+
+    /// Another member of a workspace (as captured payloads name them: `U111` in `T111`).
+    pub fn add_member(&self, id: &str, name: &str, team_id: &str) {
+        self.state.lock().unwrap().users.push(User {
+            team_id: team_id.into(),
+            ..User::member(id, name, name)
+        });
+    }
+
     pub fn messages(&self) -> Vec<PostedMessage> {
         self.state.lock().unwrap().messages.clone()
     }

@@ -280,3 +280,19 @@ pub fn look_webhook(looker: &FakeLooker, look_id: &str, title: &str, query_id: O
 pub fn message_text(blocks: &Value, text: &str) -> String {
     format!("{text}\n{blocks}")
 }
+
+/// A Slack payload captured from a real workspace (tests/fixtures/slack/SOURCES.md says where
+/// each comes from), as its bytes.
+pub fn slack_fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/slack/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+impl TestApp {
+    /// Posts an Events API body as Slack signs it, now.
+    pub async fn post_event_body(&self, body: &str) -> reqwest::Response {
+        let signed = (lookerbot::store::now_millis() / 1000, SIGNING_SECRET);
+        self.post_signed("/slack/events", "application/json", body, signed, &[])
+            .await
+    }
+}

@@ -29,6 +29,11 @@ async fn a_chart_slack_cannot_draw_is_drawn_by_looker_and_uploaded_privately() {
     assert_eq!(calls.len(), 1);
     assert_eq!((calls[0].target.as_str(), calls[0].format.as_str()), ("looks/7", "png"));
     assert!(calls[0].width.is_some() && calls[0].height.is_some());
+    assert!(
+        calls[0].body.is_null(),
+        "Looker's spec defines no body for a Look's render task: {}",
+        calls[0].body
+    );
     let files = app.slack.files();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].bytes.as_deref(), Some(PNG));

@@ -156,3 +156,26 @@ mod tls {
         assert_eq!(looker.logins(), 2);
     }
 }
+
+#[tokio::test]
+async fn ids_are_sent_as_path_segments_a_space_as_percent_20() {
+    let app = spawn_app().await;
+    // A LookML dashboard id with a space in its name, as `model::name` ids may have.
+    app.looker.add_dashboard(
+        serde_json::json!({"id": "thelook::sales overview", "title": "Sales Overview",
+        "dashboard_elements": [{"id": "t1", "type": "text", "title_text": "Hello", "body_text": "world"}]}),
+    );
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("team_id", "T000000ACME")
+        .append_pair("channel_id", "C0000GENERAL")
+        .append_pair("user_id", "U000000ALICE")
+        .append_pair("command", "/looker")
+        .append_pair("text", r#"dashboard "thelook::sales overview""#)
+        .append_pair("response_url", &app.slack.response_url())
+        .finish();
+    let signed = (lookerbot::store::now_millis() / 1000, SIGNING_SECRET);
+    app.post_signed("/slack/receive", FORM, &form, signed, &[]).await;
+    app.drain_jobs().await;
+    assert!(app.slack.responses().is_empty(), "{:?}", app.slack.responses());
+    assert!(app.slack.only_post_to("#general").title().contains("Sales Overview"));
+}

@@ -5,6 +5,7 @@
 mod fake_looker;
 mod fake_slack;
 mod helpers;
+mod reading;
 
 mod cli;
 mod custom_commands;
@@ -15,6 +16,7 @@ mod health;
 mod images;
 mod interactions;
 mod looker_client;
+mod real_traffic;
 mod restart;
 mod s3_store;
 mod signing;

@@ -163,6 +163,29 @@ impl fmt::Display for SettingsError {
 
 impl std::error::Error for SettingsError {}
 
+/// Settings for unit tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) mod examples {
+    use super::{LookerSettings, RawSettings};
+
+    /// The Lookers a `LOOKERS` JSON array describes (a bot token and signing secret added).
+    pub fn lookers(json: serde_json::Value) -> Vec<LookerSettings> {
+        let raw = RawSettings {
+            slack_api_key: Some("xoxb-1".into()),
+            slack_signing_secret: Some("s".into()),
+            lookers: Some(json.to_string()),
+            ..Default::default()
+        };
+        raw.validate().expect("example settings are valid").0.lookers
+    }
+
+    /// One Looker at `https://looker.example.com`.
+    pub fn one_looker() -> Vec<LookerSettings> {
+        lookers(serde_json::json!([{"url": "https://looker.example.com",
+            "apiBaseUrl": "https://looker.example.com/api/4.0", "clientId": "a", "clientSecret": "b"}]))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

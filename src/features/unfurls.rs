@@ -14,7 +14,7 @@ use super::Context;
 use super::commands::access::{Admission, admit};
 use super::commands::question_key;
 use super::dashboard_filters::effective_filters;
-use super::dashboards::render_tiles;
+use super::dashboards::{DashboardView, render_tiles};
 use super::errors::Error;
 use super::looks::{LookRun, render_look, render_query_link};
 use super::posting::{Drawn, draw, render_request};
@@ -94,11 +94,19 @@ async fn preview_link(ctx: &Context, looker: &LookerClient, link: &Link) -> Resu
                 link: Some(link.url.clone()),
             })]];
             groups.extend(
-                render_tiles(ctx, looker, &board, &values, &link.url)
-                    .await?
-                    .into_iter()
-                    .filter(|t| t.image.is_none())
-                    .map(|t| t.message.blocks),
+                render_tiles(
+                    ctx,
+                    looker,
+                    &DashboardView {
+                        dashboard: &board,
+                        values: &values,
+                        link: &link.url,
+                    },
+                )
+                .await?
+                .into_iter()
+                .filter(|t| t.image.is_none())
+                .map(|t| t.message.blocks),
             );
             return Ok(Some(pack(groups).into_iter().next().unwrap_or_default()));
         }

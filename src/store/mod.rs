@@ -123,15 +123,8 @@ pub trait JobStore: Send + Sync + 'static {
 
     async fn complete(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError>;
 
-    /// Back to the queue, due at `run_after`, keeping the error for operators.
-    async fn retry_at(
-        &self,
-        id: i64,
-        owner: &str,
-        run_after: Millis,
-        error: &str,
-        now: Millis,
-    ) -> Result<(), StoreError>;
+    /// Back to the queue, due at `at`, keeping the error for operators.
+    async fn retry_at(&self, id: i64, owner: &str, at: Millis, error: &str, now: Millis) -> Result<(), StoreError>;
 
     /// Gives up on a job: it stays visible as dead with its last error.
     async fn bury(&self, id: i64, owner: &str, error: &str, now: Millis) -> Result<(), StoreError>;

@@ -55,6 +55,13 @@ pub fn http_client(tls: &LookerTls, timeout: Duration) -> anyhow::Result<reqwest
     Ok(builder.build()?)
 }
 
+/// What a title search looks through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentKind {
+    Look,
+    Dashboard,
+}
+
 /// Fields a search answers with: enough to link and place each hit.
 const SEARCH_FIELDS: &str = "id,title,short_url,folder";
 
@@ -122,21 +129,20 @@ impl LookerClient {
         self.get_json(&format!("folders/{}/children", segment(id)), &[]).await
     }
 
-    /// Looks whose title matches `pattern` (`%` matches any run of characters).
-    pub async fn search_looks(&self, pattern: &str, limit: u32) -> Result<Vec<ContentSummary>, LookerError> {
+    /// Looks or dashboards whose title matches `pattern` (`%` matches any run of characters).
+    pub async fn search(
+        &self,
+        kind: ContentKind,
+        pattern: &str,
+        limit: u32,
+    ) -> Result<Vec<ContentSummary>, LookerError> {
+        let path = match kind {
+            ContentKind::Look => "looks/search",
+            ContentKind::Dashboard => "dashboards/search",
+        };
         let limit = limit.to_string();
         self.get_json(
-            "looks/search",
-            &[("title", pattern), ("fields", SEARCH_FIELDS), ("limit", &limit)],
-        )
-        .await
-    }
-
-    /// Dashboards whose title matches `pattern` (`%` matches any run of characters).
-    pub async fn search_dashboards(&self, pattern: &str, limit: u32) -> Result<Vec<ContentSummary>, LookerError> {
-        let limit = limit.to_string();
-        self.get_json(
-            "dashboards/search",
+            path,
             &[("title", pattern), ("fields", SEARCH_FIELDS), ("limit", &limit)],
         )
         .await

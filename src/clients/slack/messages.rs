@@ -7,6 +7,13 @@ use slack_morphism::prelude::*;
 use super::{SlackApi, SlackError};
 use crate::domain::slack::OutgoingMessage;
 
+/// A message as slack-morphism sends it.
+fn content(message: &OutgoingMessage) -> SlackMessageContent {
+    SlackMessageContent::new()
+        .with_text(message.text.clone())
+        .with_blocks(message.blocks.clone())
+}
+
 /// Where a posted message landed.
 #[derive(Debug, Clone)]
 pub struct Posted {
@@ -23,15 +30,10 @@ impl SlackApi {
         thread_ts: Option<&SlackTs>,
     ) -> Result<Posted, SlackError> {
         self.paced(channel).await;
-        let request = SlackApiChatPostMessageRequest::new(
-            channel.clone(),
-            SlackMessageContent::new()
-                .with_text(message.text.clone())
-                .with_blocks(message.blocks.clone()),
-        )
-        .opt_thread_ts(thread_ts.cloned())
-        .with_unfurl_links(false)
-        .with_unfurl_media(false);
+        let request = SlackApiChatPostMessageRequest::new(channel.clone(), content(message))
+            .opt_thread_ts(thread_ts.cloned())
+            .with_unfurl_links(false)
+            .with_unfurl_media(false);
         let answer = slack_call!(self, "chat.postMessage", chat_post_message(&request))?;
         Ok(Posted {
             channel: answer.channel,
@@ -46,13 +48,7 @@ impl SlackApi {
         ts: &SlackTs,
         message: &OutgoingMessage,
     ) -> Result<(), SlackError> {
-        let request = SlackApiChatUpdateRequest::new(
-            channel.clone(),
-            SlackMessageContent::new()
-                .with_text(message.text.clone())
-                .with_blocks(message.blocks.clone()),
-            ts.clone(),
-        );
+        let request = SlackApiChatUpdateRequest::new(channel.clone(), content(message), ts.clone());
         slack_call!(self, "chat.update", chat_update(&request)).map(|_| ())
     }
 

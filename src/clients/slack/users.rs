@@ -2,6 +2,7 @@
 //! (following cursors), and the DM channel with a person.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use slack_morphism::prelude::*;
@@ -44,41 +45,43 @@ impl SlackApi {
         &self,
         types: Vec<SlackConversationType>,
     ) -> Result<Vec<SlackChannelInfo>, SlackError> {
-        let mut all = Vec::new();
-        let mut cursor: Option<SlackCursorId> = None;
-        loop {
+        every_page(|cursor| async {
             let request = SlackApiConversationsListRequest::new()
                 .with_limit(1000)
                 .with_exclude_archived(true)
                 .with_types(types.clone())
-                .opt_cursor(cursor.clone());
+                .opt_cursor(cursor);
             let page = slack_call!(self, "conversations.list", conversations_list(&request))?;
-            all.extend(page.channels);
-            cursor = next_cursor(page.response_metadata);
-            if cursor.is_none() {
-                return Ok(all);
-            }
-        }
+            Ok((page.channels, page.response_metadata))
+        })
+        .await
     }
 
     /// Every member of the workspace, following cursors.
     pub async fn list_users(&self) -> Result<Vec<SlackUser>, SlackError> {
-        let mut all = Vec::new();
-        let mut cursor: Option<SlackCursorId> = None;
-        loop {
-            let request = SlackApiUsersListRequest::new()
-                .with_limit(1000)
-                .opt_cursor(cursor.clone());
+        every_page(|cursor| async {
+            let request = SlackApiUsersListRequest::new().with_limit(1000).opt_cursor(cursor);
             let page = slack_call!(self, "users.list", users_list(&request))?;
-            all.extend(page.members);
-            cursor = next_cursor(page.response_metadata);
-            if cursor.is_none() {
-                return Ok(all);
-            }
-        }
+            Ok((page.members, page.response_metadata))
+        })
+        .await
     }
 }
 
-fn next_cursor(metadata: Option<SlackResponseMetadata>) -> Option<SlackCursorId> {
-    metadata.and_then(|m| m.next_cursor).filter(|c| !c.0.is_empty())
+/// Everything a cursor-paginated list holds: pages are fetched until Slack gives no next cursor.
+async fn every_page<T, F, Fut>(mut page: F) -> Result<Vec<T>, SlackError>
+where
+    F: FnMut(Option<SlackCursorId>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<SlackResponseMetadata>), SlackError>>,
+{
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (items, metadata) = page(cursor).await?;
+        all.extend(items);
+        cursor = metadata.and_then(|m| m.next_cursor).filter(|c| !c.0.is_empty());
+        if cursor.is_none() {
+            return Ok(all);
+        }
+    }
 }

@@ -155,24 +155,15 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RawSettings;
+    use crate::config::examples;
 
     fn registry() -> Registry {
-        let raw = RawSettings {
-            slack_api_key: Some("xoxb-1".into()),
-            slack_signing_secret: Some("s".into()),
-            lookers: Some(
-                serde_json::json!([
-                    {"url": "https://looker.example.com", "apiBaseUrl": "https://looker.example.com/api/4.0",
-                     "clientId": "a", "clientSecret": "a", "webhookToken": "wa"},
-                    {"url": "http://localhost:9999", "apiBaseUrl": "http://localhost:9999/api/4.0",
-                     "clientId": "b", "clientSecret": "b", "webhookToken": "wb"}
-                ])
-                .to_string(),
-            ),
-            ..Default::default()
-        };
-        Registry::new(&raw.validate().unwrap().0.lookers)
+        Registry::new(&examples::lookers(serde_json::json!([
+            {"url": "https://looker.example.com", "apiBaseUrl": "https://looker.example.com/api/4.0",
+             "clientId": "a", "clientSecret": "a", "webhookToken": "wa"},
+            {"url": "http://localhost:9999", "apiBaseUrl": "http://localhost:9999/api/4.0",
+             "clientId": "b", "clientSecret": "b", "webhookToken": "wb"}
+        ])))
     }
 
     #[test]

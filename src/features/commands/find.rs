@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::reply::Conversation;
-use crate::clients::looker::{LookerClient, LookerError};
+use crate::clients::looker::{ContentKind, LookerClient, LookerError};
 use crate::domain::looker::UnknownLooker;
 use crate::domain::slack::OutgoingMessage;
 use crate::features::errors::{About, Error, UserError};
@@ -59,11 +59,12 @@ async fn search(looker: &LookerClient, kind: &'static str, words: &str) -> Resul
     let mut hits = Vec::new();
     for term in terms {
         let pattern = format!("%{}%", term.replace(['%', '_'], ""));
-        let found = if kind == "Look" {
-            looker.search_looks(&pattern, 50).await?
+        let searched = if kind == "Look" {
+            ContentKind::Look
         } else {
-            looker.search_dashboards(&pattern, 50).await?
+            ContentKind::Dashboard
         };
+        let found = looker.search(searched, &pattern, 50).await?;
         for f in found {
             let Some(title) = f.title.clone() else { continue };
             if !seen.insert(f.id.clone()) {

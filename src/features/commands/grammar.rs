@@ -192,19 +192,10 @@ fn link(word: &str, text: &str, lookers: &Registry) -> Command {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::RawSettings;
+    use crate::config::examples;
 
     fn lookers() -> Registry {
-        let raw = RawSettings {
-            slack_api_key: Some("xoxb-1".into()),
-            slack_signing_secret: Some("s".into()),
-            looker_url: Some("https://looker.example.com".into()),
-            looker_api_base_url: Some("https://looker.example.com/api/4.0".into()),
-            looker_api_client_id: Some("a".into()),
-            looker_api_client_secret: Some("b".into()),
-            ..Default::default()
-        };
-        Registry::new(&raw.validate().unwrap().0.lookers)
+        Registry::new(&examples::one_looker())
     }
 
     fn ours() -> LookerChoice {

@@ -21,7 +21,7 @@ use crate::domain::slack::OutgoingMessage;
 use crate::render::blocks::pack;
 use crate::render::mrkdwn::escape;
 use crate::render::{Heading, context, heading_block, warning};
-pub use tiles::{markdown_to_mrkdwn, render_tiles};
+pub use tiles::{DashboardView, markdown_to_mrkdwn, render_tiles};
 
 /// A dashboard to show, with the filter values asked for (by filter name or title).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,7 +137,12 @@ pub async fn post_dashboard(
         };
     }
 
-    let tiles = render_tiles(ctx, looker, &dashboard, &values, &link).await?;
+    let view = DashboardView {
+        dashboard: &dashboard,
+        values: &values,
+        link: &link,
+    };
+    let tiles = render_tiles(ctx, looker, &view).await?;
     if tiles.is_empty() {
         head.push(context("This dashboard has no tiles the bot can show."));
     }

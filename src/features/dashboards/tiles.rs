@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::clients::looker::{LookerClient, LookerError};
-use crate::domain::looker::models::{Dashboard, DashboardElement};
+use crate::domain::looker::models::{Dashboard, DashboardElement, Query, QueryResult};
 use crate::features::Context;
 use crate::features::dashboard_filters::filtered_query;
 use crate::features::errors::{Error, UserError};
@@ -98,21 +98,45 @@ fn broken_tile(title: &str, error: &LookerError) -> Rendered {
     Rendered::blocks(title, blocks)
 }
 
+/// A dashboard as it is being shown: with the filter values that apply and the link to it.
+pub struct DashboardView<'a> {
+    pub dashboard: &'a Dashboard,
+    pub values: &'a BTreeMap<String, String>,
+    pub link: &'a str,
+}
+
 async fn query_tile(
     ctx: &Context,
     looker: &LookerClient,
     element: &DashboardElement,
-    values: &BTreeMap<String, String>,
-    link: &str,
+    view: &DashboardView<'_>,
 ) -> Result<Option<Rendered>, LookerError> {
+    let Some((result, query, source)) = tile_result(looker, element, view.values).await? else {
+        return Ok(None);
+    };
+    let heading = Heading {
+        title: tile_title(element).unwrap_or_else(|| "Untitled tile".into()),
+        link: Some(view.link.to_string()),
+    };
+    Ok(Some(render_result(
+        ctx,
+        looker,
+        &heading,
+        source,
+        &result,
+        Some(&query),
+    )))
+}
+
+/// Runs a tile's query (or its merged result) with the dashboard's filter values; the query it
+/// returns carries the tile's vis settings, and the source says how Looker would draw it.
+async fn tile_result(
+    looker: &LookerClient,
+    element: &DashboardElement,
+    values: &BTreeMap<String, String>,
+) -> Result<Option<(QueryResult, Query, Source)>, LookerError> {
     let maker = element.result_maker.clone().unwrap_or_default();
     let filterables = maker.filterables.clone().unwrap_or_default();
-    let title = tile_title(element).unwrap_or_else(|| "Untitled tile".into());
-    let heading = Heading {
-        title,
-        link: Some(link.to_string()),
-    };
-
     if let Some(merge_id) = maker.merge_result_id.as_ref().or(element.merge_result_id.as_ref()) {
         let (result, mut query) = merged::run(looker, merge_id, values, &filterables).await?;
         if maker.vis_config.is_some() {
@@ -122,14 +146,7 @@ async fn query_tile(
             dashboard_element_id: element.id.clone(),
             ..Default::default()
         };
-        return Ok(Some(render_result(
-            ctx,
-            looker,
-            &heading,
-            source,
-            &result,
-            Some(&query),
-        )));
+        return Ok(Some((result, query, source)));
     }
 
     let saved = maker
@@ -161,31 +178,22 @@ async fn query_tile(
         dashboard_element_id: if refiltered { None } else { element.id.clone() },
         look_id: None,
     };
-    Ok(Some(render_result(
-        ctx,
-        looker,
-        &heading,
-        source,
-        &result,
-        Some(&query),
-    )))
+    Ok(Some((result, query, source)))
 }
 
 /// Renders every tile, in order.
 pub async fn render_tiles(
     ctx: &Context,
     looker: &LookerClient,
-    dashboard: &Dashboard,
-    values: &BTreeMap<String, String>,
-    link: &str,
+    view: &DashboardView<'_>,
 ) -> Result<Vec<Rendered>, Error> {
     let mut tiles = Vec::new();
-    for element in in_layout_order(dashboard) {
+    for element in in_layout_order(view.dashboard) {
         if element.element_type.as_deref() == Some("text") {
             tiles.extend(text_tile(element));
             continue;
         }
-        match query_tile(ctx, looker, element, values, link).await {
+        match query_tile(ctx, looker, element, view).await {
             Ok(tile) => tiles.extend(tile),
             Err(error) if error.is_transient() => return Err(error.into()),
             Err(error) => {

@@ -71,6 +71,43 @@ impl SqliteStore {
     }
 }
 
+/// A value bound into a statement.
+enum Param<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+impl SqliteStore {
+    /// Changes a running job this worker still holds: `set` with `params` bound from `?3` (the
+    /// first is always the time of the change), and with `ends_lease` the lease given up. The
+    /// rows changed: 0 when the job is no longer this worker's.
+    async fn update_held(
+        &self,
+        id: i64,
+        owner: &str,
+        set: &str,
+        params: &[Param<'_>],
+        ends_lease: bool,
+    ) -> Result<u64, StoreError> {
+        let lease = if ends_lease {
+            ", lease_owner = NULL, lease_until = NULL"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE jobs SET {set}{lease}, updated_at = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'"
+        );
+        let mut query = sqlx::query(&sql).bind(id).bind(owner);
+        for param in params {
+            query = match param {
+                Param::Int(n) => query.bind(*n),
+                Param::Text(text) => query.bind(*text),
+            };
+        }
+        Ok(query.execute(&self.writer).await?.rows_affected())
+    }
+}
+
 const RECORD_COLUMNS: &str =
     "id, kind, summary, state, attempts, max_attempts, run_after, last_error, created_at, updated_at";
 
@@ -127,79 +164,34 @@ impl JobStore for SqliteStore {
     }
 
     async fn complete(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until = NULL, updated_at = ?3
-             WHERE id = ?1 AND lease_owner = ?2",
-        )
-        .bind(id)
-        .bind(owner)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
+        self.update_held(id, owner, "state = 'done'", &[Param::Int(now)], true)
+            .await?;
         Ok(())
     }
 
-    async fn retry_at(
-        &self,
-        id: i64,
-        owner: &str,
-        run_after: Millis,
-        error: &str,
-        now: Millis,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET state = 'queued', run_after = ?3, last_error = ?4, lease_owner = NULL, lease_until = NULL,
-                 updated_at = ?5
-             WHERE id = ?1 AND lease_owner = ?2",
-        )
-        .bind(id)
-        .bind(owner)
-        .bind(run_after)
-        .bind(error)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
+    async fn retry_at(&self, id: i64, owner: &str, at: Millis, error: &str, now: Millis) -> Result<(), StoreError> {
+        let set = "state = 'queued', run_after = ?4, last_error = ?5";
+        let params = [Param::Int(now), Param::Int(at), Param::Text(error)];
+        self.update_held(id, owner, set, &params, true).await?;
         Ok(())
     }
 
     async fn bury(&self, id: i64, owner: &str, error: &str, now: Millis) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET state = 'dead', last_error = ?3, lease_owner = NULL, lease_until = NULL, updated_at = ?4
-             WHERE id = ?1 AND lease_owner = ?2",
-        )
-        .bind(id)
-        .bind(owner)
-        .bind(error)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
+        let params = [Param::Int(now), Param::Text(error)];
+        self.update_held(id, owner, "state = 'dead', last_error = ?4", &params, true)
+            .await?;
         Ok(())
     }
 
     async fn save_progress(&self, id: i64, owner: &str, progress: &str, now: Millis) -> Result<bool, StoreError> {
-        let saved = sqlx::query(
-            "UPDATE jobs SET progress = ?3, updated_at = ?4 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
-        )
-        .bind(id)
-        .bind(owner)
-        .bind(progress)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
-        Ok(saved.rows_affected() == 1)
+        let params = [Param::Int(now), Param::Text(progress)];
+        let saved = self.update_held(id, owner, "progress = ?4", &params, false).await?;
+        Ok(saved == 1)
     }
 
     async fn release(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE jobs SET state = 'queued', run_after = ?3, attempts = MAX(attempts - 1, 0), lease_owner = NULL,
-                 lease_until = NULL, updated_at = ?3
-             WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'",
-        )
-        .bind(id)
-        .bind(owner)
-        .bind(now)
-        .execute(&self.writer)
-        .await?;
+        let set = "state = 'queued', run_after = ?3, attempts = MAX(attempts - 1, 0)";
+        self.update_held(id, owner, set, &[Param::Int(now)], true).await?;
         Ok(())
     }
 

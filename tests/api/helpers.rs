@@ -276,11 +276,6 @@ pub fn look_webhook(looker: &FakeLooker, look_id: &str, title: &str, query_id: O
            "attachment": null, "data": null})
 }
 
-/// All text a message shows (fallback text and every block), for assertions.
-pub fn message_text(blocks: &Value, text: &str) -> String {
-    format!("{text}\n{blocks}")
-}
-
 /// A Slack payload captured from a real workspace (tests/fixtures/slack/SOURCES.md says where
 /// each comes from), as its bytes.
 pub fn slack_fixture(name: &str) -> String {

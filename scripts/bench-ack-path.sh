@@ -3,7 +3,9 @@
 # latency and peak RSS, for lookerbot (release build) and for Slack's Bolt for JavaScript (HTTP
 # receiver, handlers that only ack), in the same run on the same machine, with the same wrk
 # settings. lookerbot answers `/looker help` in the acknowledgement and records every event
-# durably (SQLite, fsync) before its 200; Bolt records nothing.
+# durably (SQLite, fsync) before its 200; Bolt records nothing. A second lookerbot, with 20
+# custom commands loaded from a stand-in Looker (scripts/fake-looker.py), answers `/looker help`
+# from its in-memory catalog, custom commands listed.
 #
 # Each server is warmed up first (3 s per case, not counted: Node's JIT and our caches), then every
 # case runs ROUNDS times, alternating servers, and the round with the median throughput is shown.
@@ -21,13 +23,15 @@ EVENTS=${EVENTS:-300000}  # per round: more than a round can send
 SECRET=bench-signing-secret
 LB_PORT=38334
 BOLT_PORT=38335
+CUSTOM_PORT=38336
+FAKE_LOOKER_PORT=38337
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 (cd scripts/bolt && npm install --no-audit --no-fund --silent)
 cargo build --release --quiet --bin lookerbot
 
 work=$(mktemp -d)
-cleanup() { kill "${lb:-}" "${bolt:-}" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill "${lb:-}" "${bolt:-}" "${custom:-}" "${looker:-}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 python3 scripts/sign-slack-requests.py slash 1000 "$SECRET" "$work/slash.lua"
@@ -45,10 +49,21 @@ env -i PATH="$PATH" RUST_LOG=warn \
 lb=$!
 env -i PATH="$PATH" SLACK_SIGNING_SECRET="$SECRET" PORT="$BOLT_PORT" node scripts/bolt/app.js >/dev/null &
 bolt=$!
-for port in $LB_PORT $BOLT_PORT; do
+python3 scripts/fake-looker.py "$FAKE_LOOKER_PORT" 20 &
+looker=$!
+# The catalog is loaded when the bot starts: the stand-in Looker must be listening first.
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$FAKE_LOOKER_PORT/" && break; sleep 0.1; done
+env -i PATH="$PATH" RUST_LOG=warn \
+  SLACK_API_KEY=xoxb-bench SLACK_SIGNING_SECRET="$SECRET" \
+  LOOKER_URL="http://127.0.0.1:$FAKE_LOOKER_PORT" LOOKER_API_BASE_URL="http://127.0.0.1:$FAKE_LOOKER_PORT/api/4.0" \
+  LOOKER_API_CLIENT_ID=bench LOOKER_API_CLIENT_SECRET=bench LOOKER_CUSTOM_COMMAND_FOLDER_ID=42 \
+  LOOKERBOT_WORKERS=0 DATABASE_URL="sqlite://$work/custom.db" PORT="$CUSTOM_PORT" \
+  target/release/lookerbot serve &
+custom=$!
+for port in $LB_PORT $BOLT_PORT $CUSTOM_PORT; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
-sleep 1
+sleep 2
 
 once() { # port path data duration -> "requests=... rps=..."
   local line
@@ -65,10 +80,25 @@ for port in $LB_PORT $BOLT_PORT; do
   once $port /slack/receive "$work/slash.lua" 3s >/dev/null
   once $port /slack/events "$work/warmup-events.lua" 3s >/dev/null
 done
+once $CUSTOM_PORT /slack/receive "$work/slash.lua" 3s >/dev/null
+# The answer lists the custom commands (the stand-in Looker's "Report N" dashboards).
+python3 scripts/sign-slack-requests.py slash 1 "$SECRET" "$work/one.lua"
+listed=$(python3 - "$work/one.lua" "$CUSTOM_PORT" <<'PY'
+import json, re, sys, urllib.request
+text = open(sys.argv[1]).read()
+ts = json.loads(re.search(r"requests_ts = (.*)", text).group(1))
+body, sig = [json.loads(x) for x in re.findall(r'add\((".*?"),(".*?")\)', text)[0]]
+request = urllib.request.Request(f"http://127.0.0.1:{sys.argv[2]}/slack/receive", body.encode(), {
+    "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig})
+print(urllib.request.urlopen(request).read().decode().count("Report "))
+PY
+)
+echo "help with custom commands lists $listed of them"
 # Bolt serves slash commands and events on one path.
 declare -A results
 for round in $(seq "$ROUNDS"); do
   results[lb_slash]+="$(once $LB_PORT /slack/receive "$work/slash.lua" "$DURATION")"$'\n'
+  results[lb_custom]+="$(once $CUSTOM_PORT /slack/receive "$work/slash.lua" "$DURATION")"$'\n'
   results[bolt_slash]+="$(once $BOLT_PORT /slack/events "$work/slash.lua" "$DURATION")"$'\n'
   results[lb_event]+="$(once $LB_PORT /slack/events "$work/events-$round.lua" "$DURATION")"$'\n'
   results[bolt_event]+="$(once $BOLT_PORT /slack/events "$work/events-$round.lua" "$DURATION")"$'\n'
@@ -76,9 +106,12 @@ done
 
 echo "case (median of $ROUNDS rounds of $DURATION, $CONNECTIONS connections) requests errors non2xx rps p50 p99 p99.9"
 echo "lookerbot slash /looker help             $(printf '%s' "${results[lb_slash]}" | median)"
+echo "lookerbot slash help, 20 custom commands $(printf '%s' "${results[lb_custom]}" | median)"
 echo "bolt-js   slash /looker (ack)            $(printf '%s' "${results[bolt_slash]}" | median)"
 echo "lookerbot event app_mention (durable)    $(printf '%s' "${results[lb_event]}" | median)"
 echo "bolt-js   event app_mention (ack only)   $(printf '%s' "${results[bolt_event]}" | median)"
-echo "peak RSS: lookerbot $(rss $lb) MiB, bolt-js $(rss $bolt) MiB"
+echo "peak RSS: lookerbot $(rss $lb) MiB, bolt-js $(rss $bolt) MiB, lookerbot with custom commands $(rss $custom) MiB"
+custom_jobs=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from jobs').fetchone()[0])" "$work/custom.db")
+echo "lookerbot with custom commands recorded $custom_jobs jobs (help is answered in the acknowledgement)"
 queued=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from jobs').fetchone()[0])" "$work/bench.db")
 echo "lookerbot recorded $queued distinct events (warm-up and rounds; every event a new one, each recorded once)"

@@ -7,6 +7,7 @@
 //! by name or title.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -141,6 +142,8 @@ struct Catalog {
 #[derive(Default)]
 pub struct CustomCommands {
     catalogs: RwLock<HashMap<LookerKey, Catalog>>,
+    /// Counts changes to the catalogs, so answers built from them can be kept until they change.
+    generation: AtomicU64,
 }
 
 impl CustomCommands {
@@ -168,7 +171,11 @@ impl CustomCommands {
                         fetched: Instant::now(),
                         commands,
                     };
-                    self.write().insert(key.clone(), catalog);
+                    let mut catalogs = self.write();
+                    if catalogs.get(key).is_none_or(|old| old.commands != catalog.commands) {
+                        self.generation.fetch_add(1, Ordering::Relaxed);
+                    }
+                    catalogs.insert(key.clone(), catalog);
                 }
                 Err(error) => {
                     tracing::warn!(looker = %key, %error, "could not refresh the custom commands; keeping the last good ones");
@@ -177,6 +184,11 @@ impl CustomCommands {
             }
         }
         failures
+    }
+
+    /// Changes whenever a catalog's commands change.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
     }
 
     fn fresh(&self, key: &LookerKey) -> bool {

@@ -36,6 +36,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub queue: Queue,
     pub bot: Arc<Context>,
+    /// `help` answers, kept until the custom-command catalogs change.
+    pub help: slack_commands::HelpAnswers,
 }
 
 pub fn router(state: AppState) -> Router {

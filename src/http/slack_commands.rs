@@ -4,7 +4,7 @@
 //! seconds. No Looker or Slack call happens before the answer.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -57,14 +57,35 @@ async fn receive(State(state): State<AppState>, VerifiedSlack { body, .. }: Veri
     }
 }
 
-/// The help answer without custom commands never changes: built once per command name.
-fn static_help(name: &str) -> Value {
-    static CACHE: LazyLock<Mutex<HashMap<String, Value>>> = LazyLock::new(Default::default);
-    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    cache
-        .entry(name.to_string())
-        .or_insert_with(|| ephemeral(&help(name, &Catalog::NONE)))
-        .clone()
+/// `help` answers as sent, by command name, with the catalog version they were built from.
+#[derive(Clone, Default)]
+pub struct HelpAnswers(Arc<Mutex<HashMap<String, ((u64, bool), Value)>>>);
+
+/// The help answer changes only with the custom-command catalogs: it is built once per command
+/// name and catalog generation (and whether every catalog is there yet), then served as it is.
+fn help_answer(state: &AppState, name: &str) -> Value {
+    let lookers = &state.bot.lookers;
+    let custom = &state.bot.custom_commands;
+    let configured = CustomCommands::configured(lookers);
+    let version = (custom.generation(), configured && !custom.loaded(lookers));
+    let mut cache = state.help.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((built, answer)) = cache.get(name)
+        && *built == version
+    {
+        return answer.clone();
+    }
+    let commands = if configured {
+        custom.snapshot(lookers)
+    } else {
+        Vec::new()
+    };
+    let catalog = Catalog {
+        commands: &commands,
+        incomplete: version.1,
+    };
+    let answer = ephemeral(&help(name, &catalog));
+    cache.insert(name.to_string(), (version, answer.clone()));
+    answer
 }
 
 /// What Slack gets back for a slash command (over HTTP or Socket Mode): the answer itself when
@@ -75,16 +96,8 @@ pub async fn acknowledge(state: &AppState, form: SlashForm) -> Option<Value> {
     let command = parse(&form.text, lookers.registry());
     let custom = CustomCommands::configured(lookers);
     match &command {
-        Command::Help if !custom => return Some(static_help(&name)),
         // Help lists what the catalogs hold now; they are refreshed in the background.
-        Command::Help => {
-            let commands = state.bot.custom_commands.snapshot(lookers);
-            let catalog = Catalog {
-                commands: &commands,
-                incomplete: !state.bot.custom_commands.loaded(lookers),
-            };
-            return Some(ephemeral(&help(&name, &catalog)));
-        }
+        Command::Help => return Some(help_answer(state, &name)),
         Command::Unknown { text } if !custom => return Some(ephemeral(&unknown(&name, text))),
         _ => {}
     }

@@ -73,7 +73,7 @@ async fn a_custom_command_shows_its_dashboard_with_the_arguments_as_filters() {
     slash(&app, r#"Revenue Date="last 7 days""#).await;
     slash(&app, "ops").await;
     app.drain_jobs().await;
-    let texts: Vec<String> = app.slack.messages().iter().map(|m| m.blocks.to_string()).collect();
+    let texts: Vec<String> = app.slack.messages().iter().map(|m| m.all_text()).collect();
     assert_eq!(texts.len(), 3, "{texts:#?}");
     assert!(
         texts[0].contains("Sales Report tile") && texts[0].contains("Date: 30 days · Region: west"),

@@ -87,7 +87,7 @@ async fn a_mention_is_answered_in_its_thread_replacing_the_loading_line() {
     let messages = app.slack.messages();
     assert_eq!(messages.len(), 1, "the loading line became the answer");
     assert_eq!(messages[0].thread_ts.as_deref(), Some("1700000100.000100"));
-    assert_eq!(messages[0].blocks[1]["type"], "table");
+    assert_eq!(messages[0].block_types(), ["section", "table"]);
     assert_eq!(app.slack.calls_to("chat.update"), 1);
 }
 
@@ -254,7 +254,7 @@ async fn a_link_in_a_mention_is_answered_in_its_thread_and_not_also_previewed() 
     assert_eq!(answers.len(), 1, "{answers:?}");
     assert_eq!(answers[0].thread_ts.as_deref(), Some("1700000100.000100"));
     assert!(
-        answers[0].blocks.to_string().contains("\"table\""),
+        answers[0].block_types().contains(&"table".to_string()),
         "{}",
         answers[0].blocks
     );

@@ -59,7 +59,7 @@ async fn a_render_that_outlasts_the_deadline_is_explained_not_left_blank() {
     .await;
     assert_eq!(app.drain_jobs().await, [Outcome::Done]);
     let message = &app.slack.messages()[0];
-    let text = message.blocks.to_string();
+    let text = message.all_text();
     assert!(
         text.contains("Looker took longer than 1 seconds to draw this chart"),
         "{text}"
@@ -78,7 +78,7 @@ async fn a_looker_without_a_renderer_gets_a_sentence_saying_what_to_enable() {
     )
     .await;
     app.drain_jobs().await;
-    let text = app.slack.messages()[0].blocks.to_string();
+    let text = app.slack.only_post_to("#general").all_text();
     assert!(
         text.contains("image renderer is not available") && text.contains("enable rendering"),
         "{text}"

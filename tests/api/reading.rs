@@ -9,11 +9,16 @@ use crate::fake_slack::{FakeSlack, PostedMessage};
 fn shown(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(shown).collect(),
-        Value::Object(map) => match (map.get("text"), map.get("elements")) {
-            (Some(text), _) => shown(text),
-            (None, Some(elements)) => shown(elements),
-            _ => String::new(),
+        Value::Array(items) => items.iter().map(shown).collect::<Vec<_>>().join(" "),
+        Value::Object(map) => match map.get("text") {
+            Some(text) => shown(text),
+            // Blocks of other kinds (tables, fields, rich text): all they hold, in order.
+            None => map
+                .iter()
+                .filter(|(key, _)| !matches!(key.as_str(), "type" | "block_id" | "style" | "column_settings" | "url"))
+                .map(|(_, value)| shown(value))
+                .collect::<Vec<_>>()
+                .join(" "),
         },
         _ => String::new(),
     }

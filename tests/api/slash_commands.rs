@@ -116,7 +116,7 @@ async fn a_look_is_acknowledged_at_once_then_posted_in_the_channel() {
     let messages = app.slack.messages();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].channel, "C0000GENERAL");
-    assert_eq!(messages[0].blocks[1]["type"], "table");
+    assert_eq!(messages[0].block_types(), ["section", "table"]);
     assert!(app.slack.responses().is_empty());
 }
 
@@ -205,7 +205,7 @@ async fn a_pasted_dashboard_link_shows_the_dashboard_with_its_filters() {
     let link = format!("<{}/dashboards/12?Status=open>", app.looker.web_url);
     slash(&app, "U000000ALICE", &link).await;
     app.drain_jobs().await;
-    let text = app.slack.messages()[0].blocks.to_string();
+    let text = app.slack.only_post_to("#general").all_text();
     assert!(text.contains("Notes") && text.contains("Hello"), "{text}");
 }
 
@@ -239,7 +239,7 @@ async fn find_lists_the_best_matching_looks_and_dashboards_with_their_folders() 
 
     let messages = app.slack.messages();
     assert_eq!(messages.len(), 2);
-    let first = messages[0].blocks[0]["text"]["text"].as_str().unwrap();
+    let first = messages[0].section(0);
     let lines: Vec<&str> = first.lines().skip(1).collect();
     assert_eq!(lines.len(), 3, "{first}");
     assert!(
@@ -255,7 +255,7 @@ async fn find_lists_the_best_matching_looks_and_dashboards_with_their_folders() 
         "{first}"
     );
     assert!(!first.contains("Support Tickets"));
-    let second = messages[1].blocks[0]["text"]["text"].as_str().unwrap();
+    let second = messages[1].section(0);
     assert!(
         second.contains("Sales Weekly Overview") && !second.contains("(Look"),
         "{second}"
@@ -278,7 +278,7 @@ async fn share_and_explore_links_run_their_query() {
     let messages = app.slack.messages();
     assert_eq!(messages.len(), 2);
     for message in &messages {
-        let text = message.blocks.to_string();
+        let text = message.all_text();
         assert!(text.contains("thelook › orders") && text.contains("shared"), "{text}");
     }
     assert_eq!(

@@ -4,6 +4,7 @@
 //! an operator needs goes to the log and, when an operator can fix it, to `lookerbot jobs --failed`.
 
 pub mod access;
+mod dashboard;
 pub mod find;
 pub mod grammar;
 pub mod help;
@@ -13,7 +14,6 @@ pub mod reply;
 use serde::{Deserialize, Serialize};
 
 use crate::features::Context;
-use crate::features::dashboards::post_dashboard;
 use crate::features::errors::{Error, UserError};
 use crate::queue::{Job, JobError, JobRun};
 use access::{Admission, admit};
@@ -127,23 +127,7 @@ async fn answer(conversation: &mut Conversation<'_>, request: &CommandRequest) -
     match &command {
         Command::Look { id, looker } => look::look(conversation, looker, id).await,
         Command::Query { slug, url, looker } => look::query(conversation, looker, slug, url).await,
-        Command::Dashboard { request: dashboard } => {
-            let (_, looker) = ctx
-                .lookers
-                .choose(&dashboard.looker)
-                .map_err(|unknown| UserError::unknown_looker(&unknown))?;
-            post_dashboard(
-                ctx,
-                looker,
-                &conversation.channel,
-                conversation.thread.as_ref(),
-                dashboard,
-                ctx.dashboard_style,
-            )
-            .await?;
-            conversation.stop_working().await;
-            Ok(())
-        }
+        Command::Dashboard { request: board } => dashboard::dashboard(conversation, board).await,
         Command::Find { request: find } => find::answer(conversation, find).await,
         Command::Help | Command::Unknown { .. } | Command::ForeignLink { .. } => Ok(()),
     }

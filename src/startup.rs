@@ -90,6 +90,7 @@ impl App {
             queue: self.queue.clone(),
             bot: self.bot.clone(),
             help: Default::default(),
+            refusals: Default::default(),
         };
         if let Some(app_token) = self.settings.slack.app_token.clone() {
             background.spawn(socket_mode::run(state.clone(), app_token, shutdown.clone()));

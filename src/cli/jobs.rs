@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use crate::store;
+use crate::telemetry::printable;
 
 /// Prints the jobs that are not done (or only the dead ones).
 pub async fn list(database_url: &str, only_failed: bool, limit: u32) -> ExitCode {
@@ -42,10 +43,10 @@ pub async fn list(database_url: &str, only_failed: bool, limit: u32) -> ExitCode
             job.state.as_str(),
             format!("{}/{}", job.attempts, job.max_attempts),
             utc(job.updated_at),
-            job.summary
+            printable(&job.summary)
         );
         if let Some(error) = job.last_error {
-            println!("{:>48}{error}", "└ ");
+            println!("{:>48}{}", "└ ", printable(&error));
         }
     }
     ExitCode::SUCCESS

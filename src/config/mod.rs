@@ -101,6 +101,19 @@ pub struct JobSettings {
     pub lease: Duration,
 }
 
+/// How the HTTP server treats its connections.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub port: u16,
+    /// For the request headers, and the longest a connection is kept idle.
+    pub header_timeout: Duration,
+    /// For a request body (Slack's routes use the shorter of this and ten seconds).
+    pub body_timeout: Duration,
+    pub max_connections: usize,
+    /// Where large bodies wait while they are read.
+    pub spool_dir: std::path::PathBuf,
+}
+
 /// Lookerbot's behaviour switches, kept under their old names.
 #[derive(Debug, Clone)]
 pub struct Features {
@@ -115,6 +128,7 @@ pub struct Features {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub port: u16,
+    pub server: ServerSettings,
     pub slack: SlackSettings,
     pub lookers: Vec<LookerSettings>,
     pub lookerbot_auth_token: Option<Secret>,

@@ -164,4 +164,16 @@ pub struct RawSettings {
     /// File holding the web identity token for AWS_ROLE_ARN.
     #[arg(long, env = "AWS_WEB_IDENTITY_TOKEN_FILE")]
     pub aws_web_identity_token_file: Option<String>,
+    /// Where large request bodies wait while they are read [default: beside the SQLite file, else ./data/spool].
+    #[arg(long, env = "LOOKERBOT_SPOOL_DIR")]
+    pub lookerbot_spool_dir: Option<String>,
+    /// Seconds a client has to send its request headers, and the longest an idle connection is kept [default: 10].
+    #[arg(long, env = "LOOKERBOT_HEADER_TIMEOUT_SECS")]
+    pub lookerbot_header_timeout_secs: Option<String>,
+    /// Seconds a client has to send a request body (Slack's: at most 10) [default: 120].
+    #[arg(long, env = "LOOKERBOT_BODY_TIMEOUT_SECS")]
+    pub lookerbot_body_timeout_secs: Option<String>,
+    /// Connections served at once; past it, a clear 503 [default: 4096, within the descriptor limit].
+    #[arg(long, env = "LOOKERBOT_MAX_CONNECTIONS")]
+    pub lookerbot_max_connections: Option<String>,
 }

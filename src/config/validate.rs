@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use super::checker::{Checker, non_empty};
 use super::{
     AwsCredentials, DEFAULT_DATABASE_URL, DEFAULT_LOG_FILTER, DEFAULT_SLACK_API_BASE_URL, DashboardStyle, Features,
-    JobSettings, LogFormat, LookerTls, RawSettings, S3Settings, Secret, Settings, SettingsError, SlackSettings,
+    JobSettings, LogFormat, LookerTls, RawSettings, S3Settings, Secret, ServerSettings, Settings, SettingsError,
+    SlackSettings,
 };
 
 impl RawSettings {
@@ -33,6 +34,31 @@ impl RawSettings {
         let looker_tls = self.looker_tls(&mut c);
         let jobs = self.jobs(&mut c);
         let port = c.number("PORT", &self.port, 3333u16, 0, u16::MAX);
+        let server = ServerSettings {
+            port,
+            header_timeout: c.seconds(
+                "LOOKERBOT_HEADER_TIMEOUT_SECS",
+                &self.lookerbot_header_timeout_secs,
+                10,
+                1,
+                300,
+            ),
+            body_timeout: c.seconds(
+                "LOOKERBOT_BODY_TIMEOUT_SECS",
+                &self.lookerbot_body_timeout_secs,
+                120,
+                1,
+                3600,
+            ),
+            max_connections: c.number(
+                "LOOKERBOT_MAX_CONNECTIONS",
+                &self.lookerbot_max_connections,
+                4096usize,
+                16,
+                1_000_000,
+            ),
+            spool_dir: self.spool_dir(&database_url),
+        };
         let webhook_max_mb = c.number(
             "LOOKERBOT_WEBHOOK_MAX_MB",
             &self.lookerbot_webhook_max_mb,
@@ -69,6 +95,7 @@ impl RawSettings {
         let warnings = c.finish()?;
         let settings = Settings {
             port,
+            server,
             slack: slack.expect("a missing Slack section is a problem reported above"),
             lookers,
             lookerbot_auth_token: non_empty(&self.lookerbot_auth_token).map(Secret::new),
@@ -87,6 +114,21 @@ impl RawSettings {
             dashboard_style,
         };
         Ok((settings, warnings))
+    }
+
+    /// `LOOKERBOT_SPOOL_DIR`, or a `spool` folder beside the SQLite file (else `./data/spool`).
+    fn spool_dir(&self, database_url: &str) -> std::path::PathBuf {
+        if let Some(dir) = non_empty(&self.lookerbot_spool_dir) {
+            return dir.into();
+        }
+        let beside_sqlite = database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| database_url.strip_prefix("sqlite:"))
+            .map(|path| path.split('?').next().unwrap_or(path))
+            .and_then(|path| std::path::Path::new(path).parent().map(|p| p.join("spool")));
+        beside_sqlite
+            .filter(|p| !p.as_os_str().is_empty() && p != std::path::Path::new("spool"))
+            .unwrap_or_else(|| "./data/spool".into())
     }
 
     pub fn database_url(&self) -> String {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::custom_commands::CustomCommands;
-use crate::clients::looker::{Lookers, http_client};
+use crate::clients::looker::{Lookers, downloads_client};
 use crate::clients::s3::S3Images;
 use crate::clients::slack::SlackApi;
 use crate::config::{DashboardStyle, Features, Settings};
@@ -27,8 +27,10 @@ pub struct Context {
     pub features: Features,
     /// The catalogs of custom commands (dashboards in each Looker's commands folder).
     pub custom_commands: CustomCommands,
-    /// For Looker's one-time `download_url`s (no auth header).
+    /// For Looker's one-time `download_url`s (no auth header, no redirects).
     pub downloads: reqwest::Client,
+    /// The largest download accepted (as large as a webhook body may be).
+    pub download_limit: usize,
 }
 
 impl Context {
@@ -50,7 +52,8 @@ impl Context {
             features: settings.features.clone(),
             custom_commands: CustomCommands::default(),
             // Looker's download links live on the Looker host: trust the same CA.
-            downloads: http_client(&settings.looker_tls, settings.looker_timeout)?,
+            downloads: downloads_client(&settings.looker_tls, settings.looker_timeout)?,
+            download_limit: settings.webhook_max_bytes,
         })
     }
 }

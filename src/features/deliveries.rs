@@ -40,8 +40,12 @@ impl std::fmt::Display for Destination {
 pub struct Attachment {
     pub content_type: String,
     pub extension: String,
-    /// Standard base64 without line breaks.
-    pub data_base64: String,
+    /// The bytes, kept in the job store beside the job.
+    #[serde(default)]
+    pub file_id: Option<i64>,
+    /// Older payloads carry the bytes as standard base64 in the payload itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_base64: Option<String>,
 }
 
 /// What the schedule delivers.
@@ -98,7 +102,19 @@ impl Job for Delivery {
     }
 
     async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
-        deliver(ctx, self).await.map_err(JobError::from)
+        let kept = match &self.content {
+            Content::Dashboard {
+                attachment: Some(Attachment { file_id: Some(id), .. }),
+                ..
+            } => Some(*id),
+            _ => None,
+        };
+        deliver(ctx, self).await.map_err(JobError::from)?;
+        // Delivered: the attachment is not needed again.
+        if let Some(id) = kept {
+            ctx.queue.store().forget_file(id).await?;
+        }
+        Ok(())
     }
 }
 
@@ -161,7 +177,15 @@ async fn deliver(ctx: &Context, delivery: Delivery) -> Result<(), Error> {
                 title: delivery.title.clone().unwrap_or_else(|| "Dashboard".into()),
                 link: url.clone(),
             };
-            let file = dashboard_file(ctx, &heading.title, attachment.as_ref(), download_url.as_deref()).await?;
+            let sender = delivery.looker.as_ref().and_then(|key| ctx.lookers.get(key));
+            let file = dashboard_file(
+                ctx,
+                sender,
+                &heading.title,
+                attachment.as_ref(),
+                download_url.as_deref(),
+            )
+            .await?;
             let shown = url.as_deref().and_then(|url| ctx.lookers.registry().link(url));
             match (file, shown.map(|link| link.content)) {
                 (Some(file), _) => {
@@ -197,6 +221,7 @@ async fn deliver(ctx: &Context, delivery: Delivery) -> Result<(), Error> {
 /// The dashboard's file: the inline attachment, or one fetch of Looker's single-use download link.
 async fn dashboard_file(
     ctx: &Context,
+    looker: Option<&LookerClient>,
     title: &str,
     attachment: Option<&Attachment>,
     download_url: Option<&str>,
@@ -215,9 +240,15 @@ async fn dashboard_file(
         .to_string();
     let stem = if stem.is_empty() { "dashboard".to_string() } else { stem };
     if let Some(attachment) = attachment {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(&attachment.data_base64)
-            .map_err(|e| JobError::permanent(format!("attachment is not valid base64: {e}")))?;
+        let bytes = match (attachment.file_id, &attachment.data_base64) {
+            (Some(id), _) => ctx.queue.store().get_file(id).await?.ok_or_else(|| {
+                JobError::permanent("Looker's attachment is no longer kept (files are kept for seven days)")
+            })?,
+            (None, Some(data)) => base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .map_err(|e| JobError::permanent(format!("attachment is not valid base64: {e}")))?,
+            (None, None) => return Err(JobError::permanent("the attachment has no bytes").into()),
+        };
         return Ok(Some(FileUpload {
             filename: format!("{stem}.{}", attachment.extension),
             title: title.to_string(),
@@ -226,7 +257,8 @@ async fn dashboard_file(
         }));
     }
     let Some(url) = download_url else { return Ok(None) };
-    let response = ctx
+    let url = looker_download(looker, url)?;
+    let mut response = ctx
         .downloads
         .get(url)
         .send()
@@ -249,16 +281,52 @@ async fn dashboard_file(
         .unwrap_or("application/octet-stream")
         .to_string();
     let extension = extension_for(&content_type);
-    let bytes = response
-        .bytes()
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| JobError::transient(format!("Looker's download was cut off: {e}")))?;
+        .map_err(|e| JobError::transient(format!("Looker's download was cut off: {e}")))?
+    {
+        if bytes.len() + chunk.len() > ctx.download_limit {
+            return Err(JobError::permanent(format!(
+                "Looker's download is larger than {} MiB (LOOKERBOT_WEBHOOK_MAX_MB)",
+                ctx.download_limit / 1024 / 1024
+            ))
+            .into());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
     Ok(Some(FileUpload {
         filename: format!("{stem}.{extension}"),
         title: title.to_string(),
         content_type,
-        bytes: bytes.to_vec(),
+        bytes,
     }))
+}
+
+/// A download link is fetched only from the Looker that sent the schedule (its web or API host):
+/// a payload naming any other address is refused, so a webhook cannot make the bot fetch from
+/// elsewhere.
+fn looker_download(looker: Option<&LookerClient>, url: &str) -> Result<url::Url, Error> {
+    let refused = |why: &str| -> Error {
+        tracing::warn!(url = %crate::telemetry::printable(url), why, "refused a download link");
+        JobError::permanent(format!("refused Looker's download link: {why}")).into()
+    };
+    let looker = looker.ok_or_else(|| refused("the bot cannot tell which Looker sent this schedule"))?;
+    let parsed = url::Url::parse(url).map_err(|_| refused("it is not a URL"))?;
+    let origin = |u: &url::Url| {
+        (
+            u.scheme().to_string(),
+            u.host_str().map(str::to_ascii_lowercase),
+            u.port_or_known_default(),
+        )
+    };
+    let settings = looker.settings();
+    if origin(&parsed) == origin(&settings.url) || origin(&parsed) == origin(&settings.api_base_url) {
+        Ok(parsed)
+    } else {
+        Err(refused("it does not point at the Looker that sent the schedule"))
+    }
 }
 
 /// A file extension for a MIME type Looker sends.

@@ -3,10 +3,9 @@
 //! call happens before the answer.
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::post;
 use base64::Engine;
 use serde::Deserialize;
@@ -15,16 +14,18 @@ use serde_json::Value;
 use super::AppState;
 use super::looker_auth::{Caller, authenticate};
 use super::reply::Reply;
+use super::request_body::{BodyError, receive as receive_body};
 use crate::domain::looker::models::{LookerId, Query, optional_id};
 use crate::domain::looker::{Content as LinkContent, LookerKey};
 use crate::features::deliveries::{Attachment, Content, Delivery, Destination, extension_for};
 use crate::queue::{Job, Push};
-use crate::store::Enqueued;
+use crate::store::{Enqueued, now_millis};
 
-pub fn router(body_limit: usize) -> Router<AppState> {
+/// The body is read by the route itself, after the caller is authenticated, within its own limit.
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/slack/post/{kind}/{name}", post(receive))
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(DefaultBodyLimit::disable())
 }
 
 /// Looker's webhook body (shared with the Action API), as sent; every field may be null.
@@ -68,45 +69,81 @@ fn bad_request(reason: impl Into<String>) -> Reply {
     Reply::error(StatusCode::BAD_REQUEST, reason)
 }
 
+/// An attachment's bytes, decoded, and how to name them.
+struct DecodedAttachment {
+    content_type: String,
+    extension: String,
+    bytes: Vec<u8>,
+}
+
 /// Decodes Looker's attachment: `<mime>;base64` data comes in base64 lines, other data as text.
-fn parse_attachment(body: AttachmentBody) -> Result<Option<Attachment>, Reply> {
+fn parse_attachment(body: AttachmentBody) -> Result<Option<DecodedAttachment>, Reply> {
     let Some(data) = body.data else { return Ok(None) };
     let mimetype = body.mimetype.unwrap_or_else(|| "application/octet-stream".into());
     let (content_type, is_base64) = match mimetype.strip_suffix(";base64") {
         Some(mime) => (mime.trim().to_string(), true),
         None => (mimetype.trim().to_string(), false),
     };
-    let engine = base64::engine::general_purpose::STANDARD;
-    let data_base64 = match (data, is_base64) {
+    let bytes = match (data, is_base64) {
         (Value::String(text), true) => {
-            let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-            engine
-                .decode(&compact)
-                .map_err(|_| bad_request("attachment.data is not valid base64"))?;
-            compact
+            decode_base64_lines(&text).map_err(|_| bad_request("attachment.data is not valid base64"))?
         }
-        (Value::String(text), false) => engine.encode(text.as_bytes()),
+        (Value::String(text), false) => text.into_bytes(),
         (Value::Null, _) => return Ok(None),
         // JSON formats may arrive as JSON rather than a string.
-        (other, _) => engine.encode(other.to_string().as_bytes()),
+        (other, _) => other.to_string().into_bytes(),
     };
     let extension = body
         .extension
         .filter(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric()))
         .unwrap_or_else(|| extension_for(&content_type).to_string());
-    Ok(Some(Attachment {
+    Ok(Some(DecodedAttachment {
         content_type,
         extension,
-        data_base64,
+        bytes,
     }))
+}
+
+/// Base64 in lines (as Looker sends it), decoded a block at a time: no copy of the whole text.
+fn decode_base64_lines(text: &str) -> Result<Vec<u8>, base64::DecodeSliceError> {
+    const BLOCK: usize = 64 * 1024;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut decoded = Vec::with_capacity(text.len() / 4 * 3);
+    let mut block = Vec::with_capacity(BLOCK);
+    let flush = |block: &mut Vec<u8>, decoded: &mut Vec<u8>| {
+        let start = decoded.len();
+        decoded.resize(start + block.len() / 4 * 3 + 3, 0);
+        let written = engine.decode_slice(&block[..], &mut decoded[start..])?;
+        decoded.truncate(start + written);
+        block.clear();
+        Ok::<_, base64::DecodeSliceError>(())
+    };
+    for byte in text.bytes().filter(|b| !b.is_ascii_whitespace()) {
+        block.push(byte);
+        if block.len() == BLOCK {
+            flush(&mut block, &mut decoded)?;
+        }
+    }
+    flush(&mut block, &mut decoded)?;
+    Ok(decoded)
 }
 
 async fn receive(
     State(state): State<AppState>,
     Path((kind, name)): Path<(String, String)>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Reply {
+    // Who is asking, from the headers alone: an unauthenticated body is never read.
+    let settings = &state.settings;
+    let lookers = state.bot.lookers.registry();
+    let Some(caller) = authenticate(settings, lookers, &headers) else {
+        state.refusals.looker.note("missing or wrong webhook token");
+        return Reply::error(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong X-Looker-Webhook-Token (or Authorization: Token token=\"...\")",
+        );
+    };
     let destination = match kind.as_str() {
         "channel" => Destination::Channel(name),
         "group" => Destination::Group(name),
@@ -118,25 +155,34 @@ async fn receive(
             );
         }
     };
-    let body = match body {
+    let too_large = || {
+        Reply::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the webhook body is larger than LOOKERBOT_WEBHOOK_MAX_MB allows",
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > settings.webhook_max_bytes as u64) {
+        return too_large();
+    }
+    let server = &settings.server;
+    let body = match receive_body(body, settings.webhook_max_bytes, server.body_timeout, &server.spool_dir).await {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+        Err(BodyError::TooLarge) => return too_large(),
+        Err(error @ BodyError::TooSlow(_)) => return Reply::error(StatusCode::REQUEST_TIMEOUT, error.to_string()),
+        Err(error @ BodyError::Broken(_)) => return bad_request(error.to_string()),
+        Err(error @ BodyError::Spool(_)) => {
+            tracing::error!(%error, "could not spool a webhook body");
             return Reply::error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the webhook body is larger than LOOKERBOT_WEBHOOK_MAX_MB allows",
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the bot could not read this delivery; try again shortly",
             );
         }
-        Err(rejection) => return bad_request(rejection.body_text()),
     };
-    let settings = &state.settings;
-    let lookers = state.bot.lookers.registry();
-    let Some(caller) = authenticate(settings, lookers, &headers) else {
-        return Reply::error(
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong X-Looker-Webhook-Token (or Authorization: Token token=\"...\")",
-        );
-    };
-    let webhook: WebhookBody = match serde_json::from_slice(&body) {
+    let webhook: WebhookBody = match body.json().await {
         Ok(webhook) => webhook,
         Err(error) => return bad_request(format!("the body is not a Looker webhook: {error}")),
     };
@@ -187,9 +233,28 @@ async fn receive(
             }
         }
         Some("Dashboard" | "LookMLDashboard") => {
-            let attachment = match webhook.attachment.map(parse_attachment).transpose() {
+            let decoded = match webhook.attachment.map(parse_attachment).transpose() {
                 Ok(attachment) => attachment.flatten(),
                 Err(reply) => return reply,
+            };
+            // The bytes are kept once, beside the job, not as base64 inside its payload.
+            let attachment = match decoded {
+                None => None,
+                Some(decoded) => match state.queue.store().put_file(decoded.bytes, now_millis()).await {
+                    Ok(file_id) => Some(Attachment {
+                        content_type: decoded.content_type,
+                        extension: decoded.extension,
+                        file_id: Some(file_id),
+                        data_base64: None,
+                    }),
+                    Err(error) => {
+                        tracing::error!(%error, "could not keep a webhook's attachment");
+                        return Reply::error(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "the bot could not record this delivery; try again shortly",
+                        );
+                    }
+                },
             };
             Content::Dashboard {
                 url: plan.url,

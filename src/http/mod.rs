@@ -3,7 +3,9 @@
 mod health;
 mod looker_auth;
 mod looker_webhook;
+mod refusals;
 mod reply;
+mod request_body;
 mod slack_commands;
 mod slack_events;
 mod slack_interactions;
@@ -14,8 +16,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::State;
+use axum::http::{HeaderName, Method, Request, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -38,18 +41,66 @@ pub struct AppState {
     pub bot: Arc<Context>,
     /// `help` answers, kept until the custom-command catalogs change.
     pub help: slack_commands::HelpAnswers,
+    /// Refused requests, logged at most once a minute each kind.
+    pub refusals: Arc<RefusalLog>,
+}
+
+/// Refusals by who was refused.
+pub struct RefusalLog {
+    pub slack: refusals::Refusals,
+    pub looker: refusals::Refusals,
+    pub routing: refusals::Refusals,
+}
+
+impl Default for RefusalLog {
+    fn default() -> Self {
+        Self {
+            slack: refusals::Refusals::new("slack"),
+            looker: refusals::Refusals::new("looker"),
+            routing: refusals::Refusals::new("routing"),
+        }
+    }
+}
+
+/// Slack's routes answer refusals in plain text (what Slack shows in its request log); Looker's
+/// and the API's in JSON.
+fn slack_route(uri: &Uri) -> bool {
+    uri.path().starts_with("/slack/") && !uri.path().starts_with("/slack/post")
+}
+
+async fn no_such_route(State(state): State<AppState>, uri: Uri) -> Response {
+    state.refusals.routing.note("no such route");
+    if slack_route(&uri) {
+        let text = "no such route: Slack's request URLs are /slack/receive, /slack/events and /slack/action";
+        return (StatusCode::NOT_FOUND, text).into_response();
+    }
+    Reply::error(StatusCode::NOT_FOUND, "no such route").into_response()
+}
+
+async fn wrong_method(State(state): State<AppState>, method: Method, uri: Uri) -> Response {
+    state.refusals.routing.note("method not allowed");
+    let reason = format!("{method} is not allowed here; send POST");
+    let (status, allow) = (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")]);
+    if uri.path() == "/health_check" || uri.path() == "/readyz" {
+        let reason = format!("{method} is not allowed here; send GET");
+        return (status, [(header::ALLOW, "GET")], Reply::error(status, reason)).into_response();
+    }
+    if slack_route(&uri) {
+        return (status, allow, reason).into_response();
+    }
+    (status, allow, Reply::error(status, reason)).into_response()
 }
 
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let webhook_limit = state.settings.webhook_max_bytes;
     Router::new()
         .merge(health::router())
-        .merge(looker_webhook::router(webhook_limit))
+        .merge(looker_webhook::router())
         .merge(slack_commands::router())
         .merge(slack_events::router())
         .merge(slack_interactions::router())
-        .fallback(|| async { Reply::error(StatusCode::NOT_FOUND, "no such route") })
+        .fallback(no_such_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(DefaultBodyLimit::max(SLACK_BODY_LIMIT))
         .with_state(state)
         .layer(

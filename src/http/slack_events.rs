@@ -191,23 +191,32 @@ fn interpret(envelope: &Envelope, expand_urls: bool, lookers: &Registry) -> Opti
 
 async fn receive(State(state): State<AppState>, VerifiedSlack { body, headers }: VerifiedSlack) -> Response {
     let Ok(envelope) = serde_json::from_slice::<Envelope>(&body) else {
+        state.refusals.slack.note("not an Events API payload");
         return (StatusCode::BAD_REQUEST, "not an Events API payload").into_response();
     };
     let retry = headers.get("x-slack-retry-num").and_then(|v| v.to_str().ok());
     match accept(&state, envelope, retry).await {
         Ok(Some(answer)) => Json(answer).into_response(),
         Ok(None) => StatusCode::OK.into_response(),
-        Err(status) => status.into_response(),
+        Err(refusal) => refusal.into_response(),
     }
 }
 
 /// Handles one Events API payload (over HTTP or Socket Mode): the answer body, if any, or the
 /// status to refuse it with. Nothing leaves the bot before the event is recorded.
-pub async fn accept(state: &AppState, envelope: Envelope, retry: Option<&str>) -> Result<Option<Value>, StatusCode> {
+pub async fn accept(
+    state: &AppState,
+    envelope: Envelope,
+    retry: Option<&str>,
+) -> Result<Option<Value>, (StatusCode, &'static str)> {
     match envelope.kind.as_str() {
         "url_verification" => Ok(Some(serde_json::json!({"challenge": envelope.challenge}))),
         "event_callback" => {
-            let event_id = envelope.event_id.clone().ok_or(StatusCode::BAD_REQUEST)?;
+            let Some(event_id) = envelope.event_id.clone() else {
+                let reason = "an event_callback without event_id";
+                state.refusals.slack.note(reason);
+                return Err((StatusCode::BAD_REQUEST, reason));
+            };
             let expand_urls = state.settings.features.expand_urls;
             let Some(work) = interpret(&envelope, expand_urls, state.bot.lookers.registry()) else {
                 return Ok(None);
@@ -221,7 +230,10 @@ pub async fn accept(state: &AppState, envelope: Envelope, retry: Option<&str>) -
                 // Not recorded: a refusal makes Slack send it again.
                 Err(error) => {
                     tracing::error!(%error, "could not record a Slack event");
-                    Err(StatusCode::SERVICE_UNAVAILABLE)
+                    Err((
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the event could not be recorded; Slack will send it again",
+                    ))
                 }
             }
         }

@@ -16,22 +16,66 @@ use crate::config::SlackSettings;
 /// Slack's replay window.
 pub const MAX_AGE_SECS: i64 = 300;
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
     /// No signature (and no configured legacy token matched).
     Missing,
+    /// A signature or timestamp header given more than once.
+    Repeated,
+    /// A timestamp that is not a plain number of seconds (signed, padded, too long, not digits).
+    BadTimestamp,
+    /// Outside the five-minute window.
     Stale,
     BadSignature,
 }
 
+impl Rejection {
+    /// Why, for the refusal's body and the log.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Rejection::Missing => "missing Slack signature",
+            Rejection::Repeated => "the Slack signature headers are given more than once",
+            Rejection::BadTimestamp => "X-Slack-Request-Timestamp is not a Unix time in seconds",
+            Rejection::Stale => "the Slack request is older than five minutes (or from the future)",
+            Rejection::BadSignature => "invalid Slack signature",
+        }
+    }
+}
+
+/// The one value of a header, refusing repeats.
+fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Rejection> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(Rejection::Repeated);
+    }
+    Ok(first
+        .map(|v| v.to_str().map_err(|_| Rejection::BadSignature))
+        .transpose()?)
+}
+
+/// Seconds since the epoch as Slack writes them: digits only, no sign, no padding, at most 12.
+fn timestamp(text: &str) -> Result<i64, Rejection> {
+    let plain = !text.is_empty()
+        && text.len() <= 12
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    if !plain {
+        return Err(Rejection::BadTimestamp);
+    }
+    text.parse().map_err(|_| Rejection::BadTimestamp)
+}
+
 /// Whether the signature over `body` is Slack's, at time `now` (unix seconds).
 pub fn signature_is_valid(secret: &str, headers: &HeaderMap, body: &[u8], now: i64) -> Result<(), Rejection> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let (Some(timestamp), Some(signature)) = (header("x-slack-request-timestamp"), header("x-slack-signature")) else {
+    let (Some(sent_at), Some(signature)) = (
+        single(headers, "x-slack-request-timestamp")?,
+        single(headers, "x-slack-signature")?,
+    ) else {
         return Err(Rejection::Missing);
     };
-    let timestamp: i64 = timestamp.trim().parse().map_err(|_| Rejection::BadSignature)?;
-    if (now - timestamp).abs() > MAX_AGE_SECS {
+    let age = i128::from(now) - i128::from(timestamp(sent_at)?);
+    if age.abs() > i128::from(MAX_AGE_SECS) {
         return Err(Rejection::Stale);
     }
     let expected = signature
@@ -39,7 +83,10 @@ pub fn signature_is_valid(secret: &str, headers: &HeaderMap, body: &[u8], now: i
         .and_then(|hex| hex::decode(hex).ok())
         .ok_or(Rejection::BadSignature)?;
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(format!("v0:{timestamp}:").as_bytes());
+    // Exactly the bytes Slack signed: `v0:{timestamp as sent}:{body}`.
+    mac.update(b"v0:");
+    mac.update(sent_at.as_bytes());
+    mac.update(b":");
     mac.update(body);
     mac.verify_slice(&expected).map_err(|_| Rejection::BadSignature)
 }
@@ -139,8 +186,8 @@ impl FromRequest<super::AppState> for VerifiedSlack {
         match verify(&state.settings.slack, &headers, &body, token.as_deref(), now) {
             Ok(()) => Ok(VerifiedSlack { body, headers }),
             Err(rejection) => {
-                tracing::warn!(?rejection, "refused an unverified request from Slack");
-                Err((StatusCode::UNAUTHORIZED, "invalid or missing Slack signature").into_response())
+                state.refusals.slack.note(rejection.reason());
+                Err((StatusCode::UNAUTHORIZED, rejection.reason()).into_response())
             }
         }
     }
@@ -195,6 +242,46 @@ mod tests {
         assert_eq!(
             signature_is_valid(secret, &headers("1531420618", "v0=zz"), body, 1531420618),
             Err(Rejection::BadSignature)
+        );
+    }
+
+    #[test]
+    fn odd_timestamps_and_repeated_headers_are_refused() {
+        let secret = "s";
+        let now: i64 = 1_700_000_000;
+        let signed = |ts: &str| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+            mac.update(format!("v0:{ts}:").as_bytes());
+            mac.update(b"body");
+            format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+        };
+        // Correctly signed, and the age computation would overflow.
+        let ancient = (i128::from(now) - (1i128 << 63)).to_string();
+        for ts in [
+            ancient.as_str(),
+            "-1700000000",
+            "+1700000000",
+            " 1700000000",
+            "01700000000",
+            "17e8",
+            "",
+            "99999999999999999999",
+        ] {
+            assert!(
+                signature_is_valid(secret, &headers(ts, &signed(ts)), b"body", now).is_err(),
+                "{ts:?} accepted"
+            );
+        }
+        let ts = now.to_string();
+        assert_eq!(
+            signature_is_valid(secret, &headers(&ts, &signed(&ts)), b"body", now),
+            Ok(())
+        );
+        let mut twice = headers(&ts, &signed(&ts));
+        twice.append("x-slack-signature", signed(&ts).parse().unwrap());
+        assert_eq!(
+            signature_is_valid(secret, &twice, b"body", now),
+            Err(Rejection::Repeated)
         );
     }
 }

@@ -141,7 +141,16 @@ pub trait JobStore: Send + Sync + 'static {
 
     async fn get(&self, id: i64) -> Result<Option<JobRecord>, StoreError>;
 
-    /// Forgets finished jobs older than `before`, keeping dead ones for operators.
+    /// Keeps a file a job will need (an attachment Looker sent), durably; returns its id.
+    async fn put_file(&self, bytes: Vec<u8>, now: Millis) -> Result<i64, StoreError>;
+
+    async fn get_file(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Forgets a file its job no longer needs.
+    async fn forget_file(&self, id: i64) -> Result<(), StoreError>;
+
+    /// Forgets finished jobs older than `before`, keeping dead ones for operators, and files
+    /// kept since before `before`.
     async fn prune_done(&self, before: Millis) -> Result<u64, StoreError>;
 
     /// Whether a job (in any state, until pruned) was recorded under this dedupe key.

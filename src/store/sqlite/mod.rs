@@ -219,7 +219,36 @@ impl JobStore for SqliteStore {
             .bind(before)
             .execute(&self.writer)
             .await?;
+        sqlx::query("DELETE FROM job_files WHERE created_at < ?1")
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected())
+    }
+
+    async fn put_file(&self, bytes: Vec<u8>, now: Millis) -> Result<i64, StoreError> {
+        let id = sqlx::query_scalar("INSERT INTO job_files (bytes, created_at) VALUES (?1, ?2) RETURNING id")
+            .bind(bytes)
+            .bind(now)
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(id)
+    }
+
+    async fn get_file(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let bytes = sqlx::query_scalar("SELECT bytes FROM job_files WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(bytes)
+    }
+
+    async fn forget_file(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM job_files WHERE id = ?1")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     async fn has_key(&self, dedupe_key: &str) -> Result<bool, StoreError> {

@@ -1,0 +1,86 @@
+//! Reading a request body that was allowed in: within a size limit enforced while it streams
+//! (never after buffering it), within a deadline (a client trickling bytes is cut off), and
+//! kept in memory only while it is small: past [`IN_MEMORY`] it goes to a spool file, which is
+//! parsed from disk and removed when the request is done.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use bytes::BytesMut;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+/// Bodies up to this size are read into memory; larger ones are spooled to disk.
+pub const IN_MEMORY: usize = 1024 * 1024;
+
+/// A body, read.
+pub enum Received {
+    Memory(Bytes),
+    Spooled(tempfile::NamedTempFile),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("the body is larger than allowed")]
+    TooLarge,
+    #[error("the body did not arrive within {}s", .0.as_secs())]
+    TooSlow(Duration),
+    #[error("the body was cut off: {0}")]
+    Broken(String),
+    #[error("the body could not be kept for reading: {0}")]
+    Spool(std::io::Error),
+}
+
+/// Reads `body`, at most `limit` bytes, within `deadline`.
+pub async fn receive(body: Body, limit: usize, deadline: Duration, spool: &Path) -> Result<Received, BodyError> {
+    let read = async {
+        let mut stream = body.into_data_stream();
+        let mut memory = BytesMut::new();
+        let mut file: Option<tempfile::NamedTempFile> = None;
+        let mut total = 0usize;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| BodyError::Broken(e.to_string()))?;
+            total += chunk.len();
+            if total > limit {
+                return Err(BodyError::TooLarge);
+            }
+            match &mut file {
+                Some(file) => file.write_all(&chunk).map_err(BodyError::Spool)?,
+                None if memory.len() + chunk.len() <= IN_MEMORY => memory.extend_from_slice(&chunk),
+                None => {
+                    std::fs::create_dir_all(spool).map_err(BodyError::Spool)?;
+                    let mut spooled = tempfile::NamedTempFile::new_in(spool).map_err(BodyError::Spool)?;
+                    spooled.write_all(&memory).map_err(BodyError::Spool)?;
+                    spooled.write_all(&chunk).map_err(BodyError::Spool)?;
+                    memory = BytesMut::new();
+                    file = Some(spooled);
+                }
+            }
+        }
+        Ok(match file {
+            Some(file) => Received::Spooled(file),
+            None => Received::Memory(memory.freeze()),
+        })
+    };
+    tokio::time::timeout(deadline, read)
+        .await
+        .map_err(|_| BodyError::TooSlow(deadline))?
+}
+
+impl Received {
+    /// Parses the JSON body: from memory, or from its spool file off the async threads.
+    pub async fn json<T: DeserializeOwned + Send + 'static>(self) -> Result<T, serde_json::Error> {
+        match self {
+            Received::Memory(bytes) => serde_json::from_slice(&bytes),
+            Received::Spooled(mut file) => tokio::task::spawn_blocking(move || {
+                use std::io::Seek;
+                file.as_file_mut().rewind().map_err(serde_json::Error::io)?;
+                serde_json::from_reader(std::io::BufReader::new(file.as_file()))
+            })
+            .await
+            .unwrap_or_else(|e| Err(serde_json::Error::io(std::io::Error::other(e)))),
+        }
+    }
+}

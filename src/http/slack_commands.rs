@@ -59,7 +59,10 @@ async fn receive(State(state): State<AppState>, VerifiedSlack { body, .. }: Veri
 
 /// `help` answers as sent, by command name, with the catalog version they were built from.
 #[derive(Clone, Default)]
-pub struct HelpAnswers(Arc<Mutex<HashMap<String, ((u64, bool), Value)>>>);
+pub struct HelpAnswers(Arc<Mutex<HashMap<String, BuiltHelp>>>);
+
+/// An answer and the catalog version it was built from: (generation, incomplete).
+type BuiltHelp = ((u64, bool), Value);
 
 /// The help answer changes only with the custom-command catalogs: it is built once per command
 /// name and catalog generation (and whether every catalog is there yet), then served as it is.

@@ -49,9 +49,9 @@ fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Rej
     if values.next().is_some() {
         return Err(Rejection::Repeated);
     }
-    Ok(first
+    first
         .map(|v| v.to_str().map_err(|_| Rejection::BadSignature))
-        .transpose()?)
+        .transpose()
 }
 
 /// Seconds since the epoch as Slack writes them: digits only, no sign, no padding, at most 12.

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Settings;
 use crate::features::custom_commands::{CustomCommands, REFRESH_EVERY};
 use crate::features::{self, Context};
-use crate::http::{AppState, router, socket_mode};
+use crate::http::{self, AppState, socket_mode};
 use crate::queue::{JobKinds, Queue, Worker};
 use crate::store::{self, now_millis};
 
@@ -95,9 +95,9 @@ impl App {
         if let Some(app_token) = self.settings.slack.app_token.clone() {
             background.spawn(socket_mode::run(state.clone(), app_token, shutdown.clone()));
         }
-        axum::serve(self.listener, router(state))
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .await?;
+        let cap = http::connection_cap(self.settings.server.max_connections);
+        tracing::info!(connections = cap, "serving connections");
+        http::serve(self.listener, state, cap, shutdown.clone()).await?;
         shutdown.cancel();
         while background.join_next().await.is_some() {}
         tracing::info!("lookerbot stopped");

@@ -5,7 +5,7 @@
 //! full size noted.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::field::MakeExt;
@@ -27,6 +27,7 @@ pub fn init(format: LogFormat, filter: &str) {
             .with_writer(JsonLines(io::stderr))
             .try_init(),
         LogFormat::Text => builder
+            .with_ansi(io::stderr().is_terminal())
             .fmt_fields(
                 format::debug_fn(|writer, field, value| {
                     let shown = printable(&format!("{value:?}"));

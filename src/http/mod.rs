@@ -6,6 +6,7 @@ mod looker_webhook;
 mod refusals;
 mod reply;
 mod request_body;
+mod serve;
 mod slack_commands;
 mod slack_events;
 mod slack_interactions;
@@ -89,6 +90,20 @@ async fn wrong_method(State(state): State<AppState>, method: Method, uri: Uri) -
         return (status, allow, reason).into_response();
     }
     (status, allow, Reply::error(status, reason)).into_response()
+}
+
+pub use serve::connection_cap;
+
+/// Serves the bot's routes on `listener` until `shutdown`, within the connection limits.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    cap: usize,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> std::io::Result<()> {
+    let overflow = serve::overflow_router(health::router().with_state(state.clone()));
+    let settings = state.settings.server.clone();
+    serve::serve(listener, router(state), overflow, &settings, cap, shutdown).await
 }
 
 pub fn router(state: AppState) -> Router {

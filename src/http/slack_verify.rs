@@ -15,6 +15,8 @@ use crate::config::SlackSettings;
 
 /// Slack's replay window.
 pub const MAX_AGE_SECS: i64 = 300;
+/// The longest a Slack request body may take to arrive.
+const SLACK_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
@@ -168,9 +170,16 @@ impl FromRequest<super::AppState> for VerifiedSlack {
         // The headers are moved out, not copied: this runs for every request from Slack.
         let (mut parts, body) = request.into_parts();
         let headers = std::mem::take(&mut parts.headers);
-        let body = Bytes::from_request(Request::from_parts(parts, body), state)
-            .await
-            .map_err(|rejection| (rejection.status(), rejection.body_text()).into_response())?;
+        // Slack sends small bodies promptly: a client trickling one is cut off.
+        let deadline = state.settings.server.body_timeout.min(SLACK_BODY_TIMEOUT);
+        let body =
+            match tokio::time::timeout(deadline, Bytes::from_request(Request::from_parts(parts, body), state)).await {
+                Ok(read) => read.map_err(|rejection| (rejection.status(), rejection.body_text()).into_response())?,
+                Err(_) => {
+                    state.refusals.slack.note("the body did not arrive in time");
+                    return Err((StatusCode::REQUEST_TIMEOUT, "the body did not arrive in time").into_response());
+                }
+            };
         if is_ssl_check(&headers, &body) {
             // Nothing is recorded and nothing else in the body is looked at.
             return Err(StatusCode::OK.into_response());

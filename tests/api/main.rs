@@ -5,6 +5,7 @@
 mod fake_looker;
 mod fake_slack;
 mod helpers;
+mod process;
 mod reading;
 
 mod cli;
@@ -13,6 +14,7 @@ mod dashboards;
 mod deliveries;
 mod events;
 mod health;
+mod hostile;
 mod images;
 mod interactions;
 mod looker_client;

@@ -11,7 +11,8 @@ use tokio::process::{Child, Command};
 use crate::helpers::*;
 
 pub struct ServerProcess {
-    pub child: Child,
+    /// Killed when dropped.
+    _child: Child,
     pub address: String,
     pub pid: u32,
     log: Arc<Mutex<Vec<String>>>,
@@ -75,7 +76,7 @@ impl ServerProcess {
             .expect("the server started")
             .unwrap();
         ServerProcess {
-            child,
+            _child: child,
             address: format!("http://127.0.0.1:{port}"),
             pid,
             log,

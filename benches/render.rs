@@ -2,6 +2,7 @@
 //! into Slack blocks plus the CSV of every row. Peak heap is measured with a counting allocator.
 //!
 //!     cargo bench --bench render
+#![allow(unsafe_code)] // a counting allocator measures peak heap; nothing else is unsafe
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;

@@ -1,4 +1,5 @@
 //! The `lookerbot` command: serve (default), check, manifest, jobs.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 

@@ -134,6 +134,7 @@ async fn refresh_custom_commands(bot: Arc<Context>, stop: CancellationToken) {
         let wait = if failed { Duration::from_secs(30) } else { REFRESH_EVERY };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
+            _ = bot.custom_commands.refresh_wanted() => only_stale = false,
             _ = stop.cancelled() => return,
         }
     }

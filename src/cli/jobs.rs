@@ -7,8 +7,12 @@ use crate::telemetry::printable;
 
 /// Prints the jobs that are not done (or only the dead ones).
 pub async fn list(database_url: &str, only_failed: bool, limit: u32) -> ExitCode {
-    let store = match store::connect(database_url).await {
-        Ok(store) => store,
+    let store = match store::open_read_only(database_url).await {
+        Ok(Some(store)) => store,
+        Ok(None) => {
+            println!("No jobs: the database does not exist yet (`lookerbot serve` creates it; check DATABASE_URL).");
+            return ExitCode::SUCCESS;
+        }
         Err(error) => {
             eprintln!("cannot open the database ({error}); check DATABASE_URL");
             return ExitCode::FAILURE;

@@ -155,6 +155,9 @@ pub struct RawSettings {
     /// AWS region of the image bucket when SLACKBOT_S3_BUCKET_REGION is not set.
     #[arg(long, env = "AWS_REGION")]
     pub aws_region: Option<String>,
+    /// AWS region, the SDK's older name.
+    #[arg(long, env = "AWS_DEFAULT_REGION")]
+    pub aws_default_region: Option<String>,
     /// AWS profile (from ~/.aws) for the image bucket's credentials, when no keys are given.
     #[arg(long, env = "AWS_PROFILE")]
     pub aws_profile: Option<String>,

@@ -275,7 +275,9 @@ impl RawSettings {
         };
         Some(S3Settings {
             bucket: bucket.to_string(),
-            region: text(&self.slackbot_s3_bucket_region).or(text(&self.aws_region)),
+            region: text(&self.slackbot_s3_bucket_region)
+                .or(text(&self.aws_region))
+                .or(text(&self.aws_default_region)),
             endpoint,
             force_path_style,
             public_read,

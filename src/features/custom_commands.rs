@@ -7,18 +7,21 @@
 //! by name or title.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, RwLock};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use regex::Regex;
 
 use super::dashboards::DashboardRequest;
+use super::errors::UserError;
 use crate::clients::looker::{LookerClient, LookerError, Lookers};
 use crate::domain::looker::{LookerChoice, LookerKey};
 
 /// How long a catalog is trusted before it is fetched again.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(600);
+/// How often asking for `help` may bring the refresh forward.
+const EARLY_REFRESH_EVERY: Duration = Duration::from_secs(60);
 
 static HIDDEN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\[hidden\]").expect("valid regex"));
 
@@ -57,28 +60,33 @@ impl CustomCommand {
         (!names.is_empty()).then(|| names.join(", "))
     }
 
-    /// The dashboard request for these arguments.
-    pub fn request(&self, args: &[String]) -> DashboardRequest {
-        let mut filters = Vec::new();
-        for arg in args {
-            match arg.split_once('=') {
-                Some((key, value)) => filters.push((key.trim().to_string(), value.trim().to_string())),
-                // A bare argument fills the first filter.
-                None => {
-                    if let Some((first, _)) = self.filters.first() {
-                        filters.push((first.clone(), arg.clone()));
-                    }
-                }
-            }
+    /// The dashboard request for these arguments: `name=value` pairs fill filters by name or
+    /// title; the other words, together, are the value of the first filter (Lookerbot's way:
+    /// `sales report west coast`).
+    pub fn request(&self, args: &[String]) -> Result<DashboardRequest, UserError> {
+        let (pairs, bare): (Vec<&String>, Vec<&String>) = args.iter().partition(|a| a.contains('='));
+        let mut filters: Vec<(String, String)> = pairs
+            .iter()
+            .filter_map(|a| a.split_once('='))
+            .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
+            .collect();
+        if !bare.is_empty() {
+            let Some((first, _)) = self.filters.first() else {
+                return Err(UserError::NoFilters {
+                    command: self.name.clone(),
+                });
+            };
+            let value = bare.iter().map(|w| w.as_str()).collect::<Vec<_>>().join(" ");
+            filters.insert(0, (first.clone(), value));
         }
-        DashboardRequest {
+        Ok(DashboardRequest {
             looker: LookerChoice::Key(self.looker.clone()),
             id: self.dashboard_id.clone(),
             filters,
             title: Some(self.title.clone()),
             link: Some(self.link.clone()),
             strict_filters: true,
-        }
+        })
     }
 }
 
@@ -138,12 +146,20 @@ struct Catalog {
     commands: Vec<CustomCommand>,
 }
 
-/// The last good catalog of every Looker with a commands folder, in memory.
+/// The last good catalog of every Looker with a commands folder, in memory. Nothing that
+/// answers a person waits for Looker here: the catalogs are loaded in the background (see
+/// `startup`), one load per Looker at a time, and asking for `help` only asks for an early one.
 #[derive(Default)]
 pub struct CustomCommands {
     catalogs: RwLock<HashMap<LookerKey, Catalog>>,
     /// Counts changes to the catalogs, so answers built from them can be kept until they change.
     generation: AtomicU64,
+    /// One load per Looker at a time: a second refresh waits for the first and finds it fresh.
+    loads: Mutex<HashMap<LookerKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// Set when someone asked for `help`: the background refresh comes early.
+    wanted: tokio::sync::Notify,
+    /// When an early refresh was last asked for (unix ms), so asking often asks once a minute.
+    wanted_at: AtomicI64,
 }
 
 impl CustomCommands {
@@ -162,6 +178,8 @@ impl CustomCommands {
             let Some(folder) = looker.settings().custom_command_folder_id.as_deref() else {
                 continue;
             };
+            let load_lock = self.load_lock(key);
+            let _one_at_a_time = load_lock.lock().await;
             if only_stale && self.fresh(key) {
                 continue;
             }
@@ -184,6 +202,30 @@ impl CustomCommands {
             }
         }
         failures
+    }
+
+    fn load_lock(&self, key: &LookerKey) -> Arc<tokio::sync::Mutex<()>> {
+        let mut loads = self.loads.lock().unwrap_or_else(|p| p.into_inner());
+        loads.entry(key.clone()).or_default().clone()
+    }
+
+    /// Asks the background refresh to come early (at most once a minute); never waits for it.
+    pub fn refresh_soon(&self) {
+        let now = crate::store::now_millis();
+        let last = self.wanted_at.load(Ordering::Relaxed);
+        if now - last >= EARLY_REFRESH_EVERY.as_millis() as i64
+            && self
+                .wanted_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.wanted.notify_one();
+        }
+    }
+
+    /// Resolves when someone asked for an early refresh.
+    pub async fn refresh_wanted(&self) {
+        self.wanted.notified().await;
     }
 
     /// Changes whenever a catalog's commands change.

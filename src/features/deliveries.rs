@@ -9,7 +9,7 @@ use super::Context;
 use super::dashboards::{DashboardRequest, post_dashboard};
 use super::errors::{Error, UserError};
 use super::looks::{LookRun, render_look};
-use super::posting::post_rendered;
+use super::posting::{file_stem, post_rendered};
 use crate::clients::looker::LookerClient;
 use crate::clients::slack::FileUpload;
 use crate::domain::looker::models::{LookerId, Query};
@@ -226,19 +226,8 @@ async fn dashboard_file(
     attachment: Option<&Attachment>,
     download_url: Option<&str>,
 ) -> Result<Option<FileUpload>, Error> {
-    let stem: String = title
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect::<String>()
-        .trim_matches('_')
-        .to_string();
-    let stem = if stem.is_empty() { "dashboard".to_string() } else { stem };
+    let stem = file_stem(title);
+
     if let Some(attachment) = attachment {
         let bytes = match (attachment.file_id, &attachment.data_base64) {
             (Some(id), _) => ctx.queue.store().get_file(id).await?.ok_or_else(|| {

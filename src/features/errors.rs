@@ -43,6 +43,14 @@ pub enum UserError {
     },
     #[error("I don't know how to “{text}”. Type `{invoked_as} help` to see what I can do.")]
     UnknownCommand { invoked_as: String, text: String },
+    #[error(
+        "I couldn't load the custom commands from Looker yet, so I don't know “{text}” yet. Try again in a minute."
+    )]
+    CommandsNotLoaded { text: String },
+    #[error("“{word}” is not a filter: write filters as name=value, for example `region=west`.")]
+    NotAFilter { word: String },
+    #[error("“{command}” takes no arguments: its dashboard has no filters.")]
+    NoFilters { command: String },
     #[error("Bots can't use lookerbot.")]
     Bot,
     #[error("Guest accounts can't use lookerbot in this workspace. Ask a workspace admin if you need access.")]
@@ -96,12 +104,13 @@ impl UserError {
     /// What Looker's refusal means to the asker; `what` names the content ("Look 7").
     pub fn from_looker(error: &LookerError, what: &str) -> Self {
         tracing::warn!(%error, what, "Looker refused");
+        let what = crate::render::mrkdwn::escape(what);
         match error.status() {
-            Some(404) => UserError::NotFound { what: what.into() },
-            Some(403) => UserError::Forbidden { what: what.into() },
+            Some(404) => UserError::NotFound { what },
+            Some(403) => UserError::Forbidden { what },
             _ if error.is_transient() => UserError::LookerUnavailable,
             _ => UserError::LookerRefused {
-                what: what.into(),
+                what,
                 detail: error.to_string(),
             },
         }
@@ -141,7 +150,7 @@ impl UserError {
 
     /// The warning shown for a dashboard tile Looker refused.
     pub fn from_tile(error: &LookerError) -> Self {
-        tracing::warn!(%error, "dashboard tile could not be loaded");
+        tracing::warn!(%error, "a dashboard tile could not be loaded");
         match error.status() {
             Some(403 | 404) => UserError::TileGone,
             _ => UserError::TileFailed {

@@ -7,7 +7,7 @@ use slack_morphism::prelude::*;
 
 use super::Context;
 use super::errors::{Error, UserError};
-use crate::clients::looker::{Format, Image, ImageError, LookerClient, RenderRequest};
+use crate::clients::looker::{Format, Image, ImageError, LookerClient, RenderRequest, RenderTarget};
 use crate::clients::slack::FileUpload;
 use crate::domain::looker::models::{Query, QueryResult};
 use crate::domain::slack::OutgoingMessage;
@@ -41,7 +41,13 @@ pub fn render_result(
 pub fn file_stem(title: &str) -> String {
     let stem: String = title
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let stem = stem.trim_matches('_').to_string();
     if stem.is_empty() { "looker".into() } else { stem }
@@ -50,18 +56,17 @@ pub fn file_stem(title: &str) -> String {
 /// A chart for a rendered result: the tile, the Look, or the query, in that order.
 pub fn render_request(source: &Source) -> Option<RenderRequest> {
     let (target, width, height) = if let Some(id) = &source.dashboard_element_id {
-        (format!("dashboard_elements/{id}"), 800, 600)
+        (RenderTarget::Tile(id.clone()), 800, 600)
     } else if let Some(id) = &source.look_id {
-        (format!("looks/{id}"), 1000, 700)
+        (RenderTarget::Look(id.clone()), 1000, 700)
     } else {
-        (format!("queries/{}", source.query_id.as_ref()?), 1000, 700)
+        (RenderTarget::Query(source.query_id.clone()?), 1000, 700)
     };
     Some(RenderRequest {
         target,
         format: Format::Png,
         width,
         height,
-        body: None,
         query_id: source.query_id.clone(),
     })
 }

@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::AppState;
 use super::slack_verify::VerifiedSlack;
 use crate::domain::slack::OutgoingMessage;
+use crate::features::commands::access::{Admission, admitted_already};
 use crate::features::commands::grammar::{Command, parse};
 use crate::features::commands::help::{Catalog, help, unknown};
 use crate::features::commands::{CommandRequest, ReplyTo};
@@ -68,6 +69,7 @@ type BuiltHelp = ((u64, bool), Value);
 /// name and catalog generation (and whether every catalog is there yet), then served as it is.
 fn help_answer(state: &AppState, name: &str) -> Value {
     let lookers = &state.bot.lookers;
+    state.bot.custom_commands.refresh_soon();
     let custom = &state.bot.custom_commands;
     let configured = CustomCommands::configured(lookers);
     let version = (custom.generation(), configured && !custom.loaded(lookers));
@@ -99,8 +101,18 @@ pub async fn acknowledge(state: &AppState, form: SlashForm) -> Option<Value> {
     let command = parse(&form.text, lookers.registry());
     let custom = CustomCommands::configured(lookers);
     match &command {
-        // Help lists what the catalogs hold now; they are refreshed in the background.
-        Command::Help => return Some(help_answer(state, &name)),
+        Command::Help if !custom => return Some(help_answer(state, &name)),
+        // The custom commands (what the catalogs hold now, refreshed in the background) are
+        // listed at once only to someone the bot has recently admitted; anyone else is looked
+        // up by the job first, as every command is.
+        Command::Help
+            if matches!(
+                admitted_already(&state.bot, &form.team_id, &form.user_id),
+                Some(Admission::Admitted)
+            ) =>
+        {
+            return Some(help_answer(state, &name));
+        }
         Command::Unknown { text } if !custom => return Some(ephemeral(&unknown(&name, text))),
         _ => {}
     }

@@ -117,11 +117,11 @@ fn interpret(envelope: &Envelope, expand_urls: bool, lookers: &Registry) -> Opti
     let event: Event = serde_json::from_str(envelope.event.as_ref()?.get()).ok()?;
     let event_key = format!("slack-event:{}", envelope.event_id.as_deref()?);
     let team_id = envelope.team_id.clone().unwrap_or_default();
-    // Bots (the bot itself included), Slackbot, edits, joins and other subtypes are not questions.
+    // Bots (the bot itself included), edits, joins and other subtypes are not questions.
     if event.bot_id.is_some() || event.subtype.as_deref().is_some_and(|s| !PERSON_SUBTYPES.contains(&s)) {
         return None;
     }
-    let user = event.user.clone().filter(|u| u != SLACKBOT)?;
+    let user = event.user.clone()?;
     if envelope
         .authorizations
         .iter()
@@ -132,6 +132,9 @@ fn interpret(envelope: &Envelope, expand_urls: bool, lookers: &Registry) -> Opti
     let channel = event.channel.clone()?;
     let kind = event.kind.as_str();
     match kind {
+        // Slackbot's messages (reminders, notices) are never questions; links it posts are
+        // previewed like anyone's.
+        "app_mention" | "message" if user == SLACKBOT => None,
         "app_mention" | "message" => {
             let direct = event.channel_type.as_deref() == Some("im");
             if kind == "message" && !direct {

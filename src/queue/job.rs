@@ -57,10 +57,14 @@ impl JobRun {
         self.attempt
     }
 
-    /// The progress last saved, by this attempt or an earlier one.
-    pub fn progress<T: DeserializeOwned>(&self) -> Option<T> {
-        let saved = self.progress.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
-        serde_json::from_str(&saved).ok()
+    /// The progress last saved, by this attempt or an earlier one. Progress that cannot be read
+    /// stops the job: going on without it could repeat what it records as done.
+    pub fn progress<T: DeserializeOwned>(&self) -> Result<Option<T>, JobError> {
+        let saved = self.progress.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        saved
+            .map(|saved| serde_json::from_str(&saved))
+            .transpose()
+            .map_err(|e| JobError::permanent(format!("the job's recorded progress cannot be read: {e}")))
     }
 
     /// Saves progress durably before the job goes on. Fails when the job is no longer this

@@ -169,6 +169,20 @@ pub async fn connect(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn Jo
     }
 }
 
+/// Opens the store named by `DATABASE_URL` for reading only, if it exists: nothing is created
+/// or migrated (`lookerbot jobs`).
+pub async fn open_read_only(database_url: &str) -> anyhow::Result<Option<std::sync::Arc<dyn JobStore>>> {
+    if !database_url.starts_with("sqlite:") {
+        anyhow::bail!("unsupported DATABASE_URL scheme (expected sqlite://)")
+    }
+    if let Probe::Missing { .. } = probe(database_url).await? {
+        return Ok(None);
+    }
+    Ok(Some(std::sync::Arc::new(
+        SqliteStore::open_read_only(database_url).await?,
+    )))
+}
+
 /// What `lookerbot check` learns of a database without creating or changing it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {

@@ -44,13 +44,28 @@ async fn slash(app: &TestApp, text: &str) -> Value {
     response.json().await.unwrap_or(Value::Null)
 }
 
+/// `help` as Alice sees it: the first time, the job looks her up and answers through the
+/// command's response URL; from then on the acknowledgement itself answers, from the catalog in
+/// memory. Returns the blocks of the answer (both, when there are two, must be the same).
+async fn help_for_alice(app: &TestApp) -> String {
+    let first = slash(app, "help").await;
+    if first["text"] != "Working on it…" {
+        // Alice asked something before: she is known already.
+        return first["blocks"].to_string();
+    }
+    app.drain_jobs().await;
+    let answered = app.slack.responses().last().unwrap()["blocks"].to_string();
+    let again = slash(app, "help").await;
+    assert!(app.jobs().await.is_empty(), "answered in the acknowledgement");
+    assert_eq!(again["response_type"], "ephemeral");
+    assert_eq!(again["blocks"].to_string(), answered);
+    answered
+}
+
 #[tokio::test]
 async fn help_lists_custom_commands_by_folder_without_the_hidden_ones() {
     let app = app_with_commands().await;
-    let answer = slash(&app, "help").await;
-    assert!(app.jobs().await.is_empty(), "answered in the acknowledgement");
-    assert_eq!(answer["response_type"], "ephemeral");
-    let help = answer["blocks"].to_string();
+    let help = help_for_alice(&app).await;
     assert!(
         help.contains("/looker sales report") && help.contains("[Region, Date]") && help.contains("About Sales Report"),
         "{help}"
@@ -94,12 +109,7 @@ async fn words_that_are_no_command_get_a_pointer_to_help() {
     slash(&app, "sales forecast").await;
     app.drain_jobs().await;
     assert!(app.slack.messages().is_empty());
-    assert!(
-        app.slack.responses()[0]["text"]
-            .as_str()
-            .unwrap()
-            .contains("Type `/looker help`")
-    );
+    assert!(app.slack.said()[0].contains("Type `/looker help`"));
 }
 
 /// A second Looker with its own commands folder `42`, configured first.
@@ -139,7 +149,7 @@ async fn hidden_is_recognised_in_any_letter_case_in_titles_and_folders() {
     app.looker.add_dashboard(dashboard("5", "Visible One", "42"));
     app.refresh_custom_commands().await;
 
-    let help = slash(&app, "help").await["blocks"].to_string();
+    let help = help_for_alice(&app).await;
     assert!(help.contains("/looker visible one"), "{help}");
     for hidden in [
         "Sales Report",
@@ -172,7 +182,7 @@ async fn a_looker_that_fails_keeps_its_last_catalog_and_the_others_keep_working(
     first.set_down(true);
     let failures = app.bot.custom_commands.refresh(&app.bot.lookers, false).await;
     assert_eq!(failures.len(), 1, "the failure is reported (and logged)");
-    let help = slash(&app, "help").await["blocks"].to_string();
+    let help = help_for_alice(&app).await;
     assert!(
         help.contains("/looker pipeline") && help.contains("/looker sales report"),
         "the last good catalog is still served: {help}"
@@ -183,8 +193,7 @@ async fn a_looker_that_fails_keeps_its_last_catalog_and_the_others_keep_working(
     never.set_down(true);
     fresh.looker.add_dashboard(dashboard("1", "Sales Report", "42"));
     fresh.bot.custom_commands.refresh(&fresh.bot.lookers, false).await;
-    let answer = slash(&fresh, "help").await;
-    let help = answer["blocks"].to_string();
+    let help = help_for_alice(&fresh).await;
     assert!(help.contains("/looker sales report"), "{help}");
     assert!(help.contains("could not be loaded from Looker yet"), "{help}");
     slash(&fresh, "sales report west").await;
@@ -217,7 +226,7 @@ async fn the_same_command_on_two_lookers_always_means_the_first_and_help_says_wh
         count(&app.looker, "GET /folders/42"),
         "the second Looker's dashboard was only read for its catalog"
     );
-    let help = slash(&app, "help").await["blocks"].to_string();
+    let help = help_for_alice(&app).await;
     let host = |url: &str| url.trim_start_matches("http://").to_string();
     assert!(
         help.contains(&format!("on {}", host(&first.web_url)))
@@ -233,12 +242,7 @@ async fn a_filter_the_dashboard_does_not_have_is_answered_with_the_real_names() 
     slash(&app, "dashboard 1 status=open").await;
     slash(&app, "dashboard 1 REGION=west").await;
     app.drain_jobs().await;
-    let said: Vec<String> = app
-        .slack
-        .responses()
-        .iter()
-        .map(|r| r["text"].as_str().unwrap().to_string())
-        .collect();
+    let said = app.slack.said();
     assert_eq!(
         said,
         [
@@ -249,4 +253,63 @@ async fn a_filter_the_dashboard_does_not_have_is_answered_with_the_real_names() 
     let shown = app.slack.messages();
     assert_eq!(shown.len(), 1, "only the dashboard with a real filter is shown");
     assert!(shown[0].all_text().contains("Region: west"), "{}", shown[0].all_text());
+}
+
+#[tokio::test]
+async fn guests_and_other_workspaces_never_see_the_catalog() {
+    let app = app_with_commands().await;
+    for user in ["U000000GUEST", "U00000OTHER"] {
+        for _ in 0..2 {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("team_id", "T000000ACME")
+                .append_pair("channel_id", "C0000GENERAL")
+                .append_pair("user_id", user)
+                .append_pair("command", "/looker")
+                .append_pair("text", "help")
+                .append_pair("response_url", &app.slack.response_url())
+                .finish();
+            let signed = (now_millis() / 1000, SIGNING_SECRET);
+            let ack: Value = app
+                .post_signed("/slack/receive", FORM, &body, signed, &[])
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert!(!ack.to_string().contains("sales report"), "{ack}");
+            app.drain_jobs().await;
+        }
+    }
+    let said: Vec<String> = app.slack.responses().iter().map(|r| r.to_string()).collect();
+    assert_eq!(said.len(), 4, "{said:?}");
+    assert!(said.iter().all(|s| !s.contains("sales report")), "{said:?}");
+}
+
+#[tokio::test]
+async fn a_looker_that_hangs_does_not_hold_up_the_others_commands() {
+    let (app, slow) = app_with_two_lookers().await;
+    slow.add_dashboard(dashboard("7", "Pipeline", "42"));
+    app.looker.add_dashboard(dashboard("1", "Sales Report", "42"));
+    app.refresh_custom_commands().await;
+    // The first Looker now takes longer to answer than anyone would wait.
+    slow.set_latency(std::time::Duration::from_secs(8));
+    let refreshing = {
+        let bot = app.bot.clone();
+        tokio::spawn(async move { bot.custom_commands.refresh(&bot.lookers, false).await })
+    };
+    let started = std::time::Instant::now();
+    slash(&app, "sales report west").await;
+    slash(&app, "no such command").await;
+    app.drain_jobs().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "commands waited for the slow Looker: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.slack.messages().len(), 1, "{:?}", app.slack.said());
+    assert!(
+        app.slack.said()[0].contains("I don't know how"),
+        "{:?}",
+        app.slack.said()
+    );
+    refreshing.abort();
 }

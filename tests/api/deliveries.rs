@@ -222,10 +222,7 @@ async fn a_dashboard_file_is_uploaded_with_the_external_upload_flow() {
     assert_eq!(file.bytes.as_deref(), Some(png.as_slice()));
     assert_eq!(file.filename, "Weekly_KPIs.png");
     assert_eq!(file.shared_to.as_deref(), Some("C0000GENERAL"));
-    let title = file.blocks.as_ref().unwrap()[0]["text"]["text"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let title = file.message().title();
     assert_eq!(title, format!("*<{}/dashboards/12|Weekly KPIs>*", app.looker.web_url));
     assert!(
         app.slack.messages().is_empty(),

@@ -65,6 +65,8 @@ struct LookerState {
     denials: usize,
     /// Every API call (but login) answers 503, as a Looker in maintenance does.
     down: bool,
+    /// Every call waits this long first, as an overloaded Looker does.
+    latency: Duration,
     counter: u64,
     dashboards: HashMap<String, Value>,
     folders: HashMap<String, Value>,
@@ -156,6 +158,7 @@ impl FakeLooker {
             requests: Vec::new(),
             denials: 0,
             down: false,
+            latency: Duration::ZERO,
             counter: 0,
             dashboards: HashMap::new(),
             folders: HashMap::new(),
@@ -182,6 +185,7 @@ impl FakeLooker {
             .route("/api/4.0/render_tasks/{kind}/{id}/{format}", post(start_render))
             .route("/api/4.0/render_tasks/{id}", get(render_status))
             .route("/api/4.0/render_tasks/{id}/results", get(render_results))
+            .layer(axum::middleware::from_fn_with_state(state.clone(), slow))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -276,6 +280,11 @@ impl FakeLooker {
             .push_back(status);
     }
 
+    /// Makes every call wait this long before it is answered.
+    pub fn set_latency(&self, latency: Duration) {
+        self.state.lock().unwrap().latency = latency;
+    }
+
     /// Takes the whole API down (503) or brings it back.
     pub fn set_down(&self, down: bool) {
         self.state.lock().unwrap().down = down;
@@ -294,6 +303,16 @@ impl FakeLooker {
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().unwrap().requests.clone()
     }
+}
+
+async fn slow(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let latency = state.lock().unwrap().latency;
+    tokio::time::sleep(latency).await;
+    next.run(request).await
 }
 
 async fn login(

@@ -39,8 +39,7 @@ async fn a_chart_slack_cannot_draw_is_drawn_by_looker_and_uploaded_privately() {
     assert_eq!(files[0].bytes.as_deref(), Some(PNG));
     assert_eq!(files[0].filename, "Orders_Scatter.png");
     assert_eq!(files[0].shared_to.as_deref(), Some("C0000GENERAL"));
-    let blocks = files[0].blocks.as_ref().unwrap();
-    assert!(blocks[0]["text"]["text"].as_str().unwrap().contains("Orders Scatter"));
+    assert!(files[0].message().title().contains("Orders Scatter"));
     assert!(
         app.slack.messages().is_empty(),
         "the image and its title are one message"

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::fake_slack::{FakeSlack, PostedMessage};
+use crate::fake_slack::{FakeSlack, PostedMessage, UploadedFile};
 
 /// The text a Block Kit element shows: plain and mrkdwn text, rich text, links, table cells.
 fn shown(value: &Value) -> String {
@@ -90,6 +90,15 @@ impl PostedMessage {
             .to_string()
     }
 
+    /// Every native table in the message, in order.
+    pub fn tables(&self) -> Vec<Table> {
+        self.blocks_list()
+            .into_iter()
+            .filter(|b| b["type"] == "table")
+            .map(Table)
+            .collect()
+    }
+
     /// Everything the message shows, fallback text included, for "it says" assertions.
     pub fn all_text(&self) -> String {
         format!("{}\n{}", self.text, shown(&self.blocks))
@@ -108,7 +117,50 @@ impl PostedMessage {
     }
 }
 
+/// One native table of a message.
+pub struct Table(Value);
+
+impl Table {
+    /// What a cell shows (row 0 is the header).
+    pub fn cell(&self, row: usize, col: usize) -> String {
+        shown(&self.0["rows"][row][col])
+    }
+}
+
+impl UploadedFile {
+    /// The message shared with the file, read like a posted one.
+    pub fn message(&self) -> PostedMessage {
+        PostedMessage {
+            ts: String::new(),
+            channel: self.shared_to.clone().unwrap_or_default(),
+            text: self.title.clone().unwrap_or_default(),
+            blocks: self.blocks.clone().unwrap_or(Value::Null),
+            thread_ts: self.thread_ts.clone(),
+        }
+    }
+}
+
 impl FakeSlack {
+    /// The sentences sent to askers through their response URLs, in order.
+    pub fn said(&self) -> Vec<String> {
+        self.responses()
+            .iter()
+            .map(|r| r["text"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// The blocks previewing `url` in the `n`th `chat.unfurl`, read like a message.
+    pub fn preview(&self, n: usize, url: &str) -> PostedMessage {
+        let unfurl = &self.unfurls()[n];
+        PostedMessage {
+            ts: String::new(),
+            channel: unfurl["channel"].as_str().unwrap_or_default().to_string(),
+            text: String::new(),
+            blocks: unfurl["unfurls"][url]["blocks"].clone(),
+            thread_ts: None,
+        }
+    }
+
     /// The messages posted in a channel, named `#name` or by id.
     pub fn posts_to(&self, channel: &str) -> Vec<PostedMessage> {
         let id = match channel.strip_prefix('#') {

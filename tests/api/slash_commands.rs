@@ -184,14 +184,12 @@ async fn failures_are_a_plain_sentence_to_the_asker() {
     );
     slash(&app, "U000000ALICE", "look 7").await;
     app.drain_jobs().await;
-    let said: Vec<Value> = app.slack.responses();
     assert_eq!(
-        said[0]["text"],
-        "I couldn't find Look 404 in Looker, or the bot's Looker user can't see it."
-    );
-    assert_eq!(
-        said[1]["text"],
-        "I can't post in this conversation. Invite me with `/invite @lookerbot` and ask again."
+        app.slack.said(),
+        [
+            "I couldn't find Look 404 in Looker, or the bot's Looker user can't see it.",
+            "I can't post in this conversation. Invite me with `/invite @lookerbot` and ask again."
+        ]
     );
     assert!(app.dead_jobs().await.is_empty(), "answered, not buried");
 }

@@ -61,16 +61,50 @@ impl Format {
     }
 }
 
+/// What Looker draws.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenderTarget {
+    Look(LookerId),
+    Query(LookerId),
+    /// A dashboard tile, with its saved filters.
+    Tile(LookerId),
+    /// A whole dashboard, with these filter values (a URL query string), tiled.
+    Dashboard {
+        id: String,
+        filters: String,
+    },
+}
+
+impl RenderTarget {
+    /// The render task's path, each id one path segment.
+    fn path(&self) -> String {
+        match self {
+            RenderTarget::Look(id) => format!("looks/{}", segment(id.as_str())),
+            RenderTarget::Query(id) => format!("queries/{}", segment(id.as_str())),
+            RenderTarget::Tile(id) => format!("dashboard_elements/{}", segment(id.as_str())),
+            RenderTarget::Dashboard { id, .. } => format!("dashboards/{}", segment(id)),
+        }
+    }
+
+    /// Only dashboards take a body (their filters and style); Looker's spec defines none for the
+    /// others, so none is sent.
+    fn body(&self) -> Option<Value> {
+        match self {
+            RenderTarget::Dashboard { filters, .. } => {
+                Some(serde_json::json!({"dashboard_filters": filters, "dashboard_style": "tiled"}))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// What to ask Looker to draw, and how big.
 #[derive(Debug, Clone)]
 pub struct RenderRequest {
-    /// `looks/{id}`, `queries/{id}`, `dashboard_elements/{id}` or `dashboards/{id}`.
-    pub target: String,
+    pub target: RenderTarget,
     pub format: Format,
     pub width: u32,
     pub height: u32,
-    /// Dashboards: `{dashboard_filters, dashboard_style}`.
-    pub body: Option<serde_json::Value>,
     /// For the `run/png` fallback.
     pub query_id: Option<LookerId>,
 }
@@ -98,22 +132,13 @@ impl LookerClient {
         draw(self, request, deadline).await
     }
 
-    /// Starts a render task: `target` is `looks/{id}`, `queries/{id}`, `dashboard_elements/{id}` or
-    /// `dashboards/{id}`. Only dashboards take a body (their filters and style); Looker's spec
-    /// defines none for the others, so none is sent.
-    async fn start_render(
-        &self,
-        target: &str,
-        format: &str,
-        width: u32,
-        height: u32,
-        body: Option<&Value>,
-    ) -> Result<RenderTask, LookerError> {
-        let (width, height) = (width.to_string(), height.to_string());
+    /// Starts a render task.
+    async fn start_render(&self, request: &RenderRequest) -> Result<RenderTask, LookerError> {
+        let (width, height) = (request.width.to_string(), request.height.to_string());
         self.post_json(
-            &format!("render_tasks/{target}/{format}"),
+            &format!("render_tasks/{}/{}", request.target.path(), request.format.name()),
             &[("width", &width), ("height", &height)],
-            body,
+            request.target.body().as_ref(),
         )
         .await
     }
@@ -144,16 +169,7 @@ impl LookerClient {
 
 async fn draw(looker: &LookerClient, request: &RenderRequest, deadline: Duration) -> Result<Image, ImageError> {
     let started = Instant::now();
-    let task = match looker
-        .start_render(
-            &request.target,
-            request.format.name(),
-            request.width,
-            request.height,
-            request.body.as_ref(),
-        )
-        .await
-    {
+    let task = match looker.start_render(request).await {
         Ok(task) => task,
         Err(error) if matches!(error.status(), Some(400 | 404 | 405 | 422 | 501)) => {
             let Some(query_id) = request.query_id.as_ref().filter(|_| request.format == Format::Png) else {
@@ -205,5 +221,26 @@ async fn draw(looker: &LookerClient, request: &RenderRequest, deadline: Duration
             return Err(ImageError::TimedOut(deadline));
         }
         tokio::time::sleep(pause).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_targets_are_path_segments_and_only_dashboards_have_a_body() {
+        let lookml = RenderTarget::Dashboard {
+            id: "thelook::sales overview".into(),
+            filters: "status=open".into(),
+        };
+        assert_eq!(lookml.path(), "dashboards/thelook%3A%3Asales%20overview");
+        assert_eq!(lookml.body().unwrap()["dashboard_filters"], "status=open");
+        let look = RenderTarget::Look(LookerId("7".into()));
+        assert_eq!((look.path().as_str(), look.body()), ("looks/7", None));
+        assert_eq!(
+            RenderTarget::Tile(LookerId("a/b".into())).path(),
+            "dashboard_elements/a%2Fb"
+        );
     }
 }

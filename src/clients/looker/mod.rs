@@ -19,7 +19,7 @@ use crate::domain::looker::models::{
 };
 pub use error::LookerError;
 use http::segment;
-pub use images::{Format, Image, ImageError, RenderRequest};
+pub use images::{Format, Image, ImageError, RenderRequest, RenderTarget};
 pub use registry::Lookers;
 
 /// One Looker instance.

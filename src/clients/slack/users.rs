@@ -6,27 +6,36 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use slack_morphism::prelude::*;
-use tokio::sync::Mutex;
+use std::sync::Mutex;
 
 use super::{SlackApi, SlackError};
 
 /// `users.info` answers, by user id, with when they were fetched.
 pub(super) type UserCache = Mutex<HashMap<String, (Instant, SlackUser)>>;
 
+/// How long a user's profile is trusted.
+const USER_TTL: Duration = Duration::from_secs(600);
+
 impl SlackApi {
+    /// The user's profile if it was fetched within the last ten minutes; never asks Slack.
+    pub fn cached_user(&self, user_id: &str) -> Option<SlackUser> {
+        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        users
+            .get(user_id)
+            .filter(|(at, _)| at.elapsed() < USER_TTL)
+            .map(|(_, user)| user.clone())
+    }
+
     /// A user's profile and flags (`users.info`), cached for ten minutes.
     pub async fn user_info(&self, user_id: &str) -> Result<SlackUser, SlackError> {
-        const TTL: Duration = Duration::from_secs(600);
-        if let Some((at, user)) = self.users.lock().await.get(user_id)
-            && at.elapsed() < TTL
-        {
-            return Ok(user.clone());
+        if let Some(user) = self.cached_user(user_id) {
+            return Ok(user);
         }
         let request = SlackApiUsersInfoRequest::new(SlackUserId(user_id.to_string()));
         let answer = slack_call!(self, "users.info", users_info(&request))?;
         self.users
             .lock()
-            .await
+            .unwrap_or_else(|p| p.into_inner())
             .insert(user_id.to_string(), (Instant::now(), answer.user.clone()));
         Ok(answer.user)
     }

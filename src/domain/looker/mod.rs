@@ -39,6 +39,8 @@ pub enum LookerChoice {
     Host(String),
     /// Known already (a link's Looker, a custom command's, a webhook's).
     Key(LookerKey),
+    /// The Looker a link belongs to (jobs recorded by earlier versions name Lookers this way).
+    Url(String),
 }
 
 /// A host nobody connected.
@@ -117,11 +119,13 @@ impl Registry {
             LookerChoice::First => self.lookers.first().map(|(k, _)| k.clone()),
             LookerChoice::Host(host) => self.by_host(host),
             LookerChoice::Key(key) => self.settings(key).map(|_| key.clone()),
+            LookerChoice::Url(url) => self.by_url(url),
         };
         found.ok_or_else(|| UnknownLooker {
             host: match choice {
                 LookerChoice::Host(host) => Some(host.clone()),
                 LookerChoice::Key(key) => Some(key.0.clone()),
+                LookerChoice::Url(url) => url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string)),
                 LookerChoice::First => None,
             },
             known: self.hosts(),

@@ -2,12 +2,14 @@
 //! the operator allows them, people from other workspaces only where the operator allows them.
 //! Used by every feature a person starts (commands, mentions, DMs, link previews).
 
+use slack_morphism::prelude::SlackUser;
+
 use crate::clients::slack::SlackError;
 use crate::config::Features;
 use crate::features::Context;
 use crate::features::errors::UserError;
 
-/// Slack's own system user: `users.info` calls it a person, but it never asks the bot anything.
+/// Slack's own system user: `users.info` calls it a person, but its messages are never questions.
 pub const SLACKBOT: &str = "USLACKBOT";
 
 /// Whether a person may use the bot.
@@ -20,17 +22,15 @@ pub enum Admission {
 
 /// Looks the user up (cached) and applies the rules.
 pub async fn admit(ctx: &Context, team_id: &str, user_id: &str) -> Result<Admission, SlackError> {
-    if user_id == SLACKBOT {
-        return Ok(Admission::Refused(UserError::Bot));
-    }
     let user = ctx.slack.user_info(user_id).await?;
-    let flags = &user.flags;
-    let person = Person {
-        bot: flags.is_bot.unwrap_or(false) || flags.is_app_user.unwrap_or(false),
-        guest: flags.is_restricted.unwrap_or(false) || flags.is_ultra_restricted.unwrap_or(false),
-        stranger: flags.is_stranger.unwrap_or(false) || user.team_id.as_ref().is_some_and(|t| t.0 != team_id),
-    };
-    Ok(person.admission(&ctx.features))
+    Ok(Person::of(&user, team_id).admission(&ctx.features))
+}
+
+/// The rules applied to what is already known of the user, without asking Slack (for answers
+/// given inside an acknowledgement); `None` when the user has not been looked up recently.
+pub fn admitted_already(ctx: &Context, team_id: &str, user_id: &str) -> Option<Admission> {
+    let user = ctx.slack.cached_user(user_id)?;
+    Some(Person::of(&user, team_id).admission(&ctx.features))
 }
 
 /// What the rules look at.
@@ -41,6 +41,15 @@ struct Person {
 }
 
 impl Person {
+    fn of(user: &SlackUser, team_id: &str) -> Self {
+        let flags = &user.flags;
+        Person {
+            bot: flags.is_bot.unwrap_or(false) || flags.is_app_user.unwrap_or(false),
+            guest: flags.is_restricted.unwrap_or(false) || flags.is_ultra_restricted.unwrap_or(false),
+            stranger: flags.is_stranger.unwrap_or(false) || user.team_id.as_ref().is_some_and(|t| t.0 != team_id),
+        }
+    }
+
     fn admission(&self, features: &Features) -> Admission {
         if self.bot {
             Admission::Refused(UserError::Bot)

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::reply::Conversation;
 use crate::clients::looker::{ContentKind, LookerClient, LookerError};
-use crate::domain::looker::UnknownLooker;
+use crate::domain::looker::LookerChoice;
 use crate::domain::slack::OutgoingMessage;
 use crate::features::errors::{About, Error, UserError};
 use crate::render::mrkdwn::{escape, link};
@@ -132,22 +132,15 @@ pub async fn find(lookers: &[&LookerClient], request: &FindRequest) -> Result<Ou
 /// Answers `find` in the conversation: every Looker, or the one named by host.
 pub async fn answer(conversation: &mut Conversation<'_>, request: &FindRequest) -> Result<(), Error> {
     let lookers = &conversation.ctx.lookers;
-    let chosen: Vec<&LookerClient> = match request.host.as_deref() {
-        Some(host) => lookers
-            .registry()
-            .by_host(host)
-            .and_then(|key| lookers.get(&key))
-            .into_iter()
-            .collect(),
+    let chosen: Vec<&LookerClient> = match &request.host {
+        Some(host) => vec![
+            lookers
+                .choose(&LookerChoice::Host(host.clone()))
+                .map_err(|unknown| UserError::unknown_looker(&unknown))?
+                .1,
+        ],
         None => lookers.all().map(|(_, l)| l).collect(),
     };
-    if chosen.is_empty() {
-        return Err(UserError::unknown_looker(&UnknownLooker {
-            host: request.host.clone(),
-            known: lookers.registry().hosts(),
-        })
-        .into());
-    }
     let message = find(&chosen, request).await.about("that search")?;
     conversation.show_message(&message).await
 }

@@ -96,8 +96,7 @@ async fn answer(conversation: &mut Conversation<'_>, request: &CommandRequest) -
     let ctx = conversation.ctx;
     let command = match &request.command {
         Command::Help => {
-            // Asked in a conversation, help has time to fetch the catalogs afresh.
-            ctx.custom_commands.refresh(&ctx.lookers, false).await;
+            ctx.custom_commands.refresh_soon();
             let commands = ctx.custom_commands.snapshot(&ctx.lookers);
             let catalog = Catalog {
                 commands: &commands,
@@ -107,19 +106,20 @@ async fn answer(conversation: &mut Conversation<'_>, request: &CommandRequest) -
                 .answer_asker(&help::help(&request.invoked_as, &catalog))
                 .await;
         }
-        Command::Unknown { text } => {
-            ctx.custom_commands.refresh(&ctx.lookers, true).await;
-            match ctx.custom_commands.find(&ctx.lookers, &words(text)) {
-                Some((custom, args)) => Command::Dashboard {
-                    request: custom.request(&args),
-                },
-                None => {
-                    let pointer = help::unknown(&request.invoked_as, text);
-                    return conversation.answer_asker(&pointer).await;
-                }
+        Command::Unknown { text } => match ctx.custom_commands.find(&ctx.lookers, &words(text)) {
+            Some((custom, args)) => Command::Dashboard {
+                request: custom.request(&args)?,
+            },
+            None if !ctx.custom_commands.loaded(&ctx.lookers) => {
+                return Err(UserError::CommandsNotLoaded { text: text.clone() }.into());
             }
-        }
+            None => {
+                let pointer = help::unknown(&request.invoked_as, text);
+                return conversation.answer_asker(&pointer).await;
+            }
+        },
         Command::ForeignLink { .. } => return Err(UserError::ForeignLink.into()),
+        Command::NotAFilter { word } => return Err(UserError::NotAFilter { word: word.clone() }.into()),
         other => other.clone(),
     };
 
@@ -129,6 +129,6 @@ async fn answer(conversation: &mut Conversation<'_>, request: &CommandRequest) -
         Command::Query { slug, url, looker } => look::query(conversation, looker, slug, url).await,
         Command::Dashboard { request: board } => dashboard::dashboard(conversation, board).await,
         Command::Find { request: find } => find::answer(conversation, find).await,
-        Command::Help | Command::Unknown { .. } | Command::ForeignLink { .. } => Ok(()),
+        Command::Help | Command::Unknown { .. } | Command::ForeignLink { .. } | Command::NotAFilter { .. } => Ok(()),
     }
 }

@@ -12,7 +12,7 @@ use super::Context;
 use super::dashboard_filters::{check_names, effective_filters};
 use super::errors::{About, Error};
 use super::posting::{Drawn, draw, file_stem, post_rendered};
-use crate::clients::looker::{Format, LookerClient, RenderRequest};
+use crate::clients::looker::{Format, LookerClient, RenderRequest, RenderTarget};
 use crate::clients::slack::FileUpload;
 use crate::config::DashboardStyle;
 use crate::domain::looker::LookerChoice;
@@ -25,6 +25,7 @@ pub use tiles::{DashboardView, markdown_to_mrkdwn, render_tiles};
 
 /// A dashboard to show, with the filter values asked for (by filter name or title).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "DashboardRequestWire")]
 pub struct DashboardRequest {
     /// Which Looker it is on.
     #[serde(default)]
@@ -37,6 +38,42 @@ pub struct DashboardRequest {
     /// a person typed, no for a link's address (which carries other parameters too).
     #[serde(default)]
     pub strict_filters: bool,
+}
+
+/// A request as job payloads hold it; earlier versions named the Looker by `host` or `link`.
+#[derive(Deserialize)]
+struct DashboardRequestWire {
+    #[serde(default)]
+    looker: Option<LookerChoice>,
+    id: String,
+    #[serde(default)]
+    filters: Vec<(String, String)>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    link: Option<String>,
+    #[serde(default)]
+    host: Option<String>,
+    #[serde(default)]
+    strict_filters: bool,
+}
+
+impl From<DashboardRequestWire> for DashboardRequest {
+    fn from(wire: DashboardRequestWire) -> Self {
+        let looker = wire
+            .looker
+            .or(wire.host.map(LookerChoice::Host))
+            .or(wire.link.clone().map(LookerChoice::Url))
+            .unwrap_or_default();
+        DashboardRequest {
+            looker,
+            id: wire.id,
+            filters: wire.filters,
+            title: wire.title,
+            link: wire.link,
+            strict_filters: wire.strict_filters,
+        }
+    }
 }
 
 fn filters_note(values: &BTreeMap<String, String>, dashboard: &Dashboard) -> Option<String> {
@@ -102,11 +139,13 @@ pub async fn post_dashboard(
             .extend_pairs(values.iter())
             .finish();
         let request = RenderRequest {
-            target: format!("dashboards/{}", request.id),
+            target: RenderTarget::Dashboard {
+                id: request.id.clone(),
+                filters: query_string,
+            },
             format,
             width: 1200,
             height: 1600,
-            body: Some(serde_json::json!({"dashboard_filters": query_string, "dashboard_style": "tiled"})),
             query_id: None,
         };
         return match draw(ctx, looker, &request).await? {

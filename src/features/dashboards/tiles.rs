@@ -197,7 +197,6 @@ pub async fn render_tiles(
             Ok(tile) => tiles.extend(tile),
             Err(error) if error.is_transient() => return Err(error.into()),
             Err(error) => {
-                tracing::warn!(tile = ?element.id, "dashboard tile could not be loaded");
                 tiles.push(broken_tile(
                     &tile_title(element).unwrap_or_else(|| "A tile".into()),
                     &error,

@@ -69,6 +69,25 @@ impl SqliteStore {
             enqueues,
         })
     }
+
+    /// Opens an existing database for reading only: nothing is created, migrated or written
+    /// (`lookerbot jobs`). Writes fail.
+    pub async fn open_read_only(database_url: &str) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(database_url)?
+            .create_if_missing(false)
+            .read_only(true);
+        let reader = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        // No writer task runs: an enqueue finds the channel closed.
+        let (enqueues, _) = mpsc::channel(1);
+        Ok(Self {
+            writer: reader.clone(),
+            reader,
+            enqueues,
+        })
+    }
 }
 
 /// A value bound into a statement.
@@ -89,13 +108,14 @@ impl SqliteStore {
         params: &[Param<'_>],
         ends_lease: bool,
     ) -> Result<u64, StoreError> {
-        let lease = if ends_lease {
-            ", lease_owner = NULL, lease_until = NULL"
+        // A job ends its lease when it finishes; while it goes on, it must still hold it.
+        let (lease, held) = if ends_lease {
+            (", lease_owner = NULL, lease_until = NULL", "")
         } else {
-            ""
+            ("", " AND lease_until >= ?3")
         };
         let sql = format!(
-            "UPDATE jobs SET {set}{lease}, updated_at = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'"
+            "UPDATE jobs SET {set}{lease}, updated_at = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'{held}"
         );
         let mut query = sqlx::query(&sql).bind(id).bind(owner);
         for param in params {

@@ -10,7 +10,7 @@ use crate::features::dashboards::DashboardRequest;
 
 /// What was asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
+#[serde(tag = "command", rename_all = "snake_case", from = "CommandWire")]
 pub enum Command {
     Help,
     Find {
@@ -29,6 +29,10 @@ pub enum Command {
     Dashboard {
         request: DashboardRequest,
     },
+    /// `dashboard <id> west`: a word where a `name=value` filter belongs.
+    NotAFilter {
+        word: String,
+    },
     /// A Looker link from a Looker this bot is not connected to.
     ForeignLink {
         url: String,
@@ -37,6 +41,69 @@ pub enum Command {
     Unknown {
         text: String,
     },
+}
+
+/// A command as job payloads hold it, including those recorded by earlier versions (a Look or a
+/// query named its Looker by `url` or `host` then).
+#[derive(Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+enum CommandWire {
+    Help,
+    Find {
+        request: FindRequest,
+    },
+    Look {
+        id: LookerId,
+        #[serde(default)]
+        looker: Option<LookerChoice>,
+        #[serde(default)]
+        url: Option<String>,
+        #[serde(default)]
+        host: Option<String>,
+    },
+    Query {
+        slug: String,
+        url: String,
+        #[serde(default)]
+        looker: Option<LookerChoice>,
+    },
+    Dashboard {
+        request: DashboardRequest,
+    },
+    NotAFilter {
+        word: String,
+    },
+    ForeignLink {
+        url: String,
+    },
+    Unknown {
+        text: String,
+    },
+}
+
+impl From<CommandWire> for Command {
+    fn from(wire: CommandWire) -> Self {
+        match wire {
+            CommandWire::Help => Command::Help,
+            CommandWire::Find { request } => Command::Find { request },
+            CommandWire::Look { id, looker, url, host } => Command::Look {
+                id,
+                looker: looker
+                    .or(url.map(LookerChoice::Url))
+                    .or(host.map(LookerChoice::Host))
+                    .unwrap_or_default(),
+            },
+            CommandWire::Query { slug, url, looker } => Command::Query {
+                looker: looker.unwrap_or_else(|| LookerChoice::Url(url.clone())),
+                slug,
+                url,
+            },
+            CommandWire::Dashboard { request } => Command::Dashboard { request },
+            CommandWire::NotAFilter { word } => Command::NotAFilter { word },
+            CommandWire::ForeignLink { url } => Command::ForeignLink { url },
+            CommandWire::Unknown { text } => Command::Unknown { text },
+        }
+    }
 }
 
 /// Splits `a=b "c d"=e f="g h"` into words, keeping quoted runs (and Looker expressions) whole.
@@ -138,16 +205,17 @@ pub fn parse(text: &str, lookers: &Registry) -> Command {
         Some("dashboard") if words.len() >= 2 => {
             let host = words.get(1).filter(|_| words.len() >= 3).and_then(|w| looker_host(w));
             let rest = &words[1 + usize::from(host.is_some())..];
+            if let Some(word) = rest[1..].iter().find(|w| !w.contains('=')) {
+                return Command::NotAFilter { word: word.clone() };
+            }
             Command::Dashboard {
                 request: DashboardRequest {
                     looker: choice(host),
                     id: rest[0].clone(),
                     filters: rest[1..]
                         .iter()
-                        .filter_map(|w| {
-                            w.split_once('=')
-                                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                        })
+                        .filter_map(|w| w.split_once('='))
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
                         .collect(),
                     title: None,
                     link: None,
@@ -190,140 +258,4 @@ fn link(word: &str, text: &str, lookers: &Registry) -> Command {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::examples;
-
-    fn lookers() -> Registry {
-        Registry::new(&examples::one_looker())
-    }
-
-    fn ours() -> LookerChoice {
-        LookerChoice::Key(lookers().by_host("looker.example.com").unwrap())
-    }
-
-    #[test]
-    fn find_grammar() {
-        let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
-        assert_eq!(
-            parse_find(&words("dashboard weekly sales")),
-            Some(FindRequest {
-                kind: FindKind::Dashboard,
-                host: None,
-                words: "weekly sales".into()
-            })
-        );
-        assert_eq!(
-            parse_find(&words("eu.looker.com look churn")),
-            Some(FindRequest {
-                kind: FindKind::Look,
-                host: Some("eu.looker.com".into()),
-                words: "churn".into()
-            })
-        );
-        assert_eq!(parse_find(&words("look")), None);
-    }
-
-    #[test]
-    fn the_grammar() {
-        let parse = |text: &str| parse(text, &lookers());
-        assert_eq!(parse(""), Command::Help);
-        assert_eq!(parse("HELP"), Command::Help);
-        assert_eq!(
-            parse("look 42"),
-            Command::Look {
-                id: LookerId("42".into()),
-                looker: LookerChoice::First
-            }
-        );
-        assert_eq!(
-            parse("look <http://eu.looker.example.com|eu.looker.example.com> 42"),
-            Command::Look {
-                id: LookerId("42".into()),
-                looker: LookerChoice::Host("eu.looker.example.com".into())
-            }
-        );
-        let Command::Dashboard { request } = parse("dashboard localhost:9999 thelook::orders status=open") else {
-            panic!("dashboard on a named Looker")
-        };
-        assert_eq!(
-            (&request.looker, request.id.as_str(), request.filters.len()),
-            (&LookerChoice::Host("localhost:9999".into()), "thelook::orders", 1)
-        );
-        assert!(request.strict_filters, "typed filter names are checked");
-        assert!(
-            matches!(parse("find Q1:2024 revenue"), Command::Find { request } if request.host.is_none()),
-            "a colon in a search word is not a port"
-        );
-        let Command::Dashboard { request } = parse("dashboard thelook::orders") else {
-            panic!("LookML dashboard")
-        };
-        assert_eq!(
-            (request.looker, request.id.as_str()),
-            (LookerChoice::First, "thelook::orders")
-        );
-        assert!(matches!(parse("look forty"), Command::Unknown { .. }));
-        let Command::Dashboard { request } =
-            parse(r#"dashboard 12 status=complete "Order Date"="last 7 days" region=-NULL"#)
-        else {
-            panic!("dashboard")
-        };
-        assert_eq!(request.id, "12");
-        assert_eq!(
-            request.filters,
-            [
-                ("status".to_string(), "complete".to_string()),
-                ("Order Date".to_string(), "last 7 days".to_string()),
-                ("region".to_string(), "-NULL".to_string())
-            ]
-        );
-        assert!(matches!(parse("make me a sandwich"), Command::Unknown { .. }));
-    }
-
-    #[test]
-    fn links_become_the_command_for_their_content_on_their_looker() {
-        let parse = |text: &str| parse(text, &lookers());
-        assert_eq!(
-            parse("<https://looker.example.com/looks/7?f=1>"),
-            Command::Look {
-                id: LookerId("7".into()),
-                looker: ours()
-            }
-        );
-        assert_eq!(
-            parse("<https://looker.example.com/looks/7|Orders by Status>"),
-            Command::Look {
-                id: LookerId("7".into()),
-                looker: ours()
-            }
-        );
-        let Command::Dashboard { request } = parse("https://looker.example.com/dashboards/5?Status=open") else {
-            panic!("dashboard link")
-        };
-        assert_eq!((request.id.as_str(), request.filters.len()), ("5", 1));
-        assert!(!request.strict_filters, "a link's address carries other parameters");
-        assert_eq!(
-            parse("https://looker.example.com/x/aBc123"),
-            Command::Query {
-                slug: "aBc123".into(),
-                url: "https://looker.example.com/x/aBc123".into(),
-                looker: ours()
-            }
-        );
-        assert_eq!(
-            parse("<https://looker.example.com/explore/thelook/orders?qid=Zz9&toggle=vis>"),
-            Command::Query {
-                slug: "Zz9".into(),
-                url: "https://looker.example.com/explore/thelook/orders?qid=Zz9&toggle=vis".into(),
-                looker: ours()
-            }
-        );
-        assert_eq!(
-            parse("https://other.example.com/looks/7"),
-            Command::ForeignLink {
-                url: "https://other.example.com/looks/7".into()
-            }
-        );
-        assert!(matches!(parse("https://example.com/pricing"), Command::Unknown { .. }));
-    }
-}
+mod tests;

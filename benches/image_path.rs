@@ -19,6 +19,7 @@ use lookerbot::clients::slack::SlackApi;
 use lookerbot::config::RawSettings;
 use lookerbot::domain::looker::models::LookerId;
 use lookerbot::features::Context;
+use lookerbot::features::ledger::Ledger;
 use lookerbot::features::posting::{Drawn, draw, post_rendered, render_request};
 use lookerbot::queue::Queue;
 use lookerbot::render::{Heading, ImageNeed, Rendered, Source, heading_block};
@@ -82,7 +83,8 @@ fn benches(c: &mut Criterion) {
             let (ctx, rendered, channel) = (ctx.clone(), rendered.clone(), channel.clone());
             async move {
                 let looker = ctx.lookers.all().next().unwrap().1;
-                post_rendered(&ctx, looker, &channel, None, rendered).await.unwrap()
+                let ledger = Ledger::untracked(&ctx);
+                post_rendered(&ctx, &ledger, looker, &channel, None, rendered).await.unwrap()
             }
         })
     });

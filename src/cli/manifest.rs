@@ -4,20 +4,25 @@
 use serde_json::{Value, json};
 use url::Url;
 
-/// Bot scopes: posting, slash command, mentions and DMs, channel and user lookup, files, unfurls.
+/// Bot scopes: posting, slash command, mentions and DMs, channel and user lookup, files, unfurls,
+/// and reading the bot's own earlier posts back (the `*:history` scopes: a delivery resumed after
+/// a crash looks for the message it may already have posted, so it never posts twice).
 pub const BOT_SCOPES: &[&str] = &[
     "app_mentions:read",
+    "channels:history",
     "channels:read",
     "chat:write",
     "chat:write.public",
     "commands",
     "files:write",
+    "groups:history",
     "groups:read",
     "im:history",
     "im:read",
     "im:write",
     "links:read",
     "links:write",
+    "mpim:history",
     "team:read",
     "users:read",
     "users:read.email",

@@ -8,6 +8,7 @@ use slack_morphism::prelude::*;
 use super::Context;
 use super::dashboards::{DashboardRequest, post_dashboard};
 use super::errors::{Error, UserError};
+use super::ledger::Ledger;
 use super::looks::{LookRun, render_look};
 use super::posting::{file_stem, post_rendered};
 use crate::clients::looker::LookerClient;
@@ -101,7 +102,8 @@ impl Job for Delivery {
         )
     }
 
-    async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
+    async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
+        let ledger = Ledger::new(ctx, run)?;
         let kept = match &self.content {
             Content::Dashboard {
                 attachment: Some(Attachment { file_id: Some(id), .. }),
@@ -109,9 +111,9 @@ impl Job for Delivery {
             } => Some(*id),
             _ => None,
         };
-        deliver(ctx, self).await.map_err(JobError::from)?;
-        // Delivered: the attachment is not needed again.
-        if let Some(id) = kept {
+        deliver(ctx, &ledger, self).await.map_err(JobError::from)?;
+        // Delivered: the attachment and any download kept for it are not needed again.
+        for id in kept.into_iter().chain(ledger.kept_files()) {
             ctx.queue.store().forget_file(id).await?;
         }
         Ok(())
@@ -148,7 +150,7 @@ fn looker_for<'a>(ctx: &'a Context, delivery: &Delivery) -> Result<&'a LookerCli
         .ok_or_else(|| JobError::permanent(format!("{:?} is not a configured Looker", delivery.looker)).into())
 }
 
-async fn deliver(ctx: &Context, delivery: Delivery) -> Result<(), Error> {
+async fn deliver(ctx: &Context, ledger: &Ledger<'_>, delivery: Delivery) -> Result<(), Error> {
     let channel = resolve(ctx, &delivery.destination).await?;
     match &delivery.content {
         Content::Look {
@@ -166,7 +168,7 @@ async fn deliver(ctx: &Context, delivery: Delivery) -> Result<(), Error> {
                 title: delivery.title.as_deref(),
             };
             let rendered = render_look(ctx, looker, run).await?;
-            post_rendered(ctx, looker, &channel, None, rendered).await?;
+            post_rendered(ctx, ledger, looker, &channel, None, rendered).await?;
         }
         Content::Dashboard {
             url,
@@ -180,6 +182,7 @@ async fn deliver(ctx: &Context, delivery: Delivery) -> Result<(), Error> {
             let sender = delivery.looker.as_ref().and_then(|key| ctx.lookers.get(key));
             let file = dashboard_file(
                 ctx,
+                ledger,
                 sender,
                 &heading.title,
                 attachment.as_ref(),
@@ -189,8 +192,8 @@ async fn deliver(ctx: &Context, delivery: Delivery) -> Result<(), Error> {
             let shown = url.as_deref().and_then(|url| ctx.lookers.registry().link(url));
             match (file, shown.map(|link| link.content)) {
                 (Some(file), _) => {
-                    ctx.slack
-                        .upload_file(&channel, &file, Some(vec![heading_block(&heading)]), None)
+                    ledger
+                        .upload(&channel, &file, Some(vec![heading_block(&heading)]), None)
                         .await?;
                 }
                 // No file: the bot renders the dashboard itself, every tile.
@@ -204,12 +207,12 @@ async fn deliver(ctx: &Context, delivery: Delivery) -> Result<(), Error> {
                         link: url.clone(),
                         strict_filters: false,
                     };
-                    post_dashboard(ctx, looker, &channel, None, &request, ctx.dashboard_style).await?;
+                    post_dashboard(ctx, ledger, looker, &channel, None, &request, ctx.dashboard_style).await?;
                 }
                 (None, _) => {
                     let note = UserError::NoFileInDelivery.to_string();
-                    ctx.slack
-                        .post_message(&channel, &heading_with_note(&heading, Some(&note)), None)
+                    ledger
+                        .post(&channel, &heading_with_note(&heading, Some(&note)), None)
                         .await?;
                 }
             }
@@ -221,6 +224,7 @@ async fn deliver(ctx: &Context, delivery: Delivery) -> Result<(), Error> {
 /// The dashboard's file: the inline attachment, or one fetch of Looker's single-use download link.
 async fn dashboard_file(
     ctx: &Context,
+    ledger: &Ledger<'_>,
     looker: Option<&LookerClient>,
     title: &str,
     attachment: Option<&Attachment>,
@@ -246,6 +250,16 @@ async fn dashboard_file(
         }));
     }
     let Some(url) = download_url else { return Ok(None) };
+    // Looker's link works once: an earlier attempt that fetched it kept the bytes.
+    if let Some(kept) = ledger.kept_file(DOWNLOAD) {
+        let bytes = ctx.queue.store().get_file(kept.id).await?.unwrap_or_default();
+        return Ok(Some(FileUpload {
+            filename: format!("{stem}.{}", extension_for(&kept.content_type)),
+            title: title.to_string(),
+            content_type: kept.content_type,
+            bytes,
+        }));
+    }
     let url = looker_download(looker, url)?;
     let mut response = ctx
         .downloads
@@ -285,6 +299,7 @@ async fn dashboard_file(
         }
         bytes.extend_from_slice(&chunk);
     }
+    ledger.keep_file(DOWNLOAD, &content_type, bytes.clone()).await?;
     Ok(Some(FileUpload {
         filename: format!("{stem}.{extension}"),
         title: title.to_string(),
@@ -292,6 +307,9 @@ async fn dashboard_file(
         bytes,
     }))
 }
+
+/// The name a fetched download is kept under for the rest of the job.
+const DOWNLOAD: &str = "download";
 
 /// A download link is fetched only from the Looker that sent the schedule (its web or API host):
 /// a payload naming any other address is refused, so a webhook cannot make the bot fetch from

@@ -8,6 +8,7 @@ pub mod dashboard_filters;
 pub mod dashboards;
 pub mod deliveries;
 pub mod errors;
+pub mod ledger;
 pub mod looks;
 pub mod merged;
 pub mod posting;

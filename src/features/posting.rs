@@ -7,6 +7,7 @@ use slack_morphism::prelude::*;
 
 use super::Context;
 use super::errors::{Error, UserError};
+use super::ledger::Ledger;
 use crate::clients::looker::{Format, Image, ImageError, LookerClient, RenderRequest, RenderTarget};
 use crate::clients::slack::FileUpload;
 use crate::domain::looker::models::{Query, QueryResult};
@@ -90,6 +91,7 @@ pub async fn draw(ctx: &Context, looker: &LookerClient, request: &RenderRequest)
 /// Posts one rendered result; returns the message's timestamp when Slack gave one.
 pub async fn post_rendered(
     ctx: &Context,
+    ledger: &Ledger<'_>,
     looker: &LookerClient,
     channel: &SlackChannelId,
     thread: Option<&SlackTs>,
@@ -130,8 +132,8 @@ pub async fn post_rendered(
                     content_type: image.content_type.to_string(),
                     bytes: image.bytes,
                 };
-                ctx.slack
-                    .upload_file(channel, &file, Some(std::mem::take(&mut message.blocks)), thread)
+                ledger
+                    .upload(channel, &file, Some(std::mem::take(&mut message.blocks)), thread)
                     .await?;
                 uploaded = true;
             }
@@ -142,7 +144,7 @@ pub async fn post_rendered(
     let posted = if uploaded {
         None
     } else {
-        Some(ctx.slack.post_message(channel, &message, thread).await?.ts)
+        Some(ledger.post(channel, &message, thread).await?.ts)
     };
 
     if let Some(csv) = csv {
@@ -154,7 +156,7 @@ pub async fn post_rendered(
         };
         let under = posted.as_ref().or(thread);
         // The result is already in the channel: a failed attachment is reported, not retried.
-        if let Err(error) = ctx.slack.upload_file(channel, &file, None, under).await {
+        if let Err(error) = ledger.upload(channel, &file, None, under).await {
             let sentence = UserError::CsvNotAttached {
                 detail: error.to_string(),
             };
@@ -163,7 +165,7 @@ pub async fn post_rendered(
                 text: sentence.to_string(),
                 blocks: vec![warning(&sentence.to_string())],
             };
-            let _ = ctx.slack.post_message(channel, &note, under).await;
+            let _ = ledger.post(channel, &note, under).await;
         }
     }
     Ok(posted)

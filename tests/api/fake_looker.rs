@@ -67,6 +67,9 @@ struct LookerState {
     down: bool,
     /// Every call waits this long first, as an overloaded Looker does.
     latency: Duration,
+    /// One-time download links: id to (content type, bytes), gone once fetched.
+    downloads: HashMap<String, (String, Vec<u8>)>,
+    fetched_downloads: usize,
     counter: u64,
     dashboards: HashMap<String, Value>,
     folders: HashMap<String, Value>,
@@ -159,6 +162,8 @@ impl FakeLooker {
             denials: 0,
             down: false,
             latency: Duration::ZERO,
+            downloads: HashMap::new(),
+            fetched_downloads: 0,
             counter: 0,
             dashboards: HashMap::new(),
             folders: HashMap::new(),
@@ -171,6 +176,7 @@ impl FakeLooker {
         }));
         let app = Router::new()
             .route("/api/4.0/login", post(login))
+            .route("/downloads/{id}", get(download))
             .route("/api/4.0/looks/search", get(search_looks))
             .route("/api/4.0/dashboards/search", get(search_dashboards))
             .route("/api/4.0/looks/{id}", get(look))
@@ -280,6 +286,22 @@ impl FakeLooker {
             .push_back(status);
     }
 
+    /// A one-time download link to these bytes, as Looker gives a webhook that streams; the
+    /// link works once (a second fetch is a 404).
+    pub fn add_download(&self, id: &str, content_type: &str, bytes: Vec<u8>) -> String {
+        self.state
+            .lock()
+            .unwrap()
+            .downloads
+            .insert(id.into(), (content_type.into(), bytes));
+        format!("{}/downloads/{id}", self.web_url)
+    }
+
+    /// How many download links were fetched (the ones that worked).
+    pub fn fetched_downloads(&self) -> usize {
+        self.state.lock().unwrap().fetched_downloads
+    }
+
     /// Makes every call wait this long before it is answered.
     pub fn set_latency(&self, latency: Duration) {
         self.state.lock().unwrap().latency = latency;
@@ -313,6 +335,18 @@ async fn slow(
     let latency = state.lock().unwrap().latency;
     tokio::time::sleep(latency).await;
     next.run(request).await
+}
+
+/// Looker's one-time download links take no auth header and work once.
+async fn download(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>) -> Response {
+    let mut s = state.lock().unwrap();
+    match s.downloads.remove(&id) {
+        Some((content_type, bytes)) => {
+            s.fetched_downloads += 1;
+            (StatusCode::OK, [("content-type", content_type)], bytes).into_response()
+        }
+        None => looker_error(StatusCode::NOT_FOUND, "Not found"),
+    }
 }
 
 async fn login(

@@ -69,6 +69,17 @@ pub struct PostedMessage {
     pub text: String,
     pub blocks: Value,
     pub thread_ts: Option<String>,
+    /// Message metadata (`event_type`, `event_payload`), returned by history with
+    /// `include_all_metadata`.
+    pub metadata: Value,
+}
+
+/// Where a call stops answering, as when the bot is killed mid-call: before Slack acts, or after
+/// Slack acted but before its answer reaches the bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hang {
+    BeforeEffect,
+    AfterEffect,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -95,6 +106,11 @@ struct SlackState {
     deleted: Vec<String>,
     socket_url: Option<String>,
     failures: HashMap<String, VecDeque<Failure>>,
+    /// The `n`th call of a method (counted from 1) fails: (method, n, failure).
+    nth_failures: Vec<(String, usize, Failure)>,
+    /// (method, call number counted from the start, where it hangs).
+    hangs: Vec<(String, usize, Hang)>,
+    hung: Arc<tokio::sync::Notify>,
     calls: Vec<String>,
     page_size: usize,
     counter: u64,
@@ -168,6 +184,31 @@ impl FakeSlack {
             base_url: format!("http://{addr}/api"),
             state,
         }
+    }
+
+    /// The `n`th call of `method` from now on (1 = the next) fails.
+    pub fn fail_nth(&self, method: &str, n: usize, failure: Failure) {
+        let mut s = self.state.lock().unwrap();
+        let already = s.calls.iter().filter(|m| *m == method).count();
+        s.nth_failures.push((method.into(), already + n, failure));
+    }
+
+    /// The next call of `method` never answers, stopping before or after its effect.
+    pub fn hang_next(&self, method: &str, hang: Hang) {
+        self.hang_nth(method, 1, hang);
+    }
+
+    /// The `n`th call of `method` from now on (1 = the next) never answers.
+    pub fn hang_nth(&self, method: &str, n: usize, hang: Hang) {
+        let mut s = self.state.lock().unwrap();
+        let already = s.calls.iter().filter(|m| *m == method).count();
+        s.hangs.push((method.into(), already + n, hang));
+    }
+
+    /// Resolves when a call has hung.
+    pub async fn wait_until_hung(&self) {
+        let hung = self.state.lock().unwrap().hung.clone();
+        hung.notified().await;
     }
 
     pub fn fail_next(&self, method: &str, failure: Failure) {
@@ -421,6 +462,7 @@ fn text_param(params: &Map<String, Value>, name: &str) -> Option<String> {
     }
 }
 
+/// A Web API call: answered, or left hanging where a test asked.
 async fn api(
     State(state): State<Arc<Mutex<SlackState>>>,
     Path(method): Path<String>,
@@ -428,9 +470,45 @@ async fn api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let (hang, hung) = {
+        let mut s = state.lock().unwrap();
+        let call_number = s.calls.iter().filter(|m| **m == method).count() + 1;
+        let hang = s
+            .hangs
+            .iter()
+            .position(|(m, n, _)| *m == method && *n == call_number)
+            .map(|i| s.hangs.remove(i).2);
+        (hang, s.hung.clone())
+    };
+    if hang == Some(Hang::BeforeEffect) {
+        state.lock().unwrap().calls.push(method);
+        hung.notify_one();
+        return std::future::pending().await;
+    }
+    let answer = respond(&state, method, query, headers, body);
+    if hang == Some(Hang::AfterEffect) {
+        hung.notify_one();
+        return std::future::pending().await;
+    }
+    answer
+}
+
+fn respond(
+    state: &Arc<Mutex<SlackState>>,
+    method: String,
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut s = state.lock().unwrap();
     s.calls.push(method.clone());
-    if let Some(failure) = s.failures.get_mut(&method).and_then(VecDeque::pop_front) {
+    let call_number = s.calls.iter().filter(|m| **m == method).count();
+    let nth = s
+        .nth_failures
+        .iter()
+        .position(|(m, n, _)| *m == method && *n == call_number)
+        .map(|i| s.nth_failures.remove(i).2);
+    if let Some(failure) = nth.or_else(|| s.failures.get_mut(&method).and_then(VecDeque::pop_front)) {
         return match failure {
             Failure::RateLimited(secs) => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -532,13 +610,19 @@ async fn api(
             if let Err(rejection) = check_blocks(&blocks) {
                 return rejection;
             }
-            let ts = format!("1700000000.{n:06}");
+            let ts = now_ts(n);
+            let metadata = p.get("metadata").cloned().unwrap_or(Value::Null);
+            let metadata = match metadata {
+                Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
+                other => other,
+            };
             s.messages.push(PostedMessage {
                 ts: ts.clone(),
                 channel: channel.clone(),
                 text: text.clone(),
                 blocks,
                 thread_ts: text_param(&p, "thread_ts"),
+                metadata,
             });
             ok(
                 json!({"channel": channel, "ts": ts, "message": {"type": "message", "text": text, "ts": ts, "user": "U0000000BOT"}}),
@@ -581,7 +665,7 @@ async fn api(
             }
             let text = text_param(&p, "text").unwrap_or_default();
             s.ephemerals.push((channel, user, text));
-            ok(json!({"message_ts": format!("1700000000.{n:06}")}))
+            ok(json!({"message_ts": now_ts(n)}))
         }
         "chat.unfurl" => {
             let unfurls = p.get("unfurls").cloned().unwrap_or(Value::Null);
@@ -658,8 +742,79 @@ async fn api(
             }
             ok(json!({"files": completed}))
         }
+        "conversations.history" | "conversations.replies" => {
+            let Some(channel) = text_param(&p, "channel") else {
+                return slack_error("channel_not_found");
+            };
+            if !known_channel(&s, &channel) {
+                return slack_error("channel_not_found");
+            }
+            let thread = text_param(&p, "ts");
+            if method == "conversations.replies" && thread.is_none() {
+                return slack_error("invalid_arguments");
+            }
+            let oldest: f64 = text_param(&p, "oldest").and_then(|o| o.parse().ok()).unwrap_or(0.0);
+            let with_metadata = text_param(&p, "include_all_metadata").as_deref() == Some("true");
+            let mut found: Vec<&PostedMessage> = s
+                .messages
+                .iter()
+                .filter(|m| m.channel == channel && m.ts.parse::<f64>().unwrap_or(0.0) >= oldest)
+                .filter(|m| match &thread {
+                    // Replies: the parent and its thread.
+                    Some(parent) => &m.ts == parent || m.thread_ts.as_ref() == Some(parent),
+                    // History: top-level messages only.
+                    None => m.thread_ts.is_none(),
+                })
+                .collect();
+            if method == "conversations.history" {
+                found.reverse(); // newest first, as Slack lists them
+            }
+            let (page, next) = paginate(&found, &p, s.page_size.max(100));
+            let messages: Vec<Value> = page
+                .iter()
+                .map(|m| {
+                    let mut message = json!({"type": "message", "ts": m.ts, "text": m.text,
+                        "user": "U0000000BOT", "bot_id": "B0000000BOT", "thread_ts": m.thread_ts});
+                    if with_metadata && !m.metadata.is_null() {
+                        message["metadata"] = m.metadata.clone();
+                    }
+                    message
+                })
+                .collect();
+            ok(json!({"messages": messages, "has_more": !next.is_empty(),
+                      "response_metadata": {"next_cursor": next}}))
+        }
+        "files.info" => {
+            let Some(id) = text_param(&p, "file") else {
+                return slack_error("invalid_arguments");
+            };
+            // Slack knows a file once its upload is completed.
+            let Some(file) = s.files.get(&id).filter(|f| f.shared_to.is_some()) else {
+                return slack_error("file_not_found");
+            };
+            let shared = file.shared_to.clone().unwrap_or_default();
+            let list = |prefix: char| {
+                if shared.starts_with(prefix) {
+                    vec![shared.clone()]
+                } else {
+                    vec![]
+                }
+            };
+            ok(json!({"file": {"id": id, "name": file.filename, "title": file.title,
+                "channels": list('C'), "groups": list('G'), "ims": list('D'),
+                "shares": {"public": {shared.clone(): [{"ts": "1"}]}}}}))
+        }
         other => slack_error(&format!("unknown_method:{other}")),
     }
+}
+
+/// A message timestamp as Slack makes them: the time now, and a counter for uniqueness.
+fn now_ts(n: u64) -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    format!("{seconds}.{:06}", n % 1_000_000)
 }
 
 fn known_channel(s: &SlackState, id: &str) -> bool {

@@ -245,9 +245,14 @@ async fn request_values_cannot_forge_log_lines() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        server
+            .wait_for_log(|l| l.contains("delivery queued") && l.contains("tttttttt"))
+            .await,
+        "{:?}",
+        server.log()
+    );
     let log = server.log();
-    assert!(log.iter().any(|l| l.contains("delivery queued")), "{log:?}");
     for line in &log {
         assert!(
             !line.starts_with("FORGED") && !line.contains('\0'),

@@ -13,6 +13,7 @@ mod custom_commands;
 mod dashboards;
 mod deliveries;
 mod events;
+mod exactly_once;
 mod health;
 mod hostile;
 mod images;

@@ -88,6 +88,17 @@ impl ServerProcess {
         self.log.lock().unwrap().clone()
     }
 
+    /// Waits (a few seconds at most) for a log line that `wanted` accepts.
+    pub async fn wait_for_log(&self, wanted: impl Fn(&str) -> bool) -> bool {
+        for _ in 0..100 {
+            if self.log().iter().any(|l| wanted(l)) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     /// Resident memory, in KiB.
     pub fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap();

@@ -136,6 +136,7 @@ impl UploadedFile {
             text: self.title.clone().unwrap_or_default(),
             blocks: self.blocks.clone().unwrap_or(Value::Null),
             thread_ts: self.thread_ts.clone(),
+            metadata: Value::Null,
         }
     }
 }
@@ -158,6 +159,7 @@ impl FakeSlack {
             text: String::new(),
             blocks: unfurl["unfurls"][url]["blocks"].clone(),
             thread_ts: None,
+            metadata: Value::Null,
         }
     }
 

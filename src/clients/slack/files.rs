@@ -13,21 +13,33 @@ pub struct FileUpload {
     pub bytes: Vec<u8>,
 }
 
+/// An upload begun: Slack names the file before its bytes are sent or it is shared.
+#[derive(Debug, Clone)]
+pub struct UploadTicket {
+    pub file_id: SlackFileId,
+    upload_url: SlackFileUploadUrl,
+}
+
 impl SlackApi {
-    /// Shares a file in a channel with Slack's external upload flow, with blocks as its message.
-    pub async fn upload_file(
+    /// Begins an upload (`files.getUploadURLExternal`).
+    pub async fn start_upload(&self, file: &FileUpload) -> Result<UploadTicket, SlackError> {
+        let request = SlackApiFilesGetUploadUrlExternalRequest::new(file.filename.clone(), file.bytes.len());
+        let ticket = slack_call!(self, "files.getUploadURLExternal", get_upload_url_external(&request))?;
+        Ok(UploadTicket {
+            file_id: ticket.file_id,
+            upload_url: ticket.upload_url,
+        })
+    }
+
+    /// Sends the bytes and shares the file in the channel, with blocks as its message.
+    pub async fn finish_upload(
         &self,
-        channel: &SlackChannelId,
+        ticket: &UploadTicket,
         file: &FileUpload,
+        channel: &SlackChannelId,
         blocks: Option<Vec<SlackBlock>>,
         thread_ts: Option<&SlackTs>,
-    ) -> Result<SlackFileId, SlackError> {
-        let ticket_request = SlackApiFilesGetUploadUrlExternalRequest::new(file.filename.clone(), file.bytes.len());
-        let ticket = slack_call!(
-            self,
-            "files.getUploadURLExternal",
-            get_upload_url_external(&ticket_request)
-        )?;
+    ) -> Result<(), SlackError> {
         let upload = SlackApiFilesUploadViaUrlRequest::new(
             ticket.upload_url.clone(),
             file.bytes.clone(),
@@ -46,6 +58,19 @@ impl SlackApi {
             "files.completeUploadExternal",
             files_complete_upload_external(&complete)
         )?;
+        Ok(())
+    }
+
+    /// Shares a file in a channel with Slack's external upload flow, with blocks as its message.
+    pub async fn upload_file(
+        &self,
+        channel: &SlackChannelId,
+        file: &FileUpload,
+        blocks: Option<Vec<SlackBlock>>,
+        thread_ts: Option<&SlackTs>,
+    ) -> Result<SlackFileId, SlackError> {
+        let ticket = self.start_upload(file).await?;
+        self.finish_upload(&ticket, file, channel, blocks, thread_ts).await?;
         Ok(ticket.file_id)
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use slack_morphism::prelude::*;
 
-use super::{SlackApi, SlackError};
+use super::{PostTag, SlackApi, SlackError};
 use crate::domain::slack::OutgoingMessage;
 
 /// A message as slack-morphism sends it.
@@ -29,8 +29,20 @@ impl SlackApi {
         message: &OutgoingMessage,
         thread_ts: Option<&SlackTs>,
     ) -> Result<Posted, SlackError> {
+        self.post_tagged(channel, message, thread_ts, None).await
+    }
+
+    /// Posts a message carrying a tag (invisible metadata) by which it can be found again.
+    pub async fn post_tagged(
+        &self,
+        channel: &SlackChannelId,
+        message: &OutgoingMessage,
+        thread_ts: Option<&SlackTs>,
+        tag: Option<&PostTag>,
+    ) -> Result<Posted, SlackError> {
         self.paced(channel).await;
-        let request = SlackApiChatPostMessageRequest::new(channel.clone(), content(message))
+        let content = content(message).opt_metadata(tag.map(PostTag::metadata));
+        let request = SlackApiChatPostMessageRequest::new(channel.clone(), content)
             .opt_thread_ts(thread_ts.cloned())
             .with_unfurl_links(false)
             .with_unfurl_media(false);

@@ -16,6 +16,7 @@ macro_rules! slack_call {
 mod directory;
 mod error;
 mod files;
+mod history;
 mod messages;
 mod response_url;
 mod users;
@@ -32,7 +33,8 @@ use slack_morphism::prelude::*;
 use crate::config::{Secret, SlackSettings};
 pub use directory::Directory;
 pub use error::{SlackError, SlackErrorCode};
-pub use files::FileUpload;
+pub use files::{FileUpload, UploadTicket};
+pub use history::PostTag;
 pub use messages::Posted;
 
 type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
@@ -59,6 +61,8 @@ pub struct SlackApi {
     max_inline_wait: Duration,
     pacer: DefaultKeyedRateLimiter<String>,
     pub directory: Directory,
+    /// Who the bot is, from `auth.test`, once it was needed.
+    identity: tokio::sync::OnceCell<SlackIdentity>,
 }
 
 impl SlackApi {
@@ -92,6 +96,7 @@ impl SlackApi {
             max_inline_wait: Duration::from_secs(30),
             pacer: RateLimiter::keyed(quota),
             directory: Directory::default(),
+            identity: tokio::sync::OnceCell::new(),
         })
     }
 

@@ -13,6 +13,7 @@ pub async fn dashboard(conversation: &mut Conversation<'_>, request: &DashboardR
         .map_err(|unknown| UserError::unknown_looker(&unknown))?;
     post_dashboard(
         ctx,
+        &conversation.ledger,
         looker,
         &conversation.channel,
         conversation.thread.as_ref(),

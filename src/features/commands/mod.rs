@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::features::Context;
 use crate::features::errors::{Error, UserError};
+use crate::features::ledger::Ledger;
 use crate::queue::{Job, JobError, JobRun};
 use access::{Admission, admit};
 use grammar::{Command, words};
@@ -67,9 +68,10 @@ impl Job for CommandRequest {
 
     /// Interactive answers are not retried: a failure is told to the asker at once. The job is
     /// buried (with the operator's detail) only when an operator can do something about it.
-    async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
+    async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
         let mut conversation = Conversation::new(
             ctx,
+            Ledger::new(ctx, run)?,
             &self.channel_id,
             self.thread_ts.as_deref(),
             &self.user_id,

@@ -10,6 +10,7 @@ use crate::clients::looker::LookerClient;
 use crate::domain::slack::OutgoingMessage;
 use crate::features::Context;
 use crate::features::errors::Error;
+use crate::features::ledger::Ledger;
 use crate::features::posting::post_rendered;
 use crate::render::Rendered;
 
@@ -26,6 +27,8 @@ pub enum ReplyTo {
 /// One command's conversation.
 pub struct Conversation<'a> {
     pub ctx: &'a Context,
+    /// What this command has posted already (a command run again posts nothing twice).
+    pub ledger: Ledger<'a>,
     pub channel: SlackChannelId,
     /// Answers to a mention go in its thread.
     pub thread: Option<SlackTs>,
@@ -36,9 +39,17 @@ pub struct Conversation<'a> {
 }
 
 impl<'a> Conversation<'a> {
-    pub fn new(ctx: &'a Context, channel: &str, thread: Option<&str>, asker: &str, reply: &'a ReplyTo) -> Self {
+    pub fn new(
+        ctx: &'a Context,
+        ledger: Ledger<'a>,
+        channel: &str,
+        thread: Option<&str>,
+        asker: &str,
+        reply: &'a ReplyTo,
+    ) -> Self {
         Self {
             ctx,
+            ledger,
             channel: SlackChannelId(channel.to_string()),
             thread: thread.map(|ts| SlackTs(ts.to_string())),
             asker: SlackUserId(asker.to_string()),
@@ -62,11 +73,7 @@ impl<'a> Conversation<'a> {
     }
 
     async fn post(&self, message: &OutgoingMessage) -> Result<SlackTs, Error> {
-        let posted = self
-            .ctx
-            .slack
-            .post_message(&self.channel, message, self.thread.as_ref())
-            .await?;
+        let posted = self.ledger.post(&self.channel, message, self.thread.as_ref()).await?;
         Ok(posted.ts)
     }
 
@@ -112,7 +119,15 @@ impl<'a> Conversation<'a> {
         if self.loading.is_some() && rendered.image.is_none() && rendered.csv.is_none() {
             return self.show_message(&rendered.message).await;
         }
-        post_rendered(self.ctx, looker, &self.channel, self.thread.as_ref(), rendered).await?;
+        post_rendered(
+            self.ctx,
+            &self.ledger,
+            looker,
+            &self.channel,
+            self.thread.as_ref(),
+            rendered,
+        )
+        .await?;
         self.stop_working().await;
         Ok(())
     }

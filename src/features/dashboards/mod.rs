@@ -11,6 +11,7 @@ use slack_morphism::prelude::*;
 use super::Context;
 use super::dashboard_filters::{check_names, effective_filters};
 use super::errors::{About, Error};
+use super::ledger::Ledger;
 use super::posting::{Drawn, draw, file_stem, post_rendered};
 use crate::clients::looker::{Format, LookerClient, RenderRequest, RenderTarget};
 use crate::clients::slack::FileUpload;
@@ -100,6 +101,7 @@ fn filters_note(values: &BTreeMap<String, String>, dashboard: &Dashboard) -> Opt
 /// Shows a dashboard in a channel (or a thread), tile by tile or as one image/PDF.
 pub async fn post_dashboard(
     ctx: &Context,
+    ledger: &Ledger<'_>,
     looker: &LookerClient,
     channel: &SlackChannelId,
     thread: Option<&SlackTs>,
@@ -156,13 +158,13 @@ pub async fn post_dashboard(
                     content_type: image.content_type.into(),
                     bytes: image.bytes,
                 };
-                ctx.slack.upload_file(channel, &file, Some(head), thread).await?;
+                ledger.upload(channel, &file, Some(head), thread).await?;
                 Ok(())
             }
             Drawn::Missing(sentence) => {
                 head.push(warning(&sentence.to_string()));
-                ctx.slack
-                    .post_message(
+                ledger
+                    .post(
                         channel,
                         &OutgoingMessage {
                             text: title,
@@ -195,7 +197,7 @@ pub async fn post_dashboard(
         }
         // Keep the order: the plain tiles before this one go out first.
         post_groups(
-            ctx,
+            ledger,
             channel,
             thread,
             &mut first_ts,
@@ -204,17 +206,17 @@ pub async fn post_dashboard(
         )
         .await?;
         let under = first_ts.as_ref().or(thread).cloned();
-        let ts = post_rendered(ctx, looker, channel, under.as_ref(), tile).await?;
+        let ts = post_rendered(ctx, ledger, looker, channel, under.as_ref(), tile).await?;
         if first_ts.is_none() && thread.is_none() {
             first_ts = ts;
         }
     }
-    post_groups(ctx, channel, thread, &mut first_ts, plain_groups, &title).await
+    post_groups(ledger, channel, thread, &mut first_ts, plain_groups, &title).await
 }
 
 /// Posts packed groups: the first message where asked, the rest in its thread.
 async fn post_groups(
-    ctx: &Context,
+    ledger: &Ledger<'_>,
     channel: &SlackChannelId,
     thread: Option<&SlackTs>,
     first_ts: &mut Option<SlackTs>,
@@ -227,7 +229,7 @@ async fn post_groups(
             text: title.to_string(),
             blocks,
         };
-        let posted = ctx.slack.post_message(channel, &message, under.as_ref()).await?;
+        let posted = ledger.post(channel, &message, under.as_ref()).await?;
         if first_ts.is_none() && thread.is_none() {
             *first_ts = Some(posted.ts);
         }

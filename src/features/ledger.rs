@@ -1,0 +1,240 @@
+//! What a job has done in Slack, so that each post and upload happens once across retries,
+//! crashes and takeovers. Before a post, its intent is recorded in the job's progress (which part
+//! of the job, and when); the post carries metadata naming the job and the part; its `ts` is
+//! recorded after. A job run again skips parts with a recorded `ts`, and for a part begun but not
+//! recorded first looks for its own message in the conversation (since the intent) before
+//! posting. Uploads likewise: the file id is recorded before the upload is completed and checked
+//! with `files.info` before uploading again. Parts are numbered in the order a job makes them,
+//! which is the same on every attempt.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::{Deserialize, Serialize};
+use slack_morphism::prelude::*;
+
+use super::Context;
+use super::errors::Error;
+use crate::clients::slack::{FileUpload, PostTag, Posted};
+use crate::domain::slack::OutgoingMessage;
+use crate::queue::JobRun;
+use crate::store::now_millis;
+
+/// A job's progress, as saved with it.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct Progress {
+    #[serde(default)]
+    parts: BTreeMap<String, Part>,
+    /// Files kept for the job (a one-time download), by name.
+    #[serde(default)]
+    files: BTreeMap<String, KeptFile>,
+}
+
+/// A file kept in the job store for the rest of a job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeptFile {
+    pub id: i64,
+    pub content_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum Part {
+    /// About to post, since `at` (unix ms).
+    Posting {
+        at: i64,
+    },
+    Posted {
+        channel: String,
+        ts: String,
+    },
+    /// An upload begun: Slack named the file `file`.
+    Uploading {
+        at: i64,
+        file: String,
+    },
+    Uploaded {
+        file: String,
+    },
+}
+
+/// The effects of one job run.
+pub struct Ledger<'a> {
+    ctx: &'a Context,
+    run: Option<&'a JobRun>,
+    progress: Mutex<Progress>,
+    next: AtomicUsize,
+}
+
+impl<'a> Ledger<'a> {
+    /// The ledger of a job, with what earlier attempts recorded.
+    pub fn new(ctx: &'a Context, run: &'a JobRun) -> Result<Self, Error> {
+        Ok(Self {
+            ctx,
+            run: Some(run),
+            progress: Mutex::new(run.progress()?.unwrap_or_default()),
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// Effects outside any job (a benchmark): nothing recorded, nothing looked for.
+    pub fn untracked(ctx: &'a Context) -> Self {
+        Self {
+            ctx,
+            run: None,
+            progress: Mutex::new(Progress::default()),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    fn next_part(&self) -> String {
+        format!("p{}", self.next.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    fn part(&self, name: &str) -> Option<Part> {
+        self.progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .parts
+            .get(name)
+            .cloned()
+    }
+
+    /// Records `part` durably before anything else happens.
+    async fn record(&self, name: &str, part: Part) -> Result<(), Error> {
+        let Some(run) = self.run else { return Ok(()) };
+        let progress = {
+            let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+            progress.parts.insert(name.to_string(), part);
+            progress.clone()
+        };
+        run.save_progress(&progress).await?;
+        Ok(())
+    }
+
+    /// Posts a message once: skipped when an earlier attempt posted it.
+    pub async fn post(
+        &self,
+        channel: &SlackChannelId,
+        message: &OutgoingMessage,
+        thread: Option<&SlackTs>,
+    ) -> Result<Posted, Error> {
+        let name = self.next_part();
+        let Some(run) = self.run else {
+            return Ok(self.ctx.slack.post_message(channel, message, thread).await?);
+        };
+        let tag = PostTag {
+            job: run.id(),
+            part: name.clone(),
+        };
+        match self.part(&name) {
+            Some(Part::Posted { channel, ts }) => {
+                tracing::info!(job = run.id(), part = %name, "posted by an earlier attempt; not again");
+                return Ok(Posted {
+                    channel: SlackChannelId(channel),
+                    ts: SlackTs(ts),
+                });
+            }
+            Some(Part::Posting { at }) => {
+                if let Some(ts) = self.ctx.slack.find_tagged(channel, thread, at, &tag).await? {
+                    tracing::info!(job = run.id(), part = %name, "found the post an earlier attempt made");
+                    self.record(&name, posted(channel, &ts)).await?;
+                    return Ok(Posted {
+                        channel: channel.clone(),
+                        ts,
+                    });
+                }
+            }
+            _ => {}
+        }
+        self.record(&name, Part::Posting { at: now_millis() }).await?;
+        let sent = self.ctx.slack.post_tagged(channel, message, thread, Some(&tag)).await?;
+        self.record(&name, posted(&sent.channel, &sent.ts)).await?;
+        Ok(sent)
+    }
+
+    /// Shares a file once, with blocks as its message.
+    pub async fn upload(
+        &self,
+        channel: &SlackChannelId,
+        file: &FileUpload,
+        blocks: Option<Vec<SlackBlock>>,
+        thread: Option<&SlackTs>,
+    ) -> Result<(), Error> {
+        let name = self.next_part();
+        let slack = &self.ctx.slack;
+        if self.run.is_none() {
+            slack.upload_file(channel, file, blocks, thread).await?;
+            return Ok(());
+        }
+        match self.part(&name) {
+            Some(Part::Uploaded { .. }) => return Ok(()),
+            Some(Part::Uploading { file: id, .. }) => {
+                let id = SlackFileId(id);
+                if slack.file_shared_in(&id, channel).await? == Some(true) {
+                    tracing::info!(part = %name, "found the upload an earlier attempt completed");
+                    return self.record(&name, Part::Uploaded { file: id.to_string() }).await;
+                }
+            }
+            _ => {}
+        }
+        let ticket = slack.start_upload(file).await?;
+        self.record(
+            &name,
+            Part::Uploading {
+                at: now_millis(),
+                file: ticket.file_id.to_string(),
+            },
+        )
+        .await?;
+        slack.finish_upload(&ticket, file, channel, blocks, thread).await?;
+        self.record(
+            &name,
+            Part::Uploaded {
+                file: ticket.file_id.to_string(),
+            },
+        )
+        .await
+    }
+
+    /// A file kept for this job under `name` by an earlier attempt.
+    pub fn kept_file(&self, name: &str) -> Option<KeptFile> {
+        self.progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .files
+            .get(name)
+            .cloned()
+    }
+
+    /// Keeps a file for the rest of the job, across attempts (a one-time download).
+    pub async fn keep_file(&self, name: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), Error> {
+        let Some(run) = self.run else { return Ok(()) };
+        let id = self.ctx.queue.store().put_file(bytes, now_millis()).await?;
+        let kept = KeptFile {
+            id,
+            content_type: content_type.to_string(),
+        };
+        let progress = {
+            let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+            progress.files.insert(name.to_string(), kept);
+            progress.clone()
+        };
+        run.save_progress(&progress).await?;
+        Ok(())
+    }
+
+    /// The files kept for this job (their ids), to forget once it is done.
+    pub fn kept_files(&self) -> Vec<i64> {
+        let progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        progress.files.values().map(|f| f.id).collect()
+    }
+}
+
+fn posted(channel: &SlackChannelId, ts: &SlackTs) -> Part {
+    Part::Posted {
+        channel: channel.to_string(),
+        ts: ts.to_string(),
+    }
+}

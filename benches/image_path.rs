@@ -84,7 +84,9 @@ fn benches(c: &mut Criterion) {
             async move {
                 let looker = ctx.lookers.all().next().unwrap().1;
                 let ledger = Ledger::untracked(&ctx);
-                post_rendered(&ctx, &ledger, looker, &channel, None, rendered).await.unwrap()
+                post_rendered(&ctx, &ledger, looker, &channel, None, rendered)
+                    .await
+                    .unwrap()
             }
         })
     });

@@ -85,6 +85,20 @@ fn key_or_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Look
     Ok(key.filter(|k| !k.as_str().is_empty()))
 }
 
+impl Delivery {
+    /// The dashboard's attachment, kept in the job store under `file_id`.
+    pub fn keep_attachment(&mut self, content_type: String, extension: String, file_id: i64) {
+        if let Content::Dashboard { attachment, .. } = &mut self.content {
+            *attachment = Some(Attachment {
+                content_type,
+                extension,
+                file_id: Some(file_id),
+                data_base64: None,
+            });
+        }
+    }
+}
+
 impl Job for Delivery {
     const KIND: &'static str = "looker_delivery";
     type Context = Context;

@@ -1,5 +1,7 @@
 //! HTTP routes, one module each, merged here with request ids, tracing and body limits.
 
+#[cfg(test)]
+mod fuzz;
 mod health;
 mod looker_auth;
 mod looker_webhook;

@@ -135,3 +135,23 @@ pub async fn acknowledge(state: &AppState, form: SlashForm) -> Option<Value> {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::domain::looker::Registry;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_slash_command_form_is_read_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..512), text in ".*") {
+            let _ = serde_urlencoded::from_bytes::<SlashForm>(&bytes);
+            let form = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("team_id", "T1").append_pair("channel_id", "C1").append_pair("user_id", "U1")
+                .append_pair("text", &text).append_pair("response_url", "https://hooks.slack.com/x")
+                .finish();
+            let read = serde_urlencoded::from_bytes::<SlashForm>(form.as_bytes()).unwrap();
+            let _ = parse(&read.text, &Registry::new(&[]));
+        }
+    }
+}

@@ -315,3 +315,30 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::http::fuzz::json;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_event_is_answered(event in json(), id in prop::option::of(".{0,12}")) {
+            let body = serde_json::json!({"type": "event_callback", "team_id": "T1", "event_id": id,
+                "authorizations": [{"user_id": "UBOT"}], "event": event});
+            if let Ok(envelope) = serde_json::from_value::<Envelope>(body) {
+                let _ = interpret(&envelope, true, &Registry::new(&[]));
+            }
+        }
+
+        #[test]
+        fn any_document_is_answered(document in json(), bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            for text in [document.to_string().into_bytes(), bytes] {
+                if let Ok(envelope) = serde_json::from_slice::<Envelope>(&text) {
+                    let _ = interpret(&envelope, true, &Registry::new(&[]));
+                }
+            }
+        }
+    }
+}

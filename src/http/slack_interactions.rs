@@ -74,3 +74,24 @@ pub fn acknowledge(interaction: &Interaction) {
         other => tracing::debug!(user, kind = other, "interaction the bot does not offer; acknowledged"),
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::http::fuzz::json;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_interaction_is_answered(document in json(), bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            let form = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("payload", &document.to_string())
+                .finish();
+            for body in [form.into_bytes(), bytes] {
+                if let Some(interaction) = payload(&body) {
+                    acknowledge(&interaction);
+                }
+            }
+        }
+    }
+}

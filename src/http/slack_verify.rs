@@ -294,3 +294,54 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn signed(secret: &str, ts: &str, body: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("v0:{ts}:").as_bytes());
+        mac.update(body);
+        format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+    }
+
+    proptest! {
+        #[test]
+        fn any_headers_and_body_are_answered(
+            ts in ".{0,24}",
+            signature in ".{0,90}",
+            body in prop::collection::vec(any::<u8>(), 0..512),
+            now in any::<i64>(),
+        ) {
+            let mut headers = HeaderMap::new();
+            if let Ok(value) = ts.parse() {
+                headers.insert("x-slack-request-timestamp", value);
+            }
+            if let Ok(value) = signature.parse() {
+                headers.insert("x-slack-signature", value);
+            }
+            let _ = signature_is_valid("secret", &headers, &body, now);
+        }
+
+        #[test]
+        fn what_is_signed_is_accepted_and_any_change_refused(
+            body in prop::collection::vec(any::<u8>(), 1..512),
+            at in any::<prop::sample::Index>(),
+            now in 1_000_000_000i64..4_000_000_000,
+            age in -300i64..=300,
+        ) {
+            let ts = (now - age).to_string();
+            let mut headers = HeaderMap::new();
+            headers.insert("x-slack-request-timestamp", ts.parse().unwrap());
+            headers.insert("x-slack-signature", signed("secret", &ts, &body).parse().unwrap());
+            prop_assert_eq!(signature_is_valid("secret", &headers, &body, now), Ok(()));
+            let mut changed = body.clone();
+            let i = at.index(changed.len());
+            changed[i] ^= 0x01;
+            prop_assert_eq!(signature_is_valid("secret", &headers, &changed, now), Err(Rejection::BadSignature));
+            prop_assert!(signature_is_valid("other", &headers, &body, now).is_err());
+        }
+    }
+}

@@ -173,3 +173,20 @@ fn links_become_the_command_for_their_content_on_their_looker() {
     );
     assert!(matches!(parse("https://example.com/pricing"), Command::Unknown { .. }));
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_words_are_a_command_that_survives_the_queue(text in ".*", link in "(<)?https?://[a-z.]{1,20}(:[0-9]{1,5})?/(looks|dashboards|x|explore)/[^ >]{0,30}(>)?") {
+            for text in [text, link.clone(), format!("dashboard {link} a=b")] {
+                let command = parse(&text, &lookers());
+                let stored = serde_json::to_string(&command).unwrap();
+                let read: Command = serde_json::from_str(&stored).unwrap();
+                prop_assert_eq!(read, command);
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Lookerbot's scheduled-delivery routes: `POST /slack/post/{channel|group|dm}/{name}`.
+//! Verify, parse the webhook into a [`Delivery`], record it as a job, answer. No Looker or Slack
+//! call happens before the answer.
+
+mod parse;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::post;
+
+use super::AppState;
+use super::looker_auth::authenticate;
+use super::reply::Reply;
+use super::request_body::{BodyError, receive as receive_body};
+use crate::features::deliveries::Destination;
+use crate::queue::{Job, Push};
+use crate::store::{Enqueued, now_millis};
+use parse::WebhookBody;
+
+/// The body is read by the route itself, after the caller is authenticated, within its own limit.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/slack/post/{kind}/{name}", post(receive))
+        .layer(DefaultBodyLimit::disable())
+}
+
+fn bad_request(reason: impl Into<String>) -> Reply {
+    Reply::error(StatusCode::BAD_REQUEST, reason)
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    Path((kind, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Reply {
+    // Who is asking, from the headers alone: an unauthenticated body is never read.
+    let settings = &state.settings;
+    let lookers = state.bot.lookers.registry();
+    let Some(caller) = authenticate(settings, lookers, &headers) else {
+        state.refusals.looker.note("missing or wrong webhook token");
+        return Reply::error(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong X-Looker-Webhook-Token (or Authorization: Token token=\"...\")",
+        );
+    };
+    let destination = match kind.as_str() {
+        "channel" => Destination::Channel(name),
+        "group" => Destination::Group(name),
+        "dm" => Destination::Dm(name),
+        _ => {
+            return Reply::error(
+                StatusCode::NOT_FOUND,
+                "unknown destination: use /slack/post/channel/<name>, /group/<name> or /dm/<user>",
+            );
+        }
+    };
+    let too_large = || {
+        Reply::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the webhook body is larger than LOOKERBOT_WEBHOOK_MAX_MB allows",
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > settings.webhook_max_bytes as u64) {
+        return too_large();
+    }
+    let server = &settings.server;
+    let body = match receive_body(body, settings.webhook_max_bytes, server.body_timeout, &server.spool_dir).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => return too_large(),
+        Err(error @ BodyError::TooSlow(_)) => return Reply::error(StatusCode::REQUEST_TIMEOUT, error.to_string()),
+        Err(error @ BodyError::Broken(_)) => return bad_request(error.to_string()),
+        Err(error @ BodyError::Spool(_)) => {
+            tracing::error!(%error, "could not spool a webhook body");
+            return Reply::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the bot could not read this delivery; try again shortly",
+            );
+        }
+    };
+    let webhook: WebhookBody = match body.json().await {
+        Ok(webhook) => webhook,
+        Err(error) => return bad_request(format!("the body is not a Looker webhook: {error}")),
+    };
+    let parse::Parsed {
+        mut delivery,
+        attachment,
+    } = match parse::delivery(webhook, destination, caller, lookers) {
+        Ok(parsed) => parsed,
+        Err(refused) => return Reply::error(refused.status, refused.reason),
+    };
+    let how = headers
+        .get("x-looker-webhook-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty())
+        .map(|id| Push::once(format!("looker-webhook:{id}")))
+        .unwrap_or_default();
+    if let Some(decoded) = attachment {
+        // A redelivery of a webhook already recorded keeps nothing new.
+        if let Some(key) = &how.dedupe_key
+            && matches!(state.queue.recorded(key).await, Ok(true))
+        {
+            return Reply::ok(format!("Already received: {}", delivery.summary()));
+        }
+        // The bytes are kept once, beside the job, not as base64 inside its payload.
+        match state.queue.store().put_file(decoded.bytes, now_millis()).await {
+            Ok(file_id) => delivery.keep_attachment(decoded.content_type, decoded.extension, file_id),
+            Err(error) => {
+                tracing::error!(%error, "could not keep a webhook's attachment");
+                return Reply::error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the bot could not record this delivery; try again shortly",
+                );
+            }
+        }
+    }
+    let summary = delivery.summary();
+    match state.queue.push(&delivery, how).await {
+        Ok(Enqueued::Created(id)) => {
+            tracing::info!(job = id, %summary, "delivery queued");
+            Reply::ok(format!("Queued {summary}"))
+        }
+        Ok(Enqueued::Duplicate(id)) => {
+            tracing::info!(job = id, %summary, "duplicate delivery ignored");
+            Reply::ok(format!("Already received: {summary}"))
+        }
+        Err(error) => {
+            tracing::error!(%error, %summary, "could not record a delivery");
+            Reply::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the bot could not record this delivery; try again shortly",
+            )
+        }
+    }
+}

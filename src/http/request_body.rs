@@ -70,6 +70,11 @@ pub async fn receive(body: Body, limit: usize, deadline: Duration, spool: &Path)
 }
 
 impl Received {
+    /// Whether the body was large enough to wait on disk.
+    pub fn is_spooled(&self) -> bool {
+        matches!(self, Received::Spooled(_))
+    }
+
     /// Parses the JSON body: from memory, or from its spool file off the async threads.
     pub async fn json<T: DeserializeOwned + Send + 'static>(self) -> Result<T, serde_json::Error> {
         match self {

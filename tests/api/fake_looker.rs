@@ -100,7 +100,12 @@ fn looker_error(status: StatusCode, message: &str) -> Response {
 
 impl FakeLooker {
     pub async fn start() -> FakeLooker {
-        let (looker, app, listener) = Self::prepare().await;
+        Self::start_on(0).await
+    }
+
+    /// The fake on a given port (0: any free one), for scripts that run it on its own.
+    pub async fn start_on(port: u16) -> FakeLooker {
+        let (looker, app, listener) = Self::prepare(port).await;
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         looker
     }
@@ -128,7 +133,7 @@ impl FakeLooker {
             .unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
 
-        let (mut looker, app, listener) = Self::prepare().await;
+        let (mut looker, app, listener) = Self::prepare(0).await;
         looker.web_url = looker.web_url.replace("http://", "https://");
         looker.api_url = looker.api_url.replace("http://", "https://");
         tokio::spawn(async move {
@@ -148,7 +153,7 @@ impl FakeLooker {
         (looker, ca.pem())
     }
 
-    async fn prepare() -> (FakeLooker, Router, tokio::net::TcpListener) {
+    async fn prepare(port: u16) -> (FakeLooker, Router, tokio::net::TcpListener) {
         let state = Arc::new(Mutex::new(LookerState {
             token_ttl: Duration::from_secs(3600),
             tokens: HashMap::new(),
@@ -193,7 +198,7 @@ impl FakeLooker {
             .route("/api/4.0/render_tasks/{id}/results", get(render_results))
             .layer(axum::middleware::from_fn_with_state(state.clone(), slow))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let looker = FakeLooker {
             web_url: format!("http://{addr}"),

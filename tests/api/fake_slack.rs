@@ -124,6 +124,11 @@ pub struct FakeSlack {
 
 impl FakeSlack {
     pub async fn start() -> FakeSlack {
+        Self::start_on(0).await
+    }
+
+    /// The fake on a given port (0: any free one), for scripts that run it on its own.
+    pub async fn start_on(port: u16) -> FakeSlack {
         let state = Arc::new(Mutex::new(SlackState {
             page_size: 2,
             channels: vec![
@@ -176,8 +181,9 @@ impl FakeSlack {
             .route("/api/{method}", any(api))
             .route("/upload/{file_id}", post(upload))
             .route("/response/{id}", post(response_url))
+            .route("/__fake/messages", axum::routing::get(dump_messages))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         FakeSlack {
@@ -806,6 +812,26 @@ fn respond(
         }
         other => slack_error(&format!("unknown_method:{other}")),
     }
+}
+
+/// Every message posted, for scripts that check what arrived (the soak test).
+async fn dump_messages(State(state): State<Arc<Mutex<SlackState>>>) -> Response {
+    let s = state.lock().unwrap();
+    let messages: Vec<Value> = s
+        .messages
+        .iter()
+        .map(|m| {
+            json!({"channel": m.channel, "ts": m.ts, "thread_ts": m.thread_ts, "text": m.text,
+                        "metadata": m.metadata})
+        })
+        .collect();
+    let files: Vec<Value> = s
+        .files
+        .values()
+        .filter(|f| f.shared_to.is_some())
+        .map(|f| json!({"filename": f.filename, "title": f.title, "channel": f.shared_to}))
+        .collect();
+    axum::Json(json!({"messages": messages, "files": files})).into_response()
 }
 
 /// A message timestamp as Slack makes them: the time now, and a counter for uniqueness.

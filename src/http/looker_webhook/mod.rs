@@ -26,6 +26,9 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::disable())
 }
 
+/// Parsing a large webhook needs about its size in memory again: one at a time.
+static LARGE_BODIES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 fn bad_request(reason: impl Into<String>) -> Reply {
     Reply::error(StatusCode::BAD_REQUEST, reason)
 }
@@ -83,6 +86,11 @@ async fn receive(
                 "the bot could not read this delivery; try again shortly",
             );
         }
+    };
+    // Large bodies are parsed one at a time: each waits on disk, not in memory.
+    let _one_large_at_a_time = match body.is_spooled() {
+        true => Some(LARGE_BODIES.acquire().await.expect("never closed")),
+        false => None,
     };
     let webhook: WebhookBody = match body.json().await {
         Ok(webhook) => webhook,

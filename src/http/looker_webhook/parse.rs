@@ -59,7 +59,82 @@ struct AttachmentBody {
     #[serde(default)]
     extension: Option<String>,
     #[serde(default)]
-    data: Option<Value>,
+    data: Option<AttachmentData>,
+}
+
+#[derive(Debug)]
+/// An attachment's `data` as it is read: a large string that is base64 is decoded while it is
+/// read (the text itself is never kept), anything else kept as it came.
+enum AttachmentData {
+    /// Base64 text, decoded; `text` is kept too while it is small (it may be a text format
+    /// that only looks like base64, such as `abcd`).
+    Decoded {
+        bytes: Vec<u8>,
+        text: Option<String>,
+    },
+    Text(String),
+    Json(Value),
+}
+
+/// Strings under this size are kept as text beside their decoding.
+const KEEP_TEXT_UNDER: usize = 1024 * 1024;
+
+impl<'de> Deserialize<'de> for AttachmentData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Data;
+        impl<'de> serde::de::Visitor<'de> for Data {
+            type Value = AttachmentData;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an attachment's data: text, base64 or JSON")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<AttachmentData, E> {
+                match decode_base64_lines(text) {
+                    Ok(bytes) => Ok(AttachmentData::Decoded {
+                        bytes,
+                        text: (text.len() < KEEP_TEXT_UNDER).then(|| text.to_string()),
+                    }),
+                    Err(_) => Ok(AttachmentData::Text(text.to_string())),
+                }
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<AttachmentData, E> {
+                self.visit_str(&text)
+            }
+
+            fn visit_unit<E: serde::de::Error>(self) -> Result<AttachmentData, E> {
+                Ok(AttachmentData::Json(Value::Null))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<AttachmentData, A::Error> {
+                let value = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(AttachmentData::Json(value))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<AttachmentData, A::Error> {
+                let value = Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(AttachmentData::Json(value))
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<AttachmentData, E> {
+                Ok(AttachmentData::Json(Value::Bool(v)))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<AttachmentData, E> {
+                Ok(AttachmentData::Json(v.into()))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<AttachmentData, E> {
+                Ok(AttachmentData::Json(v.into()))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<AttachmentData, E> {
+                Ok(AttachmentData::Json(v.into()))
+            }
+        }
+        deserializer.deserialize_any(Data)
+    }
 }
 
 /// An attachment's bytes, decoded, and how to name them.
@@ -78,13 +153,15 @@ fn parse_attachment(body: AttachmentBody) -> Result<Option<DecodedAttachment>, R
         None => (mimetype.trim().to_string(), false),
     };
     let bytes = match (data, is_base64) {
-        (Value::String(text), true) => {
-            decode_base64_lines(&text).map_err(|_| bad_request("attachment.data is not valid base64"))?
-        }
-        (Value::String(text), false) => text.into_bytes(),
-        (Value::Null, _) => return Ok(None),
+        (AttachmentData::Decoded { bytes, .. }, true) => bytes,
+        (AttachmentData::Text(_), true) => return Err(bad_request("attachment.data is not valid base64")),
+        (AttachmentData::Text(text), false) => text.into_bytes(),
+        (AttachmentData::Decoded { text: Some(text), .. }, false) => text.into_bytes(),
+        // A text format of a megabyte or more that is all base64: Looker sends those as base64.
+        (AttachmentData::Decoded { bytes, text: None }, false) => bytes,
+        (AttachmentData::Json(Value::Null), _) => return Ok(None),
         // JSON formats may arrive as JSON rather than a string.
-        (other, _) => other.to_string().into_bytes(),
+        (AttachmentData::Json(other), _) => other.to_string().into_bytes(),
     };
     let extension = body
         .extension

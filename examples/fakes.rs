@@ -1,0 +1,45 @@
+//! The test suite's fake Slack and fake Looker, on their own, for scripts that run the real bot
+//! against them (the soak test, load drills):
+//!
+//!     cargo run --release --example fakes -- SLACK_PORT LOOKER_PORT [LOOKER_QUERY_MS]
+//!
+//! The fake Looker holds Looks 1 to 20 ("Orders by Status"); the fake Slack lists what was
+//! posted at `GET /__fake/messages`.
+
+#[path = "../tests/api/fake_looker.rs"]
+#[allow(dead_code, clippy::result_large_err)]
+mod fake_looker;
+#[path = "../tests/api/fake_slack.rs"]
+#[allow(dead_code, clippy::result_large_err)]
+mod fake_slack;
+
+use serde_json::json;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let port = |i: usize| args.get(i).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let slack = fake_slack::FakeSlack::start_on(port(1)).await;
+    let looker = fake_looker::FakeLooker::start_on(port(2)).await;
+    if let Some(delay) = args.get(3).and_then(|d| d.parse().ok()) {
+        looker.set_query_delay(std::time::Duration::from_millis(delay));
+    }
+    for id in 1..=20 {
+        let rows: Vec<serde_json::Value> = ["complete", "pending", "cancelled"]
+            .iter()
+            .map(|status| json!({"orders.status": {"value": status}, "orders.count": {"value": id, "rendered": id.to_string()}}))
+            .collect();
+        looker.add_look(
+            &id.to_string(),
+            "Orders by Status",
+            json!({"id": format!("q{id}"), "model": "thelook", "view": "orders",
+                   "fields": ["orders.status", "orders.count"], "vis_config": {"type": "table"}}),
+            json!({"fields": {"dimensions": [{"name": "orders.status", "label_short": "Status"}],
+                              "measures": [{"name": "orders.count", "label_short": "Count", "is_numeric": true, "measure": true}],
+                              "table_calculations": [], "pivots": []},
+                   "data": rows}),
+        );
+    }
+    println!("slack {} looker {} {}", slack.base_url, looker.web_url, looker.api_url);
+    std::future::pending::<()>().await;
+}

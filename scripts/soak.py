@@ -108,8 +108,12 @@ def slash(n):
     count("slash", request("POST", "/slack/receive", body, headers))
 
 
-def hostile(n):
-    kind = n % 9
+def hostile(kind):
+    """One kind of hostile request (0 to 8), as a job for `every`."""
+    return lambda n: hostile_request(kind)
+
+
+def hostile_request(kind):
     body = b'{"type":"event_callback","event_id":"Ev","event":{}}'
     if kind == 0:
         count("unsigned", request("POST", "/slack/events", body, {"Content-Type": "application/json"}))
@@ -195,12 +199,12 @@ def killer():
 
 
 launch()
-threads = [threading.Thread(target=every, args=(rate, job), daemon=True) for rate, job in
-           [(2, webhook), (2, event), (5, slash), (10, hostile)]]
+traffic = [(2, webhook), (2, event), (5, slash)] + [(1, hostile(kind)) for kind in range(9)]
+threads = [threading.Thread(target=every, args=(rate, job), daemon=True) for rate, job in traffic]
 threads += [threading.Thread(target=f, daemon=True) for f in (idle_connections, sampler, killer)]
 for t in threads:
     t.start()
-for t in threads[:4]:
+for t in threads[: len(traffic)]:
     t.join(timeout=minutes * 60 + 600)
 # Drain: wait until every accepted delivery and mention has its message (or 5 minutes).
 def posted():

@@ -4,6 +4,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY migrations migrations
+COPY assets assets
 RUN cargo build --release --locked --bin lookerbot
 
 # Run stage: the binary, CA certificates, a non-root user and a volume for the SQLite file.

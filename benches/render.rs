@@ -88,6 +88,7 @@ fn benches(c: &mut Criterion) {
         looker_web_base: "https://looker.example.com",
         source: Source::default(),
         options: &options,
+        actions: None,
     };
 
     let (result, parse_peak) = measure_peak(|| serde_json::from_str::<QueryResult>(&text).unwrap());
@@ -114,6 +115,7 @@ fn benches(c: &mut Criterion) {
     };
     let ctx_no_csv = RenderContext {
         options: &no_csv,
+        actions: None,
         ..ctx.clone()
     };
     group.bench_function("render_blocks_only", |b| {

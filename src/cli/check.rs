@@ -78,6 +78,29 @@ pub async fn run(settings: &Settings) -> (String, bool) {
                     format!("Slack: {error} (check SLACK_API_KEY and SLACK_API_BASE_URL)"),
                 ),
             }
+            if settings.lookerbot_auth_token.is_some() {
+                match slack
+                    .bot_conversations(vec![
+                        slack_morphism::prelude::SlackConversationType::Public,
+                        slack_morphism::prelude::SlackConversationType::Private,
+                    ])
+                    .await
+                {
+                    Ok(channels) => line(
+                        true,
+                        format!(
+                            "Action Hub: the form will offer the {} channel(s) the bot is in",
+                            channels.len()
+                        ),
+                    ),
+                    Err(error) => line(
+                        false,
+                        format!(
+                            "Action Hub: Slack will not list the bot's channels: {error} (recreate the app from `lookerbot manifest`)"
+                        ),
+                    ),
+                }
+            }
             if let Some(app_token) = &settings.slack.app_token {
                 match slack.open_socket(app_token).await {
                     Ok(_) => line(true, "Slack Socket Mode: the app-level token opens a connection".into()),
@@ -91,6 +114,22 @@ pub async fn run(settings: &Settings) -> (String, bool) {
             }
         }
         Err(error) => line(false, format!("Slack: {error}")),
+    }
+    match (&settings.lookerbot_auth_token, &settings.hub.public_url) {
+        (Some(_), Some(url)) => line(
+            true,
+            format!(
+                "Action Hub: on; in Looker add the hub {url} with LOOKERBOT_AUTH_TOKEN as its token (Admin → Platform → Actions)"
+            ),
+        ),
+        (Some(_), None) => line(
+            true,
+            "Action Hub: on; in Looker add this server's public HTTPS address with LOOKERBOT_AUTH_TOKEN as its token (set PUBLIC_URL to fix the URLs it lists)".into(),
+        ),
+        (None, _) => line(
+            true,
+            "Action Hub: off (set LOOKERBOT_AUTH_TOKEN to let Looker send schedules and queries to Slack through the bot)".into(),
+        ),
     }
     if let Some(s3) = &settings.s3 {
         match S3Images::new(s3).await.check().await {

@@ -3,6 +3,7 @@
 //! environment.
 
 mod checker;
+mod hub;
 mod lookers;
 mod raw;
 mod secret;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use url::Url;
 
+pub use hub::HubSettings;
 pub use raw::RawSettings;
 pub use secret::Secret;
 
@@ -41,6 +43,19 @@ pub struct SlackSettings {
     pub app_token: Option<Secret>,
     pub api_base_url: Url,
     pub timeout: Duration,
+}
+
+impl SlackSettings {
+    /// The secret the bot's own signed values (data-action keys) derive from: the signing
+    /// secret, else the app-level token (Socket Mode), else the bot token.
+    pub fn key_secret(&self) -> &[u8] {
+        self.signing_secret
+            .as_ref()
+            .or(self.app_token.as_ref())
+            .unwrap_or(&self.bot_token)
+            .expose()
+            .as_bytes()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +161,9 @@ pub struct Settings {
     pub attach_csv: bool,
     pub render_timeout: Duration,
     pub dashboard_style: DashboardStyle,
+    pub hub: HubSettings,
+    /// How long a data-action button keeps working.
+    pub data_action_lifetime: Duration,
 }
 
 /// One thing wrong with the settings, naming the variable to fix.

@@ -179,4 +179,19 @@ pub struct RawSettings {
     /// Connections served at once; past it, a clear 503 [default: 4096, within the descriptor limit].
     #[arg(long, env = "LOOKERBOT_MAX_CONNECTIONS")]
     pub lookerbot_max_connections: Option<String>,
+    /// The bot's public HTTPS address, for the Action Hub's integration URLs and the app manifest [default: from the request's host].
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Largest Action Hub request accepted, in MiB (streamed to disk; base64 adds a third) [default: 1400].
+    #[arg(long, env = "LOOKERBOT_HUB_MAX_MB")]
+    pub lookerbot_hub_max_mb: Option<String>,
+    /// Seconds an Action Hub delivery is waited on before Looker is answered (0: answer once recorded) [default: 30].
+    #[arg(long, env = "LOOKERBOT_HUB_WAIT_SECS")]
+    pub lookerbot_hub_wait_secs: Option<String>,
+    /// List every public channel in the Action Hub's form, not only those the bot is in [default: false].
+    #[arg(long, env = "LOOKERBOT_HUB_ALL_CHANNELS")]
+    pub lookerbot_hub_all_channels: Option<String>,
+    /// Days a data-action button keeps working [default: 30].
+    #[arg(long, env = "LOOKERBOT_DATA_ACTION_DAYS")]
+    pub lookerbot_data_action_days: Option<String>,
 }

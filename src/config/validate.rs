@@ -92,6 +92,8 @@ impl RawSettings {
             ],
         );
         let looker_timeout = c.seconds("LOOKER_TIMEOUT_SECS", &self.looker_timeout_secs, 60, 1, 3600);
+        let hub = self.hub(&mut c);
+        let data_action_lifetime = self.data_action_lifetime(&mut c);
         let warnings = c.finish()?;
         let settings = Settings {
             port,
@@ -112,6 +114,8 @@ impl RawSettings {
             attach_csv,
             render_timeout,
             dashboard_style,
+            hub,
+            data_action_lifetime,
         };
         Ok((settings, warnings))
     }
@@ -212,10 +216,11 @@ impl RawSettings {
                 &self.looker_slackbot_loading_messages,
                 true,
             ),
+            // Lookerbot's default: on unless set to false.
             data_actions_in_messages: c.flag(
                 "LOOKERBOT_DATA_ACTIONS_IN_MESSAGES",
                 &self.lookerbot_data_actions_in_messages,
-                false,
+                true,
             ),
             expand_urls: c.flag("LOOKER_SLACKBOT_EXPAND_URLS", &self.looker_slackbot_expand_urls, true),
             allow_guest_users: c.flag("ALLOW_SLACK_GUEST_USERS", &self.allow_slack_guest_users, false),

@@ -5,11 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::action_hub::Destinations;
 use super::custom_commands::CustomCommands;
+use super::data_actions::ActionSigner;
 use crate::clients::looker::{Lookers, downloads_client};
 use crate::clients::s3::S3Images;
 use crate::clients::slack::SlackApi;
-use crate::config::{DashboardStyle, Features, Settings};
+use crate::config::{DashboardStyle, Features, HubSettings, Settings};
 use crate::queue::Queue;
 use crate::render::RenderOptions;
 
@@ -31,6 +33,12 @@ pub struct Context {
     pub downloads: reqwest::Client,
     /// The largest download accepted (as large as a webhook body may be).
     pub download_limit: usize,
+    /// Signs and checks the keys data-action buttons carry.
+    pub action_keys: ActionSigner,
+    /// The Action Hub's settings.
+    pub hub: HubSettings,
+    /// The channels and people the Action Hub's forms offer, kept for a while.
+    pub destinations: Destinations,
 }
 
 impl Context {
@@ -54,6 +62,9 @@ impl Context {
             // Looker's download links live on the Looker host: trust the same CA.
             downloads: downloads_client(&settings.looker_tls, settings.looker_timeout)?,
             download_limit: settings.webhook_max_bytes,
+            action_keys: ActionSigner::new(settings.slack.key_secret(), settings.data_action_lifetime),
+            hub: settings.hub.clone(),
+            destinations: Destinations::default(),
         })
     }
 }

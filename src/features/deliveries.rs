@@ -7,12 +7,14 @@ use slack_morphism::prelude::*;
 
 use super::Context;
 use super::dashboards::{DashboardRequest, post_dashboard};
+use super::downloads::{fetch_once, on_looker};
 use super::errors::{Error, UserError};
 use super::ledger::Ledger;
 use super::looks::{LookRun, render_look};
 use super::posting::{file_stem, post_rendered};
+use super::stored_files::content_of;
 use crate::clients::looker::LookerClient;
-use crate::clients::slack::FileUpload;
+use crate::clients::slack::{FileContent, FileUpload};
 use crate::domain::looker::models::{LookerId, Query};
 use crate::domain::looker::{Content as LinkContent, LookerChoice, LookerKey};
 use crate::queue::{Job, JobError, JobRun};
@@ -245,85 +247,39 @@ async fn dashboard_file(
     download_url: Option<&str>,
 ) -> Result<Option<FileUpload>, Error> {
     let stem = file_stem(title);
-
-    if let Some(attachment) = attachment {
-        let bytes = match (attachment.file_id, &attachment.data_base64) {
-            (Some(id), _) => ctx.queue.store().get_file(id).await?.ok_or_else(|| {
-                JobError::permanent("Looker's attachment is no longer kept (files are kept for seven days)")
-            })?,
-            (None, Some(data)) => base64::engine::general_purpose::STANDARD
-                .decode(data)
-                .map_err(|e| JobError::permanent(format!("attachment is not valid base64: {e}")))?,
-            (None, None) => return Err(JobError::permanent("the attachment has no bytes").into()),
-        };
-        return Ok(Some(FileUpload {
-            filename: format!("{stem}.{}", attachment.extension),
-            title: title.to_string(),
-            content_type: attachment.content_type.clone(),
-            bytes,
-        }));
-    }
-    let Some(url) = download_url else { return Ok(None) };
-    // Looker's link works once: an earlier attempt that fetched it kept the bytes.
-    if let Some(kept) = ledger.kept_file(DOWNLOAD) {
-        let bytes = ctx.queue.store().get_file(kept.id).await?.unwrap_or_default();
-        return Ok(Some(FileUpload {
-            filename: format!("{stem}.{}", extension_for(&kept.content_type)),
-            title: title.to_string(),
-            content_type: kept.content_type,
-            bytes,
-        }));
-    }
-    let url = looker_download(looker, url)?;
-    let mut response = ctx
-        .downloads
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| JobError::transient(format!("could not fetch Looker's download link: {e}")))?;
-    let status = response.status();
-    if status.as_u16() != 200 {
-        let message = format!("Looker's download link answered {status} (links work once, for an hour)");
-        return Err(if status.is_server_error() {
-            JobError::transient(message)
-        } else {
-            JobError::permanent(message)
-        }
-        .into());
-    }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .to_string();
-    let extension = extension_for(&content_type);
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| JobError::transient(format!("Looker's download was cut off: {e}")))?
-    {
-        if bytes.len() + chunk.len() > ctx.download_limit {
-            return Err(JobError::permanent(format!(
-                "Looker's download is larger than {} MiB (LOOKERBOT_WEBHOOK_MAX_MB)",
-                ctx.download_limit / 1024 / 1024
-            ))
-            .into());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    ledger.keep_file(DOWNLOAD, &content_type, bytes.clone()).await?;
-    Ok(Some(FileUpload {
+    let file = |extension: &str, content_type: String, content: FileContent| FileUpload {
         filename: format!("{stem}.{extension}"),
         title: title.to_string(),
         content_type,
-        bytes,
-    }))
+        content,
+        comment: None,
+    };
+    let gone = || JobError::permanent("Looker's attachment is no longer kept (files are kept for seven days)");
+    if let Some(attachment) = attachment {
+        let content = match (attachment.file_id, &attachment.data_base64) {
+            (Some(id), _) => content_of(ctx.queue.store(), id).await?.ok_or_else(gone)?,
+            (None, Some(data)) => base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .map_err(|e| JobError::permanent(format!("attachment is not valid base64: {e}")))?
+                .into(),
+            (None, None) => return Err(JobError::permanent("the attachment has no bytes").into()),
+        };
+        return Ok(Some(file(
+            &attachment.extension,
+            attachment.content_type.clone(),
+            content,
+        )));
+    }
+    let Some(url) = download_url else { return Ok(None) };
+    let url = looker_download(looker, url)?;
+    let kept = fetch_once(ctx, ledger, url, ctx.download_limit).await?;
+    let content = content_of(ctx.queue.store(), kept.id).await?.ok_or_else(gone)?;
+    Ok(Some(file(
+        extension_for(&kept.content_type),
+        kept.content_type,
+        content,
+    )))
 }
-
-/// The name a fetched download is kept under for the rest of the job.
-const DOWNLOAD: &str = "download";
 
 /// A download link is fetched only from the Looker that sent the schedule (its web or API host):
 /// a payload naming any other address is refused, so a webhook cannot make the bot fetch from
@@ -335,15 +291,7 @@ fn looker_download(looker: Option<&LookerClient>, url: &str) -> Result<url::Url,
     };
     let looker = looker.ok_or_else(|| refused("the bot cannot tell which Looker sent this schedule"))?;
     let parsed = url::Url::parse(url).map_err(|_| refused("it is not a URL"))?;
-    let origin = |u: &url::Url| {
-        (
-            u.scheme().to_string(),
-            u.host_str().map(str::to_ascii_lowercase),
-            u.port_or_known_default(),
-        )
-    };
-    let settings = looker.settings();
-    if origin(&parsed) == origin(&settings.url) || origin(&parsed) == origin(&settings.api_base_url) {
+    if on_looker(looker, &parsed) {
         Ok(parsed)
     } else {
         Err(refused("it does not point at the Looker that sent the schedule"))

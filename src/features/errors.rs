@@ -81,6 +81,18 @@ pub enum UserError {
     NoFileInDelivery,
     #[error("Sorry, I couldn't take that request just now. Please try again in a moment.")]
     NotRecorded,
+    #[error("This button has expired. Run the query again for fresh actions.")]
+    ActionExpired,
+    #[error("I don't recognise this button. Run the query again for fresh actions.")]
+    ActionUnknown,
+    #[error("Looker couldn't perform this action. An admin can find why in the bot's log.")]
+    ActionFailed { detail: String },
+    #[error(
+        "I lost track of this action while sending it, so it may have gone through. Check in Looker before trying again."
+    )]
+    ActionUncertain,
+    #[error("Looker couldn't load this action's form. Please try again in a moment.")]
+    FormUnavailable { detail: String },
     #[error("Something went wrong on my side. Please try again in a moment; if it keeps happening, tell an admin.")]
     Internal { detail: String },
 }
@@ -96,6 +108,8 @@ impl UserError {
             | UserError::ChartNotStored { detail }
             | UserError::TileFailed { detail }
             | UserError::CsvNotAttached { detail }
+            | UserError::ActionFailed { detail }
+            | UserError::FormUnavailable { detail }
             | UserError::Internal { detail } => Some(detail),
             _ => None,
         }

@@ -208,14 +208,9 @@ impl<'a> Ledger<'a> {
             .cloned()
     }
 
-    /// Keeps a file for the rest of the job, across attempts (a one-time download).
-    pub async fn keep_file(&self, name: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), Error> {
+    /// Remembers a file kept for the rest of the job, across attempts (a one-time download).
+    pub async fn remember_file(&self, name: &str, kept: KeptFile) -> Result<(), Error> {
         let Some(run) = self.run else { return Ok(()) };
-        let id = self.ctx.queue.store().put_file(bytes, now_millis()).await?;
-        let kept = KeptFile {
-            id,
-            content_type: content_type.to_string(),
-        };
         let progress = {
             let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
             progress.files.insert(name.to_string(), kept);

@@ -88,14 +88,7 @@ pub async fn render_look(ctx: &Context, looker: &LookerClient, run: LookRun<'_>)
         query_id: Some(query_id),
         dashboard_element_id: None,
     };
-    Ok(render_result(
-        ctx,
-        looker,
-        &Heading { title, link },
-        source,
-        &result,
-        Some(&query),
-    ))
+    render_result(ctx, looker, &Heading { title, link }, source, &result, Some(&query)).await
 }
 
 /// Runs the query behind a share (`/x/<slug>`) or explore (`?qid=<slug>`) link, titled by its
@@ -115,5 +108,5 @@ pub async fn render_query_link(ctx: &Context, looker: &LookerClient, slug: &str,
         query_id: Some(id),
         ..Default::default()
     };
-    Ok(render_result(ctx, looker, &heading, source, &result, Some(&query)))
+    render_result(ctx, looker, &heading, source, &result, Some(&query)).await
 }

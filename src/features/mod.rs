@@ -1,17 +1,21 @@
 //! What the bot does, one module per capability, above the clients, the renderer, the queue and
 //! the store. [`jobs`] is the one place that lists the work done after an acknowledgement.
 
+pub mod action_hub;
 pub mod commands;
 pub mod context;
 pub mod custom_commands;
 pub mod dashboard_filters;
 pub mod dashboards;
+pub mod data_actions;
 pub mod deliveries;
+pub mod downloads;
 pub mod errors;
 pub mod ledger;
 pub mod looks;
 pub mod merged;
 pub mod posting;
+pub mod stored_files;
 pub mod unfurls;
 
 pub use context::Context;
@@ -24,6 +28,10 @@ pub fn jobs() -> JobKinds<Context> {
     kinds
         .register::<deliveries::Delivery>()
         .register::<commands::CommandRequest>()
-        .register::<unfurls::UnfurlRequest>();
+        .register::<unfurls::UnfurlRequest>()
+        .register::<data_actions::DataActionSend>()
+        .register::<data_actions::DataActionForm>()
+        .register::<action_hub::HubDelivery>()
+        .register::<action_hub::ChannelMessage>();
     kinds
 }

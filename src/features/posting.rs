@@ -12,30 +12,38 @@ use crate::clients::looker::{Format, Image, ImageError, LookerClient, RenderRequ
 use crate::clients::slack::FileUpload;
 use crate::domain::looker::models::{Query, QueryResult};
 use crate::domain::slack::OutgoingMessage;
-use crate::render::{Heading, RenderContext, Rendered, Source, render_query, warning};
+use crate::render::{ActionKeys, Heading, RenderContext, Rendered, Source, render_query, warning};
+use crate::store::now_millis;
 
 /// Renders a result from this Looker with the bot's render options (Looker's drill links are
-/// made absolute against its web address).
-pub fn render_result(
+/// made absolute against its web address). The data actions it offers as buttons are kept
+/// before it is returned, so that whatever posts it, a click finds its action.
+pub async fn render_result(
     ctx: &Context,
     looker: &LookerClient,
     heading: &Heading,
     source: Source,
     result: &QueryResult,
     query: Option<&Query>,
-) -> Rendered {
+) -> Result<Rendered, Error> {
     let web_base = looker.web_base();
+    let keys = ctx.action_keys.mint(now_millis() / 1000);
     let render_ctx = RenderContext {
         heading,
         looker_web_base: &web_base,
         source,
         options: &ctx.render,
+        actions: ctx
+            .features
+            .data_actions_in_messages
+            .then_some(&keys as &dyn ActionKeys),
     };
     let rendered = render_query(result, query, &render_ctx);
     if let Some(problem) = &rendered.problem {
         tracing::warn!(title = %rendered.title, %problem, "Looker could not run a query");
     }
-    rendered
+    super::data_actions::keep(ctx, looker, &rendered.actions).await?;
+    Ok(rendered)
 }
 
 /// A file name from a title: letters, digits and dashes, the rest underscores.
@@ -130,7 +138,8 @@ pub async fn post_rendered(
                     filename: format!("{}.{}", file_stem(&title), image.extension),
                     title: title.clone(),
                     content_type: image.content_type.to_string(),
-                    bytes: image.bytes,
+                    content: image.bytes.into(),
+                    comment: None,
                 };
                 ledger
                     .upload(channel, &file, Some(std::mem::take(&mut message.blocks)), thread)
@@ -152,7 +161,8 @@ pub async fn post_rendered(
             filename: csv.filename,
             title: format!("{title} (CSV)"),
             content_type: "text/csv".into(),
-            bytes: csv.bytes,
+            content: csv.bytes.into(),
+            comment: None,
         };
         let under = posted.as_ref().or(thread);
         // The result is already in the channel: a failed attachment is reported, not retried.

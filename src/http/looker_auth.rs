@@ -1,5 +1,6 @@
 //! Who may post to the Looker-facing routes: the Looker whose `X-Looker-Webhook-Token` matches,
-//! or anyone holding `LOOKERBOT_AUTH_TOKEN` (`Authorization: Token token="..."`). Constant time.
+//! or anyone holding `LOOKERBOT_AUTH_TOKEN` (`Authorization: Token token="..."`, the words in any
+//! case, as Looker's own hub reads them). Compared in constant time, from the headers alone.
 
 use std::sync::LazyLock;
 
@@ -9,7 +10,8 @@ use regex::Regex;
 use crate::config::Settings;
 use crate::domain::looker::{LookerKey, Registry};
 
-static TOKEN_HEADER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r#"^[Tt]oken token="(.*)"$"#).expect("valid regex"));
+static TOKEN_HEADER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)^token\s+token="(.*)"$"#).expect("valid regex"));
 
 /// How a request proved itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +20,19 @@ pub enum Caller {
     SharedToken,
     /// The webhook token of these Lookers.
     Looker(Vec<LookerKey>),
+}
+
+/// Whether the request holds the Action Hub's token (`LOOKERBOT_AUTH_TOKEN`).
+pub fn hub_token(settings: &Settings, headers: &HeaderMap) -> bool {
+    let presented = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| TOKEN_HEADER.captures(h.trim()))
+        .and_then(|c| c.get(1));
+    match (&settings.lookerbot_auth_token, presented) {
+        (Some(expected), Some(presented)) => expected.matches(presented.as_str()),
+        _ => false,
+    }
 }
 
 /// `Some` when the request carries a valid credential.

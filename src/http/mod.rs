@@ -1,5 +1,6 @@
 //! HTTP routes, one module each, merged here with request ids, tracing and body limits.
 
+mod action_hub;
 #[cfg(test)]
 mod fuzz;
 mod health;
@@ -113,6 +114,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(looker_webhook::router())
+        .merge(action_hub::router())
         .merge(slack_commands::router())
         .merge(slack_events::router())
         .merge(slack_interactions::router())

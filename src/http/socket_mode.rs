@@ -77,10 +77,10 @@ async fn answer(state: &AppState, frame: &Frame) -> Option<Option<Value>> {
         }
         "interactive" => {
             // An unreadable interaction would not read better when sent again: acknowledged too.
-            if let Ok(interaction) = serde_json::from_str::<Interaction>(payload) {
-                slack_interactions::acknowledge(&interaction);
+            match serde_json::from_str::<Interaction>(payload) {
+                Ok(interaction) => slack_interactions::acknowledge(state, interaction).await.ok(),
+                Err(_) => Some(None),
             }
-            Some(None)
         }
         // Anything else is acknowledged so Slack does not retry it.
         _ => Some(None),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::store::{Enqueued, JobStore, NewJob, StoreError, now_millis};
+use crate::store::{Enqueued, JobState, JobStore, NewJob, StoreError, now_millis};
 pub use error::{Failure, JobError};
 pub use job::{Job, JobKinds, JobRun};
 pub use worker::{Outcome, Worker, backoff};
@@ -88,4 +88,43 @@ impl Queue {
         }
         Ok(outcome)
     }
+
+    /// Waits, at most `within`, for a job to finish (here or on another replica), so that a
+    /// caller can answer with what really happened.
+    pub async fn settled(&self, id: i64, within: Duration) -> Result<Settled, StoreError> {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut pause = Duration::from_millis(10);
+        loop {
+            let Some(job) = self.store.get(id).await? else {
+                return Ok(Settled::Gone);
+            };
+            match job.state {
+                JobState::Done => return Ok(Settled::Done),
+                JobState::Dead => return Ok(Settled::Failed(job.last_error.unwrap_or_default())),
+                JobState::Queued | JobState::Running => {}
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(Settled::Pending {
+                    last_error: job.last_error,
+                });
+            }
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+    }
+}
+
+/// What became of a job a caller waited on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    Done,
+    /// Failed for good, with the reason.
+    Failed(String),
+    /// Not finished in time: it goes on (and retries) in the background.
+    Pending {
+        last_error: Option<String>,
+    },
+    /// Pruned already (finished long ago).
+    Gone,
 }

@@ -3,6 +3,7 @@
 //! result to that shape's module. Rendering is pure: what needs I/O (an image Looker must draw,
 //! a CSV to upload) is returned as a need for the caller to fulfil (`crate::features::posting`).
 
+pub mod actions;
 pub mod blocks;
 mod chart;
 pub mod columns;
@@ -18,6 +19,7 @@ use crate::domain::looker::models::{LookerId, Query, QueryResult};
 use crate::domain::slack::OutgoingMessage;
 use columns::{Column, visible_columns};
 
+pub use actions::{ActionKeys, ShownAction};
 pub use blocks::{context, section, warning};
 pub use chart::ChartKind;
 
@@ -61,6 +63,8 @@ pub struct RenderContext<'a> {
     pub looker_web_base: &'a str,
     pub source: Source,
     pub options: &'a RenderOptions,
+    /// Keys for data-action buttons; `None` shows no buttons.
+    pub actions: Option<&'a dyn ActionKeys>,
 }
 
 /// An image only Looker can draw (maps, custom visualisations, charts too big for Slack's).
@@ -87,6 +91,8 @@ pub struct Rendered {
     pub csv: Option<CsvFile>,
     /// What went wrong at Looker (a query error), for the operator's log: readers see a sentence.
     pub problem: Option<String>,
+    /// Data actions offered as buttons, to keep before the message is posted.
+    pub actions: Vec<ShownAction>,
 }
 
 impl Rendered {
@@ -102,6 +108,7 @@ impl Rendered {
             image: None,
             csv: None,
             problem: None,
+            actions: Vec::new(),
         }
     }
 }
@@ -131,6 +138,8 @@ pub(crate) struct Body {
     pub summary: String,
     pub image: Option<ImageNeed>,
     pub csv: Option<CsvFile>,
+    /// Rows a table shows (for the actions offered under it).
+    pub shown_rows: Option<usize>,
 }
 
 impl Body {
@@ -140,6 +149,7 @@ impl Body {
             summary: summary.into(),
             image: None,
             csv: None,
+            shown_rows: None,
         }
     }
 }
@@ -182,6 +192,7 @@ pub fn render_query(result: &QueryResult, query: Option<&Query>, ctx: &RenderCon
             alt_text: mrkdwn::truncate(&ctx.heading.title, 2000),
         }),
         csv: None,
+        shown_rows: None,
     };
     let body = match &shape {
         Shape::QueryError(_) => Body::text(
@@ -200,6 +211,14 @@ pub fn render_query(result: &QueryResult, query: Option<&Query>, ctx: &RenderCon
     };
     let mut all = vec![heading_block(ctx.heading)];
     all.extend(body.blocks);
+    let mut actions = Vec::new();
+    if let Some(keys) = ctx.actions {
+        let choices = action_choices(result, &columns, &shape, body.shown_rows);
+        if let Some((block, shown)) = actions::actions_block(choices, keys) {
+            all.push(block);
+            actions = shown;
+        }
+    }
     Rendered {
         title: ctx.heading.title.clone(),
         message: OutgoingMessage {
@@ -212,6 +231,40 @@ pub fn render_query(result: &QueryResult, query: Option<&Query>, ctx: &RenderCon
             Shape::QueryError(message) => Some(message),
             _ => None,
         },
+        actions,
+    }
+}
+
+/// The data actions to offer for a result: the value's, the record's, or each shown row's
+/// (labelled with the row's first value). Charts and images offer none.
+fn action_choices<'a>(
+    result: &'a QueryResult,
+    columns: &[Column],
+    shape: &Shape,
+    shown_rows: Option<usize>,
+) -> Vec<actions::Choice<'a>> {
+    let cells_of = |row: &'a crate::domain::looker::models::Row, context: Option<&str>| -> Vec<actions::Choice<'a>> {
+        columns
+            .iter()
+            .flat_map(|c| actions::choices_on(c.cell(row).links.as_ref(), context))
+            .collect()
+    };
+    match shape {
+        Shape::SingleValue => columns
+            .first()
+            .map(|c| actions::choices_on(c.cell(&result.data[0]).links.as_ref(), None))
+            .unwrap_or_default(),
+        Shape::SingleRecord => cells_of(&result.data[0], None),
+        Shape::Table => result
+            .data
+            .iter()
+            .take(shown_rows.unwrap_or(0))
+            .flat_map(|row| {
+                let label = columns.first().map(|c| c.cell(row).display()).unwrap_or_default();
+                cells_of(row, Some(&label))
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -141,5 +141,6 @@ pub(super) fn table(result: &QueryResult, columns: &[Column], ctx: &RenderContex
         summary: format!("{total} {noun}"),
         image: None,
         csv,
+        shown_rows: Some(shown),
     }
 }

@@ -29,6 +29,7 @@ fn render(query: &Query, result: &QueryResult, options: &RenderOptions) -> Value
             dashboard_element_id: None,
         },
         options,
+        actions: None,
     };
     let rendered = render_query(result, Some(query), &ctx);
     json!({
@@ -150,6 +151,7 @@ fn every_message_stays_inside_slacks_limits() {
                 looker_web_base: "https://l",
                 source: Source::default(),
                 options: &options,
+                actions: None,
             };
             let message = render_query(&result, Some(&query), &ctx).message;
             assert!(message.blocks.len() <= blocks::MAX_BLOCKS);

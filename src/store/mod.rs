@@ -113,6 +113,21 @@ pub struct JobRecord {
     pub updated_at: Millis,
 }
 
+/// Files are written and read in chunks of this size.
+pub const FILE_CHUNK: usize = 4 * 1024 * 1024;
+
+/// A Looker data action behind a button: the key's id, the Looker it belongs to, Looker's link
+/// object as it came (JSON), and the form Looker gave for it once asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataActionRecord {
+    pub id: String,
+    pub looker: String,
+    pub action: String,
+    pub form: Option<String>,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}
+
 /// The queue's storage. Every method is one atomic statement or transaction.
 #[async_trait]
 pub trait JobStore: Send + Sync + 'static {
@@ -144,13 +159,35 @@ pub trait JobStore: Send + Sync + 'static {
     /// Keeps a file a job will need (an attachment Looker sent), durably; returns its id.
     async fn put_file(&self, bytes: Vec<u8>, now: Millis) -> Result<i64, StoreError>;
 
+    /// The whole file, for files small enough to hold ([`FILE_CHUNK`] or so); larger ones are
+    /// read with [`JobStore::file_chunk`].
     async fn get_file(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Begins a file written a chunk at a time (one too large to hold); returns its id.
+    async fn begin_file(&self, now: Millis) -> Result<i64, StoreError>;
+
+    /// Adds chunk `seq` (0, 1, 2...) to a file begun with [`JobStore::begin_file`].
+    async fn append_chunk(&self, id: i64, seq: u32, bytes: Vec<u8>) -> Result<(), StoreError>;
+
+    /// Chunk `seq` of a file; `None` past its last chunk.
+    async fn file_chunk(&self, id: i64, seq: u32) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The file's size in bytes; `None` when it is not kept (any more).
+    async fn file_length(&self, id: i64) -> Result<Option<u64>, StoreError>;
+
+    /// Keeps data actions shown as buttons until they expire.
+    async fn put_data_actions(&self, actions: Vec<DataActionRecord>) -> Result<(), StoreError>;
+
+    async fn data_action(&self, id: &str) -> Result<Option<DataActionRecord>, StoreError>;
+
+    /// Keeps the form Looker gave for an action (JSON), for when it is submitted.
+    async fn set_data_action_form(&self, id: &str, form: &str) -> Result<(), StoreError>;
 
     /// Forgets a file its job no longer needs.
     async fn forget_file(&self, id: i64) -> Result<(), StoreError>;
 
-    /// Forgets finished jobs older than `before`, keeping dead ones for operators, and files
-    /// kept since before `before`.
+    /// Forgets finished jobs older than `before`, keeping dead ones for operators, files kept
+    /// since before `before` and data actions expired before `before`.
     async fn prune_done(&self, before: Millis) -> Result<u64, StoreError>;
 
     /// Whether a job (in any state, until pruned) was recorded under this dedupe key.

@@ -90,7 +90,31 @@ async fn check_reports_every_service_and_exits_0_when_all_is_well() {
     assert!(report.contains("database: reachable, schema up to date"), "{report}");
     assert!(report.contains("logged in"), "{report}");
     assert!(report.contains("bot user U0000000BOT"), "{report}");
+    assert!(report.contains("Action Hub: off"), "{report}");
     assert!(!report.contains(crate::fake_looker::CLIENT_SECRET) && !report.contains(crate::fake_slack::BOT_TOKEN));
+}
+
+#[tokio::test]
+async fn check_says_where_looker_finds_the_action_hub() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = lookerbot(dir.path());
+    with_settings(&mut command, &app);
+    command
+        .env("LOOKERBOT_AUTH_TOKEN", "hub-token-for-check")
+        .env("PUBLIC_URL", "https://bot.example.com");
+    let output = command.arg("check").output().await.unwrap();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("Action Hub: on; in Looker add the hub https://bot.example.com/"),
+        "{report}"
+    );
+    assert!(
+        report.contains("the form will offer the 5 channel(s) the bot is in"),
+        "{report}"
+    );
+    assert!(!report.contains("hub-token-for-check"));
 }
 
 #[tokio::test]

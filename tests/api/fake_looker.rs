@@ -79,6 +79,19 @@ struct LookerState {
     renderer: Renderer,
     render_calls: Vec<RenderCall>,
     tasks: HashMap<String, TaskState>,
+    /// What the action server behind each data action's `url` answers, through Looker.
+    action_answers: HashMap<String, Value>,
+    /// The form each data action's `url` asks for.
+    action_forms: HashMap<String, Value>,
+    /// Bodies of `POST /data_actions` and `POST /data_actions/form`.
+    action_calls: Vec<Value>,
+    form_calls: Vec<Value>,
+    /// How long `POST /data_actions/form` takes (the action server building its form).
+    form_delay: Duration,
+    /// The next `POST /data_actions` performs the action, then never answers (the bot killed
+    /// while waiting for Looker's answer).
+    hang_action: bool,
+    hung: Arc<tokio::sync::Notify>,
 }
 
 #[derive(Clone)]
@@ -178,6 +191,13 @@ impl FakeLooker {
             renderer: Renderer::Available { polls: 2 },
             render_calls: Vec::new(),
             tasks: HashMap::new(),
+            action_answers: HashMap::new(),
+            action_forms: HashMap::new(),
+            action_calls: Vec::new(),
+            form_calls: Vec::new(),
+            form_delay: Duration::ZERO,
+            hang_action: false,
+            hung: Arc::new(tokio::sync::Notify::new()),
         }));
         let app = Router::new()
             .route("/api/4.0/login", post(login))
@@ -196,6 +216,8 @@ impl FakeLooker {
             .route("/api/4.0/render_tasks/{kind}/{id}/{format}", post(start_render))
             .route("/api/4.0/render_tasks/{id}", get(render_status))
             .route("/api/4.0/render_tasks/{id}/results", get(render_results))
+            .route("/api/4.0/data_actions", post(perform_data_action))
+            .route("/api/4.0/data_actions/form", post(data_action_form))
             .layer(axum::middleware::from_fn_with_state(state.clone(), slow))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
@@ -305,6 +327,38 @@ impl FakeLooker {
     /// How many download links were fetched (the ones that worked).
     pub fn fetched_downloads(&self) -> usize {
         self.state.lock().unwrap().fetched_downloads
+    }
+
+    /// What Looker answers (`DataActionResponse`) when the action at `url` is sent.
+    pub fn answer_data_action(&self, url: &str, answer: Value) {
+        self.state.lock().unwrap().action_answers.insert(url.into(), answer);
+    }
+
+    /// The form (`DataActionForm`) the action at `url` asks for.
+    pub fn data_action_form_for(&self, url: &str, form: Value) {
+        self.state.lock().unwrap().action_forms.insert(url.into(), form);
+    }
+
+    /// Bodies of `POST /data_actions`.
+    pub fn data_action_calls(&self) -> Vec<Value> {
+        self.state.lock().unwrap().action_calls.clone()
+    }
+
+    /// Bodies of `POST /data_actions/form`.
+    pub fn data_action_form_calls(&self) -> Vec<Value> {
+        self.state.lock().unwrap().form_calls.clone()
+    }
+
+    /// The next `POST /data_actions` is performed but never answered; resolves once it was.
+    pub fn hang_next_data_action(&self) -> Arc<tokio::sync::Notify> {
+        let mut s = self.state.lock().unwrap();
+        s.hang_action = true;
+        s.hung.clone()
+    }
+
+    /// Makes `POST /data_actions/form` take this long.
+    pub fn set_form_delay(&self, delay: Duration) {
+        self.state.lock().unwrap().form_delay = delay;
     }
 
     /// Makes every call wait this long before it is answered.
@@ -781,6 +835,68 @@ async fn query_by_slug(
         .find(|q| q["slug"] == json!(slug))
     {
         Some(query) => axum::Json(query.clone()).into_response(),
+        None => looker_error(StatusCode::NOT_FOUND, "Not found"),
+    }
+}
+
+/// `POST /data_actions`: Looker sends the action to its action server and answers what that
+/// said (`DataActionResponse`). The body must be `{action: {...}, form_values: {name: text}}`.
+async fn perform_data_action(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(denied) = admit(&state, &headers, "POST /data_actions".into(), "data_actions") {
+        return denied;
+    }
+    let Ok(request) = serde_json::from_slice::<Value>(&body) else {
+        return looker_error(StatusCode::BAD_REQUEST, "Could not parse JSON");
+    };
+    let Some(url) = request["action"]["url"].as_str().map(str::to_string) else {
+        return looker_error(StatusCode::BAD_REQUEST, "action is required");
+    };
+    if request["form_values"]
+        .as_object()
+        .is_some_and(|values| values.values().any(|v| !v.is_string()))
+    {
+        return looker_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Validation Failed: form_values must be strings",
+        );
+    }
+    let hang = {
+        let mut s = state.lock().unwrap();
+        s.action_calls.push(request);
+        std::mem::take(&mut s.hang_action).then(|| s.hung.clone())
+    };
+    if let Some(hung) = hang {
+        hung.notify_one();
+        return std::future::pending().await;
+    }
+    let s = state.lock().unwrap();
+    match s.action_answers.get(&url) {
+        Some(answer) => axum::Json(answer.clone()).into_response(),
+        None => looker_error(StatusCode::NOT_FOUND, "Not found"),
+    }
+}
+
+/// `POST /data_actions/form`: the form the action's server asks for, after its own delay.
+async fn data_action_form(State(state): State<Arc<Mutex<LookerState>>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(denied) = admit(&state, &headers, "POST /data_actions/form".into(), "data_actions/form") {
+        return denied;
+    }
+    let Ok(action) = serde_json::from_slice::<Value>(&body) else {
+        return looker_error(StatusCode::BAD_REQUEST, "Could not parse JSON");
+    };
+    let delay = {
+        let mut s = state.lock().unwrap();
+        s.form_calls.push(action.clone());
+        s.form_delay
+    };
+    tokio::time::sleep(delay).await;
+    let s = state.lock().unwrap();
+    match action["url"].as_str().and_then(|url| s.action_forms.get(url)) {
+        Some(form) => axum::Json(form.clone()).into_response(),
         None => looker_error(StatusCode::NOT_FOUND, "Not found"),
     }
 }

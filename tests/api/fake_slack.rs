@@ -31,6 +31,21 @@ pub struct Channel {
     pub id: String,
     pub name: String,
     pub is_private: bool,
+    /// Whether the bot is in it (`users.conversations` lists only these).
+    pub is_member: bool,
+    pub is_archived: bool,
+}
+
+impl Channel {
+    pub fn public(id: &str, name: &str) -> Channel {
+        Channel {
+            id: id.into(),
+            name: name.into(),
+            is_private: false,
+            is_member: true,
+            is_archived: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +106,7 @@ pub struct UploadedFile {
     pub shared_to: Option<String>,
     pub thread_ts: Option<String>,
     pub blocks: Option<Value>,
+    pub initial_comment: Option<String>,
 }
 
 #[derive(Default)]
@@ -114,6 +130,12 @@ struct SlackState {
     calls: Vec<String>,
     page_size: usize,
     counter: u64,
+    /// Trigger ids handed out with clicks, with when (Slack honours one for three seconds, once).
+    triggers: HashMap<String, (std::time::Instant, bool)>,
+    /// Open modals by view id.
+    views: HashMap<String, Value>,
+    /// Every view opened or updated, in order: (method, view id, view).
+    view_log: Vec<(String, String, Value)>,
 }
 
 #[derive(Clone)]
@@ -132,30 +154,13 @@ impl FakeSlack {
         let state = Arc::new(Mutex::new(SlackState {
             page_size: 2,
             channels: vec![
+                Channel::public("C0000GENERAL", "general"),
+                Channel::public("C0000RANDOMX", "random"),
+                Channel::public("C00000SALES1", "sales"),
+                Channel::public("C0000METRICS", "metrics"),
                 Channel {
-                    id: "C0000GENERAL".into(),
-                    name: "general".into(),
-                    is_private: false,
-                },
-                Channel {
-                    id: "C0000RANDOMX".into(),
-                    name: "random".into(),
-                    is_private: false,
-                },
-                Channel {
-                    id: "C00000SALES1".into(),
-                    name: "sales".into(),
-                    is_private: false,
-                },
-                Channel {
-                    id: "C0000METRICS".into(),
-                    name: "metrics".into(),
-                    is_private: false,
-                },
-                Channel {
-                    id: "G000PRIVATE1".into(),
-                    name: "exec-team".into(),
                     is_private: true,
+                    ..Channel::public("G000PRIVATE1", "exec-team")
                 },
             ],
             users: vec![
@@ -179,7 +184,10 @@ impl FakeSlack {
         }));
         let app = Router::new()
             .route("/api/{method}", any(api))
-            .route("/upload/{file_id}", post(upload))
+            .route(
+                "/upload/{file_id}",
+                post(upload).layer(axum::extract::DefaultBodyLimit::disable()),
+            )
             .route("/response/{id}", post(response_url))
             .route("/__fake/messages", axum::routing::get(dump_messages))
             .with_state(state.clone());
@@ -277,6 +285,35 @@ impl FakeSlack {
     /// A `response_url` on this fake, as Slack hands one out with each slash command.
     pub fn response_url(&self) -> String {
         self.base_url.replace("/api", "/response/T000000ACME-1")
+    }
+
+    /// Adds a channel (`is_member`: whether the bot is in it).
+    pub fn add_channel(&self, channel: Channel) {
+        self.state.lock().unwrap().channels.push(channel);
+    }
+
+    /// Slack's page size for cursor-paginated lists (2 by default, to exercise cursors).
+    pub fn set_page_size(&self, size: usize) {
+        self.state.lock().unwrap().page_size = size;
+    }
+
+    /// A fresh `trigger_id`, as Slack sends one with each click (valid three seconds, once).
+    pub fn trigger(&self) -> String {
+        let mut s = self.state.lock().unwrap();
+        s.counter += 1;
+        let id = format!("{}.{}.trigger", 1_000 + s.counter, s.counter);
+        s.triggers.insert(id.clone(), (std::time::Instant::now(), false));
+        id
+    }
+
+    /// Every view opened or updated: (method, view id, view).
+    pub fn views(&self) -> Vec<(String, String, Value)> {
+        self.state.lock().unwrap().view_log.clone()
+    }
+
+    /// The current content of an open modal.
+    pub fn view(&self, id: &str) -> Option<Value> {
+        self.state.lock().unwrap().views.get(id).cloned()
     }
 
     /// Method names in the order they were called.
@@ -552,11 +589,17 @@ fn respond(
             json!({"url": "https://acme.slack.com/", "team": "Acme", "user": "lookerbot",
             "team_id": "T000000ACME", "user_id": "U0000000BOT", "bot_id": "B0000000BOT"}),
         ),
-        "conversations.list" => {
+        "conversations.list" | "users.conversations" => {
             let types = text_param(&p, "types").unwrap_or_else(|| "public_channel".into());
+            let exclude_archived = text_param(&p, "exclude_archived").as_deref() == Some("true");
+            // users.conversations: only the bot's; conversations.list: every public one, and
+            // the private ones the bot is in.
+            let mine = method == "users.conversations";
             let matching: Vec<&Channel> = s
                 .channels
                 .iter()
+                .filter(|c| !(exclude_archived && c.is_archived))
+                .filter(|c| if mine || c.is_private { c.is_member } else { true })
                 .filter(|c| {
                     types.contains(if c.is_private {
                         "private_channel"
@@ -570,7 +613,7 @@ fn respond(
                 .iter()
                 .map(|c| {
                     json!({"id": c.id, "name": c.name, "created": 1_600_000_000, "is_channel": !c.is_private,
-                    "is_private": c.is_private, "is_member": true, "is_archived": false})
+                    "is_private": c.is_private, "is_member": c.is_member, "is_archived": c.is_archived})
                 })
                 .collect();
             ok(json!({"channels": channels, "response_metadata": {"next_cursor": next}}))
@@ -741,6 +784,7 @@ fn respond(
                 record.shared_to = channel.clone();
                 record.thread_ts = text_param(&p, "thread_ts");
                 record.blocks = blocks.clone();
+                record.initial_comment = text_param(&p, "initial_comment");
                 completed.push(json!({"id": id, "name": record.filename, "title": record.title}));
             }
             if completed.is_empty() {
@@ -810,8 +854,124 @@ fn respond(
                 "channels": list('C'), "groups": list('G'), "ims": list('D'),
                 "shares": {"public": {shared.clone(): [{"ts": "1"}]}}}}))
         }
+        "views.open" => {
+            let Some(trigger) = text_param(&p, "trigger_id") else {
+                return slack_error("invalid_arguments");
+            };
+            match s.triggers.get_mut(&trigger) {
+                None => return slack_error("invalid_trigger_id"),
+                Some((_, true)) => return slack_error("exchanged_trigger_id"),
+                Some((at, _)) if at.elapsed() > std::time::Duration::from_secs(3) => {
+                    return slack_error("expired_trigger_id");
+                }
+                Some((_, used)) => *used = true,
+            }
+            let view = json_param(&p, "view");
+            if let Err(rejection) = check_view(&view) {
+                return rejection;
+            }
+            let id = format!("V{n:010}");
+            s.views.insert(id.clone(), view.clone());
+            s.view_log.push(("views.open".into(), id.clone(), view.clone()));
+            ok(json!({"view": stateful_view(&id, &view)}))
+        }
+        "views.update" => {
+            let Some(id) = text_param(&p, "view_id") else {
+                return slack_error("invalid_arguments");
+            };
+            if !s.views.contains_key(&id) {
+                return slack_error("not_found");
+            }
+            let view = json_param(&p, "view");
+            if let Err(rejection) = check_view(&view) {
+                return rejection;
+            }
+            s.views.insert(id.clone(), view.clone());
+            s.view_log.push(("views.update".into(), id.clone(), view.clone()));
+            ok(json!({"view": stateful_view(&id, &view)}))
+        }
         other => slack_error(&format!("unknown_method:{other}")),
     }
+}
+
+/// A JSON parameter, sent as JSON or as JSON text in a form.
+fn json_param(params: &Map<String, Value>, name: &str) -> Value {
+    match params.get(name).cloned().unwrap_or(Value::Null) {
+        Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
+        other => other,
+    }
+}
+
+/// Slack's limits on a modal: a plain-text title of at most 24 characters, at most 100 blocks,
+/// `private_metadata` of at most 3,000 characters, inputs with a label and an element.
+fn check_view(view: &Value) -> Result<(), Response> {
+    if view["type"] != "modal" {
+        return Err(slack_error("invalid_arguments"));
+    }
+    let title = &view["title"];
+    if title["type"] != "plain_text"
+        || title["text"]
+            .as_str()
+            .is_none_or(|t| t.is_empty() || t.chars().count() > 24)
+    {
+        return Err(invalid_blocks("title must be plain_text of 1 to 24 characters".into()));
+    }
+    for button in ["submit", "close"] {
+        if view[button]
+            .as_object()
+            .is_some_and(|b| b["text"].as_str().is_none_or(|t| t.chars().count() > 24))
+        {
+            return Err(invalid_blocks(format!(
+                "{button} must be plain_text of at most 24 characters"
+            )));
+        }
+    }
+    if view["private_metadata"]
+        .as_str()
+        .is_some_and(|m| m.chars().count() > 3000)
+    {
+        return Err(invalid_blocks(
+            "private_metadata must be at most 3000 characters".into(),
+        ));
+    }
+    let blocks = view["blocks"].as_array().cloned().unwrap_or_default();
+    if blocks.is_empty() || blocks.len() > 100 {
+        return Err(invalid_blocks("a view has 1 to 100 blocks".into()));
+    }
+    let has_input = blocks.iter().any(|b| b["type"] == "input");
+    if has_input && view["submit"].is_null() {
+        return Err(invalid_blocks("a view with inputs needs a submit button".into()));
+    }
+    for block in &blocks {
+        if block["type"] == "input" {
+            if block["label"]["type"] != "plain_text" || block["element"]["type"].as_str().is_none() {
+                return Err(invalid_blocks(
+                    "an input needs a plain_text label and an element".into(),
+                ));
+            }
+            if block["element"]["type"] == "static_select"
+                && block["element"]["options"]
+                    .as_array()
+                    .is_none_or(|o| o.is_empty() || o.len() > 100)
+            {
+                return Err(invalid_blocks("a static_select has 1 to 100 options".into()));
+            }
+        }
+    }
+    let others: Vec<Value> = blocks.into_iter().filter(|b| b["type"] != "input").collect();
+    check_blocks(&Value::Array(others))
+}
+
+/// A view as Slack answers `views.open` and `views.update`: the view with its id and state.
+fn stateful_view(id: &str, view: &Value) -> Value {
+    let mut stateful = view.clone();
+    stateful["id"] = json!(id);
+    stateful["team_id"] = json!("T000000ACME");
+    stateful["hash"] = json!(format!("{id}.hash"));
+    stateful["state"] = json!({"values": {}});
+    stateful["app_id"] = json!("A0000000APP");
+    stateful["bot_id"] = json!("B0000000BOT");
+    stateful
 }
 
 /// Every message posted, for scripts that check what arrived (the soak test).

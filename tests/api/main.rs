@@ -8,9 +8,11 @@ mod helpers;
 mod process;
 mod reading;
 
+mod action_hub;
 mod cli;
 mod custom_commands;
 mod dashboards;
+mod data_actions;
 mod deliveries;
 mod events;
 mod exactly_once;
@@ -25,5 +27,5 @@ mod s3_store;
 mod signing;
 mod slack_resilience;
 mod slash_commands;
-mod socket_mode;
+pub mod socket_mode;
 mod webhook_auth;

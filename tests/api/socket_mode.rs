@@ -12,10 +12,10 @@ use tokio_tungstenite::{WebSocketStream, accept_async};
 
 use crate::helpers::*;
 
-type Socket = WebSocketStream<TcpStream>;
+pub type Socket = WebSocketStream<TcpStream>;
 
 /// A WebSocket server handing each accepted client to the test.
-async fn socket_server() -> (String, mpsc::Receiver<Socket>) {
+pub async fn socket_server() -> (String, mpsc::Receiver<Socket>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/link/?ticket=test", listener.local_addr().unwrap());
     let (sender, receiver) = mpsc::channel(8);
@@ -29,7 +29,7 @@ async fn socket_server() -> (String, mpsc::Receiver<Socket>) {
     (url, receiver)
 }
 
-async fn next_connection(connections: &mut mpsc::Receiver<Socket>) -> Socket {
+pub async fn next_connection(connections: &mut mpsc::Receiver<Socket>) -> Socket {
     tokio::time::timeout(Duration::from_secs(10), connections.recv())
         .await
         .expect("a connection")
@@ -37,7 +37,7 @@ async fn next_connection(connections: &mut mpsc::Receiver<Socket>) -> Socket {
 }
 
 /// Sends an envelope and returns the acknowledgement, which must come within Slack's 3 seconds.
-async fn envelope(socket: &mut Socket, frame: Value) -> Value {
+pub async fn envelope(socket: &mut Socket, frame: Value) -> Value {
     socket.send(Message::Text(frame.to_string().into())).await.unwrap();
     loop {
         let message = tokio::time::timeout(Duration::from_secs(3), socket.next())

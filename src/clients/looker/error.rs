@@ -34,6 +34,18 @@ impl LookerError {
         }
     }
 
+    /// Whether the call certainly did nothing at Looker (so a call that is not idempotent, such
+    /// as a data action, may be sent again): the login failed, the connection was never made, or
+    /// Looker refused it for its rate limit.
+    pub fn never_sent(&self) -> bool {
+        match self {
+            LookerError::Login { .. } => true,
+            LookerError::Network { source, .. } => source.is_connect(),
+            LookerError::Api { status, .. } => *status == 429,
+            LookerError::Decode { .. } => false,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
             LookerError::Api { status, .. } => Some(*status),

@@ -15,7 +15,8 @@ use tokio::sync::Mutex;
 
 use crate::config::{LookerSettings, LookerTls};
 use crate::domain::looker::models::{
-    ContentSummary, Dashboard, Folder, FolderBase, Look, LookerId, MergeQuery, Query, QueryResult,
+    ContentSummary, Dashboard, DataActionForm, DataActionResponse, Folder, FolderBase, Look, LookerId, MergeQuery,
+    Query, QueryResult,
 };
 pub use error::LookerError;
 use http::segment;
@@ -182,5 +183,21 @@ impl LookerClient {
             map.insert("filter_config".into(), Value::Null);
         }
         self.post_json("queries", &[], Some(&body)).await
+    }
+
+    /// Sends a data action (`POST /data_actions`) with Looker's action object exactly as a
+    /// result gave it, and the form's values.
+    pub async fn perform_data_action(
+        &self,
+        action: &Value,
+        form_values: &std::collections::BTreeMap<String, String>,
+    ) -> Result<DataActionResponse, LookerError> {
+        let body = serde_json::json!({"action": action, "form_values": form_values});
+        self.post_json("data_actions", &[], Some(&body)).await
+    }
+
+    /// The form an action asks for first (`POST /data_actions/form`, the action object as body).
+    pub async fn data_action_form(&self, action: &Value) -> Result<DataActionForm, LookerError> {
+        self.post_json("data_actions/form", &[], Some(action)).await
     }
 }

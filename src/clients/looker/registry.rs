@@ -45,4 +45,12 @@ impl Lookers {
         let client = self.get(&key).expect("every registered Looker has a client");
         Ok((key, client))
     }
+
+    /// The key of a client this registry holds.
+    pub fn key_of(&self, client: &LookerClient) -> Option<LookerKey> {
+        self.clients
+            .iter()
+            .find(|(_, c)| std::ptr::eq(c.as_ref(), client))
+            .map(|(key, _)| key.clone())
+    }
 }

@@ -20,6 +20,7 @@ mod history;
 mod messages;
 mod response_url;
 mod users;
+mod views;
 
 use std::future::Future;
 use std::num::NonZeroU32;
@@ -33,7 +34,7 @@ use slack_morphism::prelude::*;
 use crate::config::{Secret, SlackSettings};
 pub use directory::Directory;
 pub use error::{SlackError, SlackErrorCode};
-pub use files::{FileUpload, UploadTicket};
+pub use files::{FileContent, FileSource, FileUpload, UploadTicket};
 pub use history::PostTag;
 pub use messages::Posted;
 
@@ -52,6 +53,8 @@ pub struct SlackApi {
     client: SlackClient<Connector>,
     /// For `response_url` replies, which slack-morphism posts without `response_type`.
     http: reqwest::Client,
+    /// For streamed file uploads: no overall deadline (a gigabyte takes a while), a read timeout.
+    uploads: reqwest::Client,
     /// Hosts a `response_url` may point at: Slack's, or the configured API host (a proxy, tests).
     response_hosts: Vec<String>,
     users: users::UserCache,
@@ -82,6 +85,11 @@ impl SlackApi {
             http: reqwest::Client::builder()
                 .use_rustls_tls()
                 .timeout(settings.timeout)
+                .build()?,
+            uploads: reqwest::Client::builder()
+                .use_rustls_tls()
+                .connect_timeout(settings.timeout)
+                .read_timeout(settings.timeout)
                 .build()?,
             response_hosts: [
                 "hooks.slack.com",

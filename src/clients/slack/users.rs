@@ -66,6 +66,23 @@ impl SlackApi {
         .await
     }
 
+    /// Every conversation the bot is a member of (`users.conversations`), following cursors.
+    pub async fn bot_conversations(
+        &self,
+        types: Vec<SlackConversationType>,
+    ) -> Result<Vec<SlackChannelInfo>, SlackError> {
+        every_page(|cursor| async {
+            let request = SlackApiUsersConversationsRequest::new()
+                .with_limit(1000)
+                .with_exclude_archived(true)
+                .with_types(types.clone())
+                .opt_cursor(cursor);
+            let page = slack_call!(self, "users.conversations", users_conversations(&request))?;
+            Ok((page.channels, page.response_metadata))
+        })
+        .await
+    }
+
     /// Every member of the workspace, following cursors.
     pub async fn list_users(&self) -> Result<Vec<SlackUser>, SlackError> {
         every_page(|cursor| async {

@@ -156,7 +156,8 @@ pub async fn post_dashboard(
                     filename: format!("{}.{}", file_stem(&title), image.extension),
                     title: title.clone(),
                     content_type: image.content_type.into(),
-                    bytes: image.bytes,
+                    content: image.bytes.into(),
+                    comment: None,
                 };
                 ledger.upload(channel, &file, Some(head), thread).await?;
                 Ok(())

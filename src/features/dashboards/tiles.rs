@@ -105,12 +105,14 @@ pub struct DashboardView<'a> {
     pub link: &'a str,
 }
 
+/// A tile's result, and the heading it is shown under.
+type TileResult = (Heading, QueryResult, Query, Source);
+
 async fn query_tile(
-    ctx: &Context,
     looker: &LookerClient,
     element: &DashboardElement,
     view: &DashboardView<'_>,
-) -> Result<Option<Rendered>, LookerError> {
+) -> Result<Option<TileResult>, LookerError> {
     let Some((result, query, source)) = tile_result(looker, element, view.values).await? else {
         return Ok(None);
     };
@@ -118,14 +120,7 @@ async fn query_tile(
         title: tile_title(element).unwrap_or_else(|| "Untitled tile".into()),
         link: Some(view.link.to_string()),
     };
-    Ok(Some(render_result(
-        ctx,
-        looker,
-        &heading,
-        source,
-        &result,
-        Some(&query),
-    )))
+    Ok(Some((heading, result, query, source)))
 }
 
 /// Runs a tile's query (or its merged result) with the dashboard's filter values; the query it
@@ -193,8 +188,11 @@ pub async fn render_tiles(
             tiles.extend(text_tile(element));
             continue;
         }
-        match query_tile(ctx, looker, element, view).await {
-            Ok(tile) => tiles.extend(tile),
+        match query_tile(looker, element, view).await {
+            Ok(Some((heading, result, query, source))) => {
+                tiles.push(render_result(ctx, looker, &heading, source, &result, Some(&query)).await?);
+            }
+            Ok(None) => {}
             Err(error) if error.is_transient() => return Err(error.into()),
             Err(error) => {
                 tiles.push(broken_tile(

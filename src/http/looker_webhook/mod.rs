@@ -2,7 +2,7 @@
 //! Verify, parse the webhook into a [`Delivery`], record it as a job, answer. No Looker or Slack
 //! call happens before the answer.
 
-mod parse;
+pub(super) mod parse;
 
 use axum::Router;
 use axum::body::Body;

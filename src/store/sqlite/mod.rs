@@ -5,6 +5,7 @@
 //! shared server database instead.
 
 mod enqueue;
+mod files;
 #[cfg(test)]
 mod tests;
 
@@ -19,7 +20,7 @@ use sqlx::sqlite::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::{ClaimedJob, Enqueued, JobRecord, JobState, JobStore, Millis, NewJob, Probe, StoreError};
+use super::{ClaimedJob, DataActionRecord, Enqueued, JobRecord, JobState, JobStore, Millis, NewJob, Probe, StoreError};
 use enqueue::{MAX_BATCH, commit_enqueues};
 
 static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -239,36 +240,48 @@ impl JobStore for SqliteStore {
             .bind(before)
             .execute(&self.writer)
             .await?;
-        sqlx::query("DELETE FROM job_files WHERE created_at < ?1")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
+        self.prune_files(before).await?;
         Ok(done.rows_affected())
     }
 
     async fn put_file(&self, bytes: Vec<u8>, now: Millis) -> Result<i64, StoreError> {
-        let id = sqlx::query_scalar("INSERT INTO job_files (bytes, created_at) VALUES (?1, ?2) RETURNING id")
-            .bind(bytes)
-            .bind(now)
-            .fetch_one(&self.writer)
-            .await?;
-        Ok(id)
+        self.put_whole_file(bytes, now).await
     }
 
     async fn get_file(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
-        let bytes = sqlx::query_scalar("SELECT bytes FROM job_files WHERE id = ?1")
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?;
-        Ok(bytes)
+        self.whole_file(id).await
+    }
+
+    async fn begin_file(&self, now: Millis) -> Result<i64, StoreError> {
+        self.new_file(now).await
+    }
+
+    async fn append_chunk(&self, id: i64, seq: u32, bytes: Vec<u8>) -> Result<(), StoreError> {
+        self.add_chunk(id, seq, bytes).await
+    }
+
+    async fn file_chunk(&self, id: i64, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        self.chunk_of(id, seq).await
+    }
+
+    async fn file_length(&self, id: i64) -> Result<Option<u64>, StoreError> {
+        self.length_of(id).await
     }
 
     async fn forget_file(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM job_files WHERE id = ?1")
-            .bind(id)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.remove_file(id).await
+    }
+
+    async fn put_data_actions(&self, actions: Vec<DataActionRecord>) -> Result<(), StoreError> {
+        self.insert_data_actions(actions).await
+    }
+
+    async fn data_action(&self, id: &str) -> Result<Option<DataActionRecord>, StoreError> {
+        self.find_data_action(id).await
+    }
+
+    async fn set_data_action_form(&self, id: &str, form: &str) -> Result<(), StoreError> {
+        self.keep_form(id, form).await
     }
 
     async fn has_key(&self, dedupe_key: &str) -> Result<bool, StoreError> {

@@ -88,3 +88,59 @@ async fn a_released_job_runs_again_at_once_without_losing_an_attempt() {
     let again = store.claim("v", 10, Duration::from_secs(60)).await.unwrap().unwrap();
     assert_eq!(again.attempts, 1);
 }
+
+#[tokio::test]
+async fn files_are_kept_in_chunks_and_read_back_whole_or_a_chunk_at_a_time() {
+    let (_dir, store) = store().await;
+    let big: Vec<u8> = (0..(crate::store::FILE_CHUNK * 2 + 10))
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let id = store.put_file(big.clone(), 1).await.unwrap();
+    assert_eq!(store.file_length(id).await.unwrap(), Some(big.len() as u64));
+    assert_eq!(store.get_file(id).await.unwrap().unwrap(), big);
+    assert_eq!(store.file_chunk(id, 2).await.unwrap().unwrap().len(), 10);
+    assert_eq!(store.file_chunk(id, 3).await.unwrap(), None);
+
+    let streamed = store.begin_file(2).await.unwrap();
+    assert_eq!(
+        store.file_length(streamed).await.unwrap(),
+        Some(0),
+        "begun, still empty"
+    );
+    store.append_chunk(streamed, 0, b"abc".to_vec()).await.unwrap();
+    store.append_chunk(streamed, 1, b"def".to_vec()).await.unwrap();
+    assert_eq!(store.get_file(streamed).await.unwrap().unwrap(), b"abcdef");
+
+    store.forget_file(id).await.unwrap();
+    assert_eq!(store.file_length(id).await.unwrap(), None);
+    assert_eq!(store.file_chunk(id, 0).await.unwrap(), None, "its chunks go with it");
+    store.prune_done(3).await.unwrap();
+    assert_eq!(store.get_file(streamed).await.unwrap(), None, "pruned with its age");
+}
+
+#[tokio::test]
+async fn data_actions_wait_for_their_buttons_until_they_expire() {
+    let (_dir, store) = store().await;
+    let record = crate::store::DataActionRecord {
+        id: "k1".into(),
+        looker: "https://looker.example.com".into(),
+        action: r#"{"label":"Ping","type":"action","url":"https://hub.example/ping"}"#.into(),
+        form: None,
+        created_at: 1,
+        expires_at: 100,
+    };
+    store.put_data_actions(vec![record.clone()]).await.unwrap();
+    // A second put of the same key (a retried post) keeps the first.
+    store.put_data_actions(vec![record.clone()]).await.unwrap();
+    assert_eq!(store.data_action("k1").await.unwrap(), Some(record));
+    store.set_data_action_form("k1", r#"{"fields":[]}"#).await.unwrap();
+    assert_eq!(
+        store.data_action("k1").await.unwrap().unwrap().form.as_deref(),
+        Some(r#"{"fields":[]}"#)
+    );
+    assert_eq!(store.data_action("nope").await.unwrap(), None);
+    store.prune_done(50).await.unwrap();
+    assert!(store.data_action("k1").await.unwrap().is_some(), "not expired yet");
+    store.prune_done(101).await.unwrap();
+    assert_eq!(store.data_action("k1").await.unwrap(), None);
+}

@@ -3,6 +3,7 @@
 //! but older payloads carry numbers, so every id accepts both. Every struct defaults as a whole:
 //! Looker leaves out or nulls what it has not got, and a missing field is never an error.
 
+mod data_action;
 mod result;
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+pub use data_action::*;
 pub use result::*;
 
 /// A Looker id: a string in API 4.0, sometimes a number in webhook payloads.

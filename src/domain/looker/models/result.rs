@@ -52,10 +52,35 @@ pub struct ResultFields {
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(default)]
 pub struct CellLink {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub link_type: Option<String>,
+    /// Everything else Looker put in the link (a data action's `form`, `form_url`, `params`...),
+    /// kept so that an action goes back to Looker exactly as it came.
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
+impl CellLink {
+    /// A data action Looker can perform (`type: "action"`).
+    pub fn is_action(&self) -> bool {
+        self.link_type.as_deref() == Some("action")
+    }
+
+    /// Whether the action asks for a form before it is sent.
+    pub fn has_form(&self) -> bool {
+        ["form", "form_url"]
+            .iter()
+            .any(|key| self.rest.get(*key).is_some_and(|v| !v.is_null()))
+    }
+
+    /// The link object as Looker sent it.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
 }
 
 /// One cell of a `json_detail` row.

@@ -1,0 +1,43 @@
+//! The Action Hub's settings: where the bot says it lives, how large a request may be, how long
+//! Looker waits for the real outcome, which channels its form lists; and how long data-action
+//! buttons keep working.
+
+use std::time::Duration;
+
+use url::Url;
+
+use super::RawSettings;
+use super::checker::{Checker, non_empty};
+
+#[derive(Debug, Clone)]
+pub struct HubSettings {
+    /// `PUBLIC_URL`: the base of the integration URLs; else the request's forwarded host.
+    pub public_url: Option<Url>,
+    pub max_bytes: usize,
+    /// How long execute waits for its delivery before answering Looker (zero: at once).
+    pub wait: Duration,
+    /// List every public channel, not only the bot's.
+    pub all_channels: bool,
+}
+
+impl RawSettings {
+    pub(super) fn hub(&self, c: &mut Checker) -> HubSettings {
+        HubSettings {
+            public_url: non_empty(&self.public_url).and_then(|url| c.url("PUBLIC_URL", url)),
+            max_bytes: c.number("LOOKERBOT_HUB_MAX_MB", &self.lookerbot_hub_max_mb, 1400usize, 1, 8192) * 1024 * 1024,
+            wait: c.seconds("LOOKERBOT_HUB_WAIT_SECS", &self.lookerbot_hub_wait_secs, 30, 0, 600),
+            all_channels: c.flag("LOOKERBOT_HUB_ALL_CHANNELS", &self.lookerbot_hub_all_channels, false),
+        }
+    }
+
+    pub(super) fn data_action_lifetime(&self, c: &mut Checker) -> Duration {
+        let days = c.number(
+            "LOOKERBOT_DATA_ACTION_DAYS",
+            &self.lookerbot_data_action_days,
+            30u64,
+            1,
+            365,
+        );
+        Duration::from_secs(days * 24 * 3600)
+    }
+}

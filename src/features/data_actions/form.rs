@@ -1,0 +1,80 @@
+//! Fetching an action's form from Looker (`POST /data_actions/form`) for a modal that is already
+//! open (showing "loading"), and putting the form in its place. The form is kept with the action
+//! so that its submission can be checked and mapped back to Looker's field names.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::modal::{Carried, form_view, sentence_view};
+use super::send::action_for;
+use super::{Asker, view_id};
+use crate::features::Context;
+use crate::features::commands::access::{Admission, admit};
+use crate::features::errors::{Error, UserError};
+use crate::queue::{Job, JobError, JobRun};
+
+/// Shows an action's form in the modal Slack opened for the click.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DataActionForm {
+    pub asker: Asker,
+    pub key: String,
+    /// The modal showing "loading".
+    pub view_id: String,
+}
+
+impl Job for DataActionForm {
+    const KIND: &'static str = "data_action_form";
+    type Context = Context;
+
+    fn summary(&self) -> String {
+        format!("data action form for {}", self.asker.user)
+    }
+
+    async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
+        let view = match self.form(ctx).await {
+            Ok(view) => view,
+            Err(error) if error.is_transient() => return Err(error.into()),
+            Err(error) => {
+                tracing::warn!(%error, "could not show a data action's form");
+                sentence_view(&error.for_user().to_string())
+            }
+        };
+        // Updating a modal twice shows the same thing: safe to repeat.
+        ctx.slack
+            .update_view(&view_id(&self.view_id), view)
+            .await
+            .map_err(|e| JobError::from(Error::from(e)))
+    }
+}
+
+impl DataActionForm {
+    async fn form(&self, ctx: &Context) -> Result<slack_morphism::prelude::SlackView, Error> {
+        if let Admission::Refused(reason) = admit(ctx, &self.asker.team, &self.asker.user).await? {
+            return Err(reason.into());
+        }
+        let (record, looker) = action_for(ctx, &self.key).await?;
+        let action: Value = serde_json::from_str(&record.action).unwrap_or(Value::Null);
+        let form = match looker.data_action_form(&action).await {
+            Ok(form) => form,
+            Err(error) if error.is_transient() => return Err(error.into()),
+            Err(error) => {
+                return Err(UserError::FormUnavailable {
+                    detail: error.to_string(),
+                }
+                .into());
+            }
+        };
+        let json = serde_json::to_string(&form).map_err(|e| UserError::Internal { detail: e.to_string() })?;
+        ctx.queue.store().set_data_action_form(&record.id, &json).await?;
+        let title = action
+            .get("label")
+            .and_then(Value::as_str)
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or("Looker action");
+        let carried = Carried {
+            key: self.key.clone(),
+            asker: self.asker.clone(),
+        };
+        Ok(form_view(title, &form, &carried))
+    }
+}

@@ -1,0 +1,122 @@
+//! Files kept in the job store (attachments Looker pushed, downloads fetched once), written and
+//! read a chunk at a time: a stream is kept without holding it whole, and a large file goes to
+//! Slack streamed from the store. Small files are simply read back whole.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::{self, BoxStream, Stream, StreamExt};
+
+use super::errors::Error;
+use crate::clients::slack::{FileContent, FileSource};
+use crate::queue::JobError;
+use crate::store::{FILE_CHUNK, JobStore, now_millis};
+
+/// A kept file, as Slack's upload reads it.
+struct StoredFile {
+    store: Arc<dyn JobStore>,
+    id: i64,
+    len: u64,
+}
+
+impl FileSource for StoredFile {
+    fn size(&self) -> u64 {
+        self.len
+    }
+
+    fn open(&self) -> BoxStream<'static, std::io::Result<Bytes>> {
+        let store = self.store.clone();
+        let id = self.id;
+        stream::unfold(0u32, move |seq| {
+            let store = store.clone();
+            async move {
+                match store.file_chunk(id, seq).await {
+                    Ok(Some(chunk)) => Some((Ok(Bytes::from(chunk)), seq + 1)),
+                    Ok(None) => None,
+                    Err(error) => Some((Err(std::io::Error::other(error.to_string())), u32::MAX)),
+                }
+            }
+        })
+        .boxed()
+    }
+}
+
+/// A kept file's content for an upload; `None` when it is no longer kept.
+pub async fn content_of(store: &Arc<dyn JobStore>, id: i64) -> Result<Option<FileContent>, Error> {
+    let Some(len) = store.file_length(id).await? else {
+        return Ok(None);
+    };
+    if len as usize <= FILE_CHUNK {
+        return Ok(store.get_file(id).await?.map(FileContent::Bytes));
+    }
+    Ok(Some(FileContent::Streamed(Arc::new(StoredFile {
+        store: store.clone(),
+        id,
+        len,
+    }))))
+}
+
+/// Why a stream could not be kept.
+#[derive(Debug, thiserror::Error)]
+pub enum KeepError {
+    #[error("larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Broken(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl From<KeepError> for Error {
+    fn from(error: KeepError) -> Self {
+        match error {
+            KeepError::Store(error) => Error::Store(error),
+            other => JobError::permanent(other.to_string()).into(),
+        }
+    }
+}
+
+/// Keeps a stream of bytes as a file, in chunks, within `limit`; returns its id and size. A
+/// stream cut off or over the limit leaves nothing behind.
+pub async fn keep_stream<S, E>(store: &Arc<dyn JobStore>, stream: S, limit: usize) -> Result<(i64, u64), KeepError>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: std::fmt::Display,
+{
+    let id = store.begin_file(now_millis()).await?;
+    let kept = async {
+        futures_util::pin_mut!(stream);
+        let (mut buffer, mut seq, mut total) = (Vec::with_capacity(FILE_CHUNK), 0u32, 0usize);
+        while let Some(piece) = stream.next().await {
+            let piece = piece.map_err(|e| KeepError::Broken(e.to_string()))?;
+            total += piece.len();
+            if total > limit {
+                return Err(KeepError::TooLarge(limit));
+            }
+            let mut rest = &piece[..];
+            while !rest.is_empty() {
+                let room = FILE_CHUNK - buffer.len();
+                let (now, later) = rest.split_at(room.min(rest.len()));
+                buffer.extend_from_slice(now);
+                rest = later;
+                if buffer.len() == FILE_CHUNK {
+                    store.append_chunk(id, seq, std::mem::take(&mut buffer)).await?;
+                    buffer.reserve(FILE_CHUNK);
+                    seq += 1;
+                }
+            }
+        }
+        if !buffer.is_empty() {
+            store.append_chunk(id, seq, buffer).await?;
+        }
+        Ok(total as u64)
+    }
+    .await;
+    match kept {
+        Ok(total) => Ok((id, total)),
+        Err(error) => {
+            let _ = store.forget_file(id).await;
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! `POST /actions/slack/execute`: a schedule or a query sent to Slack as a file. The request is
+//! checked (token, type, channel, where a `download_url` points), recorded as a durable job, and
+//! Looker is answered with what really happened: the job's outcome if it finishes within
+//! `LOOKERBOT_HUB_WAIT_SECS`, so that the schedule's history in Looker tells the truth; a job
+//! still running then goes on (with retries) in the background.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use serde_json::json;
+
+use super::body::ActionRequest;
+use super::intake::{Kept, Refused, read};
+use super::{outcome, refusal, refused_token};
+use crate::features::action_hub::{HubDelivery, HubFile, Target};
+use crate::features::deliveries::extension_for;
+use crate::features::downloads::{on_looker, origin};
+use crate::http::AppState;
+use crate::http::looker_auth::hub_token;
+use crate::queue::{Push, Settled};
+use crate::store::{Enqueued, now_millis};
+
+/// The request types the `slack` integration takes.
+const TYPES: &[&str] = &["query", "dashboard"];
+
+fn bad_request(reason: impl Into<String>) -> Response {
+    refusal(Refused::new(StatusCode::BAD_REQUEST, reason))
+}
+
+/// The request's type, or why it is refused; a plan without a type says what it is.
+pub(super) fn request_type(request: &ActionRequest) -> Result<&'static str, String> {
+    let plan_type = request.plan.as_ref().and_then(|p| p.plan_type.as_deref());
+    let kind = request.kind.as_deref().or(match plan_type {
+        Some("Look") => Some("query"),
+        Some("Dashboard" | "LookMLDashboard") => Some("dashboard"),
+        _ => None,
+    });
+    match kind {
+        Some(kind) => TYPES.iter().find(|t| **t == kind).copied().ok_or_else(|| {
+            format!("This action does not support requests of type {kind:?}. The request must be of type: \"query\", \"dashboard\".")
+        }),
+        None if request.has_data || request.plan.is_some() => Ok("query"),
+        None => Err("No request type specified. The request must be of type: \"query\", \"dashboard\".".into()),
+    }
+}
+
+/// The `download_url`, if it points at the system that sent the request: a configured Looker,
+/// or the Looker the plan's own URL names.
+fn checked_download(state: &AppState, request: &ActionRequest) -> Result<Option<String>, String> {
+    let Some(plan) = &request.plan else { return Ok(None) };
+    let Some(link) = plan.download_url.as_deref().filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    let url = url::Url::parse(link).map_err(|_| "refused the download_url: it is not a URL".to_string())?;
+    let on_configured = state.bot.lookers.all().any(|(_, looker)| on_looker(looker, &url));
+    let on_plans_looker = plan
+        .url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .is_some_and(|plan_url| origin(&plan_url) == origin(&url) && matches!(url.scheme(), "https" | "http"));
+    if on_configured || on_plans_looker {
+        Ok(Some(link.to_string()))
+    } else {
+        tracing::warn!(url = %crate::telemetry::printable(link), "refused an Action Hub download_url");
+        Err("refused the download_url: it does not point at the Looker that sent this request".into())
+    }
+}
+
+async fn forget(state: &AppState, kept: Option<Kept>) {
+    if let Some(kept) = kept {
+        let _ = state.queue.store().forget_file(kept.file_id).await;
+    }
+}
+
+pub(super) async fn execute(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    if !hub_token(&state.settings, &headers) {
+        return refused_token(&state);
+    }
+    let limit = state.bot.hub.max_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return refusal(Refused::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request is larger than LOOKERBOT_HUB_MAX_MB allows",
+        ));
+    }
+    let (request, kept) = match read(&state, body, limit).await {
+        Ok(read) => read,
+        Err(refused) => return refusal(refused),
+    };
+    let delivery = match delivery_for(&state, &request, kept) {
+        Ok(delivery) => delivery,
+        Err(answer) => {
+            forget(&state, kept).await;
+            return *answer;
+        }
+    };
+    let target = delivery.target.to_string();
+    let how = headers
+        .get("x-looker-webhook-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty())
+        .map(|id| Push::once(format!("looker-action:{id}")))
+        .unwrap_or_default();
+    let id = match state.queue.push(&delivery, how).await {
+        Ok(Enqueued::Created(id)) => {
+            let bytes = kept.map(|k| k.length).unwrap_or(0);
+            tracing::info!(job = id, bytes, summary = %delivery_summary(&delivery), "Action Hub delivery queued");
+            id
+        }
+        Ok(Enqueued::Duplicate(id)) => {
+            // Looker sent this one before: its first recording stands.
+            forget(&state, kept).await;
+            id
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not record an Action Hub delivery");
+            forget(&state, kept).await;
+            return refusal(Refused::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the bot could not record this delivery; try again shortly",
+            ));
+        }
+    };
+    match state.queue.settled(id, state.bot.hub.wait).await {
+        Ok(Settled::Done | Settled::Gone) => outcome(true, Some(format!("Sent to {target}.")), json!({})),
+        Ok(Settled::Failed(reason)) => outcome(false, Some(format!("Not sent to {target}: {reason}")), json!({})),
+        Ok(Settled::Pending { .. }) | Err(_) => outcome(
+            true,
+            Some(format!(
+                "Accepted; still sending to {target} (`lookerbot jobs` shows how it went)."
+            )),
+            json!({}),
+        ),
+    }
+}
+
+fn delivery_summary(delivery: &HubDelivery) -> String {
+    use crate::queue::Job;
+    delivery.summary()
+}
+
+/// The job for a request, or Looker's answer when there is nothing to record.
+fn delivery_for(state: &AppState, request: &ActionRequest, kept: Option<Kept>) -> Result<HubDelivery, Box<Response>> {
+    if let Err(reason) = request_type(request) {
+        return Err(Box::new(bad_request(reason)));
+    }
+    let Some(target) = request.param("channel").and_then(Target::parse) else {
+        return Err(Box::new(outcome(
+            false,
+            Some("Missing channel: choose a channel or a person in the action's form.".into()),
+            json!({"channel": "Choose a channel or a person."}),
+        )));
+    };
+    let download_url = match kept {
+        Some(_) => None,
+        None => checked_download(state, request).map_err(|reason| Box::new(outcome(false, Some(reason), json!({}))))?,
+    };
+    let comment = request.param("initial_comment").map(str::to_string);
+    if kept.is_none() && download_url.is_none() && comment.is_none() {
+        return Err(Box::new(outcome(
+            false,
+            Some("Looker sent no data and no comment: nothing to send.".into()),
+            json!({}),
+        )));
+    }
+    let content_type = request
+        .content_type()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    let file = kept.map(|kept| HubFile {
+        file_id: kept.file_id,
+        extension: request
+            .extension
+            .clone()
+            .filter(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric()))
+            .unwrap_or_else(|| extension_for(&content_type).to_string()),
+        content_type: content_type.clone(),
+    });
+    Ok(HubDelivery {
+        target,
+        comment,
+        filename: request.param("filename").map(str::to_string),
+        title: request
+            .plan
+            .as_ref()
+            .and_then(|p| p.title.clone())
+            .filter(|t| !t.trim().is_empty()),
+        format: request.param("format").map(str::to_string),
+        file,
+        download_url,
+        received_at: now_millis(),
+    })
+}

@@ -1,0 +1,159 @@
+//! Files kept for jobs, in chunks of [`FILE_CHUNK`]: written and read a chunk at a time, so a
+//! file never has to fit in memory, and data actions kept behind buttons.
+
+use sqlx::Row;
+
+use super::SqliteStore;
+use crate::store::{DataActionRecord, FILE_CHUNK, Millis, StoreError};
+
+impl SqliteStore {
+    pub(super) async fn put_whole_file(&self, bytes: Vec<u8>, now: Millis) -> Result<i64, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let id: i64 = sqlx::query_scalar("INSERT INTO job_files (bytes, created_at) VALUES (x'', ?1) RETURNING id")
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        for (seq, chunk) in bytes.chunks(FILE_CHUNK).enumerate() {
+            sqlx::query("INSERT INTO job_file_chunks (file_id, seq, bytes) VALUES (?1, ?2, ?3)")
+                .bind(id)
+                .bind(seq as i64)
+                .bind(chunk)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub(super) async fn whole_file(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(length) = self.length_of(id).await? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::with_capacity(length as usize);
+        let mut seq = 0;
+        while let Some(chunk) = self.chunk_of(id, seq).await? {
+            bytes.extend_from_slice(&chunk);
+            seq += 1;
+        }
+        Ok(Some(bytes))
+    }
+
+    pub(super) async fn new_file(&self, now: Millis) -> Result<i64, StoreError> {
+        let id = sqlx::query_scalar("INSERT INTO job_files (bytes, created_at) VALUES (x'', ?1) RETURNING id")
+            .bind(now)
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(id)
+    }
+
+    pub(super) async fn add_chunk(&self, id: i64, seq: u32, bytes: Vec<u8>) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO job_file_chunks (file_id, seq, bytes) VALUES (?1, ?2, ?3)")
+            .bind(id)
+            .bind(seq as i64)
+            .bind(bytes)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn chunk_of(&self, id: i64, seq: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        let bytes = sqlx::query_scalar("SELECT bytes FROM job_file_chunks WHERE file_id = ?1 AND seq = ?2")
+            .bind(id)
+            .bind(seq as i64)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(bytes)
+    }
+
+    pub(super) async fn length_of(&self, id: i64) -> Result<Option<u64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COALESCE(SUM(length(bytes)), 0) FROM job_file_chunks WHERE file_id = f.id) AS length
+             FROM job_files f WHERE f.id = ?1",
+        )
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.map(|row| row.get::<i64, _>("length") as u64))
+    }
+
+    pub(super) async fn remove_file(&self, id: i64) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM job_file_chunks WHERE file_id = ?1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM job_files WHERE id = ?1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Files kept since before `before`, and their chunks; data actions expired before it.
+    pub(super) async fn prune_files(&self, before: Millis) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM job_file_chunks WHERE file_id IN (SELECT id FROM job_files WHERE created_at < ?1)")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM job_files WHERE created_at < ?1")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM data_actions WHERE expires_at < ?1")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn insert_data_actions(&self, actions: Vec<DataActionRecord>) -> Result<(), StoreError> {
+        if actions.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.writer.begin().await?;
+        for action in actions {
+            sqlx::query(
+                "INSERT OR IGNORE INTO data_actions (id, looker, action, form, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .bind(action.id)
+            .bind(action.looker)
+            .bind(action.action)
+            .bind(action.form)
+            .bind(action.created_at)
+            .bind(action.expires_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn find_data_action(&self, id: &str) -> Result<Option<DataActionRecord>, StoreError> {
+        let row =
+            sqlx::query("SELECT id, looker, action, form, created_at, expires_at FROM data_actions WHERE id = ?1")
+                .bind(id)
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(row.map(|row| DataActionRecord {
+            id: row.get("id"),
+            looker: row.get("looker"),
+            action: row.get("action"),
+            form: row.get("form"),
+            created_at: row.get("created_at"),
+            expires_at: row.get("expires_at"),
+        }))
+    }
+
+    pub(super) async fn keep_form(&self, id: &str, form: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE data_actions SET form = ?2 WHERE id = ?1")
+            .bind(id)
+            .bind(form)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+}

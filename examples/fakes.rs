@@ -1,10 +1,11 @@
 //! The test suite's fake Slack and fake Looker, on their own, for scripts that run the real bot
 //! against them (the soak test, load drills):
 //!
-//!     cargo run --release --example fakes -- SLACK_PORT LOOKER_PORT [LOOKER_QUERY_MS]
+//!     cargo run --release --example fakes -- SLACK_PORT LOOKER_PORT [LOOKER_QUERY_MS] [DOWNLOAD_MB]
 //!
-//! The fake Looker holds Looks 1 to 20 ("Orders by Status"); the fake Slack lists what was
-//! posted at `GET /__fake/messages`.
+//! The fake Looker holds Looks 1 to 20 ("Orders by Status") and, with DOWNLOAD_MB, a one-time
+//! download link `/downloads/big` of that many MiB of CSV; the fake Slack lists what was posted
+//! (and each shared file's size) at `GET /__fake/messages`.
 
 #[path = "../tests/api/fake_looker.rs"]
 #[allow(dead_code, clippy::result_large_err)]
@@ -23,6 +24,11 @@ async fn main() {
     let looker = fake_looker::FakeLooker::start_on(port(2)).await;
     if let Some(delay) = args.get(3).and_then(|d| d.parse().ok()) {
         looker.set_query_delay(std::time::Duration::from_millis(delay));
+    }
+    if let Some(mib) = args.get(4).and_then(|m| m.parse::<usize>().ok()) {
+        let line = b"county 0042,1234,98765.50\n";
+        let bytes: Vec<u8> = line.iter().copied().cycle().take(mib * 1024 * 1024).collect();
+        looker.add_download("big", "text/csv", bytes);
     }
     for id in 1..=20 {
         let rows: Vec<serde_json::Value> = ["complete", "pending", "cancelled"]

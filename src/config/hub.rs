@@ -18,15 +18,28 @@ pub struct HubSettings {
     pub wait: Duration,
     /// List every public channel, not only the bot's.
     pub all_channels: bool,
+    /// Hosts (`host` or `host:port`) whose `download_url`s are followed besides the configured
+    /// Lookers': customer-hosted Lookers the bot has no API access to.
+    pub download_hosts: Vec<String>,
 }
 
 impl RawSettings {
     pub(super) fn hub(&self, c: &mut Checker) -> HubSettings {
         HubSettings {
             public_url: non_empty(&self.public_url).and_then(|url| c.url("PUBLIC_URL", url)),
-            max_bytes: c.number("LOOKERBOT_HUB_MAX_MB", &self.lookerbot_hub_max_mb, 1400usize, 1, 8192) * 1024 * 1024,
+            // 1 GiB of data is 1.41 GiB of base64 in Looker's escaped lines, and some JSON around it.
+            max_bytes: c.number("LOOKERBOT_HUB_MAX_MB", &self.lookerbot_hub_max_mb, 1536usize, 1, 8192) * 1024 * 1024,
             wait: c.seconds("LOOKERBOT_HUB_WAIT_SECS", &self.lookerbot_hub_wait_secs, 30, 0, 600),
             all_channels: c.flag("LOOKERBOT_HUB_ALL_CHANNELS", &self.lookerbot_hub_all_channels, false),
+            download_hosts: non_empty(&self.lookerbot_hub_download_hosts)
+                .map(|hosts| {
+                    hosts
+                        .split(',')
+                        .map(|h| h.trim().to_ascii_lowercase())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 

@@ -182,7 +182,7 @@ pub struct RawSettings {
     /// The bot's public HTTPS address, for the Action Hub's integration URLs and the app manifest [default: from the request's host].
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Largest Action Hub request accepted, in MiB (streamed to disk; base64 adds a third) [default: 1400].
+    /// Largest Action Hub request accepted, in MiB (streamed to disk; base64 adds a third) [default: 1536].
     #[arg(long, env = "LOOKERBOT_HUB_MAX_MB")]
     pub lookerbot_hub_max_mb: Option<String>,
     /// Seconds an Action Hub delivery is waited on before Looker is answered (0: answer once recorded) [default: 30].
@@ -191,6 +191,9 @@ pub struct RawSettings {
     /// List every public channel in the Action Hub's form, not only those the bot is in [default: false].
     #[arg(long, env = "LOOKERBOT_HUB_ALL_CHANNELS")]
     pub lookerbot_hub_all_channels: Option<String>,
+    /// Hosts (comma-separated, `host` or `host:port`) whose Action Hub download links are followed besides the configured Lookers'.
+    #[arg(long, env = "LOOKERBOT_HUB_DOWNLOAD_HOSTS")]
+    pub lookerbot_hub_download_hosts: Option<String>,
     /// Days a data-action button keeps working [default: 30].
     #[arg(long, env = "LOOKERBOT_DATA_ACTION_DAYS")]
     pub lookerbot_data_action_days: Option<String>,

@@ -12,7 +12,7 @@ use super::errors::{Error, UserError};
 use super::ledger::Ledger;
 use super::looks::{LookRun, render_look};
 use super::posting::{file_stem, post_rendered};
-use super::stored_files::content_of;
+use super::stored_files::{content_of, forget_when_finished};
 use crate::clients::looker::LookerClient;
 use crate::clients::slack::{FileContent, FileUpload};
 use crate::domain::looker::models::{LookerId, Query};
@@ -127,12 +127,10 @@ impl Job for Delivery {
             } => Some(*id),
             _ => None,
         };
-        deliver(ctx, &ledger, self).await.map_err(JobError::from)?;
-        // Delivered: the attachment and any download kept for it are not needed again.
-        for id in kept.into_iter().chain(ledger.kept_files()) {
-            ctx.queue.store().forget_file(id).await?;
-        }
-        Ok(())
+        let delivered = deliver(ctx, &ledger, self).await.map_err(JobError::from);
+        let files: Vec<i64> = kept.into_iter().chain(ledger.kept_files()).collect();
+        forget_when_finished(ctx.queue.store(), run, &delivered, files).await?;
+        delivered
     }
 }
 

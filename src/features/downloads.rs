@@ -17,7 +17,7 @@ use crate::queue::JobError;
 const DOWNLOAD: &str = "download";
 
 /// The scheme, host and port of an address.
-pub fn origin(url: &url::Url) -> (String, Option<String>, Option<u16>) {
+fn origin(url: &url::Url) -> (String, Option<String>, Option<u16>) {
     (
         url.scheme().to_string(),
         url.host_str().map(str::to_ascii_lowercase),
@@ -42,7 +42,8 @@ pub async fn fetch_once(ctx: &Context, ledger: &Ledger<'_>, url: url::Url, limit
         .get(url)
         .send()
         .await
-        .map_err(|e| JobError::transient(format!("could not fetch Looker's download link: {e}")))?;
+        // The link itself is a secret for its hour: never in a message.
+        .map_err(|e| JobError::transient(format!("could not fetch Looker's download link: {}", e.without_url())))?;
     let status = response.status();
     if status.as_u16() != 200 {
         let message = format!("Looker's download link answered {status} (links work once, for an hour)");
@@ -60,7 +61,10 @@ pub async fn fetch_once(ctx: &Context, ledger: &Ledger<'_>, url: url::Url, limit
         .unwrap_or("application/octet-stream")
         .to_string();
     let store = ctx.queue.store();
-    let (id, _) = keep_stream(store, response.bytes_stream().boxed(), limit)
+    let pieces = response
+        .bytes_stream()
+        .map(|piece| piece.map_err(reqwest::Error::without_url));
+    let (id, _) = keep_stream(store, pieces.boxed(), limit)
         .await
         .map_err(|error| match error {
             super::stored_files::KeepError::Broken(why) => {

@@ -9,7 +9,7 @@ use futures_util::stream::{self, BoxStream, Stream, StreamExt};
 
 use super::errors::Error;
 use crate::clients::slack::{FileContent, FileSource};
-use crate::queue::JobError;
+use crate::queue::{Failure, JobError, JobRun};
 use crate::store::{FILE_CHUNK, JobStore, now_millis};
 
 /// A kept file, as Slack's upload reads it.
@@ -39,6 +39,26 @@ impl FileSource for StoredFile {
         })
         .boxed()
     }
+}
+
+/// Forgets a job's files once the job is finished with them: delivered, failed for good, or out
+/// of attempts (a gigabyte is not kept for a week for nothing).
+pub async fn forget_when_finished(
+    store: &Arc<dyn JobStore>,
+    run: &JobRun,
+    outcome: &Result<(), JobError>,
+    files: impl IntoIterator<Item = i64>,
+) -> Result<(), JobError> {
+    let finished = match outcome {
+        Ok(()) => true,
+        Err(error) => error.failure == Failure::Permanent || run.is_last_attempt(),
+    };
+    if finished {
+        for id in files {
+            store.forget_file(id).await?;
+        }
+    }
+    Ok(())
 }
 
 /// A kept file's content for an upload; `None` when it is no longer kept.

@@ -1,5 +1,6 @@
 //! Property tests over what the bot reads from the network: the Slack signature check, the
-//! event, interaction and slash-command parsers, the command grammar and Looker's webhook. For
+//! event, interaction and slash-command parsers, the command grammar, Looker's webhook and the
+//! Action API's streaming body reader. For
 //! any input they answer (accept or refuse) and never panic; what is signed is accepted and any
 //! change to it refused. `cargo test fuzz` runs 256 cases each; `PROPTEST_CASES=100000 cargo
 //! test --release fuzz` runs longer.
@@ -45,6 +46,11 @@ pub fn json() -> impl Strategy<Value = Value> {
         "trigger_id",
         "id",
         "value",
+        "form_params",
+        "extension",
+        "callback_id",
+        "private_metadata",
+        "state",
     ]);
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -62,6 +68,8 @@ pub fn json() -> impl Strategy<Value = Value> {
             Just("Look".to_string()),
             Just("Dashboard".to_string()),
             Just("image/png;base64".to_string()),
+            Just("text/csv".to_string()),
+            Just("aGVsbG8=\nd29ybGQ=".to_string()),
             Just("https://looker.example.com/looks/7".to_string()),
         ]
         .prop_map(Value::String),

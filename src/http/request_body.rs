@@ -1,5 +1,6 @@
 //! Reading a request body that was allowed in: within a size limit enforced while it streams
-//! (never after buffering it), within a deadline (a client trickling bytes is cut off), and
+//! (never after buffering it), within a deadline (a client trickling bytes is cut off: for the
+//! whole body, or, for bodies that may be a gigabyte, between pieces of it), and
 //! kept in memory only while it is small: past [`IN_MEMORY`] it goes to a spool file, which is
 //! parsed from disk and removed when the request is done.
 
@@ -27,20 +28,42 @@ pub enum BodyError {
     TooLarge,
     #[error("the body did not arrive within {}s", .0.as_secs())]
     TooSlow(Duration),
+    #[error("the body stalled: nothing arrived for {}s", .0.as_secs())]
+    Stalled(Duration),
     #[error("the body was cut off: {0}")]
     Broken(String),
     #[error("the body could not be kept for reading: {0}")]
     Spool(std::io::Error),
 }
 
+/// How long a body may take.
+#[derive(Debug, Clone, Copy)]
+pub enum Deadline {
+    /// The whole body within this.
+    Whole(Duration),
+    /// Each piece within this of the one before (a large upload, however long it takes).
+    BetweenPieces(Duration),
+}
+
 /// Reads `body`, at most `limit` bytes, within `deadline`.
-pub async fn receive(body: Body, limit: usize, deadline: Duration, spool: &Path) -> Result<Received, BodyError> {
+pub async fn receive(body: Body, limit: usize, deadline: Deadline, spool: &Path) -> Result<Received, BodyError> {
+    let (whole, between) = match deadline {
+        Deadline::Whole(whole) => (whole, None),
+        Deadline::BetweenPieces(gap) => (Duration::MAX, Some(gap)),
+    };
     let read = async {
         let mut stream = body.into_data_stream();
         let mut memory = BytesMut::new();
         let mut file: Option<tempfile::NamedTempFile> = None;
         let mut total = 0usize;
-        while let Some(chunk) = stream.next().await {
+        loop {
+            let next = match between {
+                Some(gap) => tokio::time::timeout(gap, stream.next())
+                    .await
+                    .map_err(|_| BodyError::Stalled(gap))?,
+                None => stream.next().await,
+            };
+            let Some(chunk) = next else { break };
             let chunk = chunk.map_err(|e| BodyError::Broken(e.to_string()))?;
             total += chunk.len();
             if total > limit {
@@ -64,9 +87,12 @@ pub async fn receive(body: Body, limit: usize, deadline: Duration, spool: &Path)
             None => Received::Memory(memory.freeze()),
         })
     };
-    tokio::time::timeout(deadline, read)
-        .await
-        .map_err(|_| BodyError::TooSlow(deadline))?
+    match between {
+        Some(_) => read.await,
+        None => tokio::time::timeout(whole, read)
+            .await
+            .map_err(|_| BodyError::TooSlow(whole))?,
+    }
 }
 
 impl Received {

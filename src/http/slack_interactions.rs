@@ -78,6 +78,10 @@ pub struct Selected {
 #[derive(Debug, Default, Deserialize)]
 pub struct InteractionView {
     #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub hash: Option<String>,
+    #[serde(default)]
     pub callback_id: Option<String>,
     #[serde(default)]
     pub private_metadata: Option<String>,
@@ -136,7 +140,7 @@ pub async fn acknowledge(state: &AppState, interaction: Interaction) -> Result<O
         .unwrap_or_default();
     match interaction.kind.as_str() {
         "block_actions" => {
-            for action in &interaction.actions {
+            for (index, action) in interaction.actions.iter().enumerate() {
                 let action_id = action.action_id.as_deref().unwrap_or("-");
                 let key = action
                     .value
@@ -154,6 +158,7 @@ pub async fn acknowledge(state: &AppState, interaction: Interaction) -> Result<O
                     key,
                     trigger_id: interaction.trigger_id.clone(),
                     response_url: interaction.response_url.clone(),
+                    index,
                 };
                 if let Err(error) = data_actions::clicked(&state.bot, click).await {
                     tracing::error!(%error, "could not record a data-action click");
@@ -183,6 +188,8 @@ pub async fn acknowledge(state: &AppState, interaction: Interaction) -> Result<O
             let submission = Submission {
                 private_metadata: view.private_metadata.unwrap_or_default(),
                 values,
+                // A submission Slack delivers again is the same view in the same state.
+                once: view.id.map(|id| format!("{id}:{}", view.hash.unwrap_or_default())),
             };
             match data_actions::submitted(&state.bot, submission).await {
                 Ok(SubmitAnswer::Close) => Ok(None),

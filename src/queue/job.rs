@@ -32,6 +32,7 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
 pub struct JobRun {
     id: i64,
     attempt: u32,
+    max_attempts: u32,
     owner: String,
     store: Arc<dyn JobStore>,
     progress: Mutex<Option<String>>,
@@ -42,6 +43,7 @@ impl JobRun {
         Self {
             id: job.id,
             attempt: job.attempts,
+            max_attempts: job.max_attempts,
             owner: owner.to_string(),
             store,
             progress: Mutex::new(job.progress.clone()),
@@ -55,6 +57,11 @@ impl JobRun {
     /// 1 on the first attempt.
     pub fn attempt(&self) -> u32 {
         self.attempt
+    }
+
+    /// Whether no attempt follows this one, whatever happens (a failure now is the job's last).
+    pub fn is_last_attempt(&self) -> bool {
+        self.attempt >= self.max_attempts
     }
 
     /// The progress last saved, by this attempt or an earlier one. Progress that cannot be read

@@ -63,16 +63,24 @@ async fn post(
 }
 
 async fn execute(app: &TestApp, body: &Value) -> Value {
+    execute_text(app, body.to_string()).await
+}
+
+/// Sends a body as it is written (a fixture's own member order: Looker sends `mimetype` before
+/// `data`; a body re-serialised here has its members sorted, `data` first).
+async fn execute_text(app: &TestApp, body: String) -> Value {
     let token = auth(HUB_TOKEN);
-    let response = post(
-        app,
-        "/actions/slack/execute",
-        body.to_string(),
-        &[("Authorization", &token)],
-    )
-    .await;
+    let response = post(app, "/actions/slack/execute", body, &[("Authorization", &token)]).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
+}
+
+fn fixture_text(path: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/looker_hub/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 #[tokio::test]
@@ -374,8 +382,10 @@ async fn inline_csv_goes_to_the_channel_named_with_lookers_filename_rules() {
 #[tokio::test]
 async fn base64_png_and_a_captured_csv_zip_with_line_breaks_are_decoded() {
     let app = hub_app().await;
-    let png = hub_fixture("actions_hub/execute/req_dashboard_png_base64.json");
-    assert_eq!(execute(&app, &png).await["looker"]["success"], true);
+    // As Looker wrote it (mimetype first: decoded while it is read) ...
+    let png = fixture_text("actions_hub/execute/req_dashboard_png_base64.json");
+    assert_eq!(execute_text(&app, png).await["looker"]["success"], true);
+    // ... and with its members in another order (data first: decoded once read).
     let mut zip = hub_fixture("actions_hub/execute/req_dashboard_csv_zip_captured.json");
     zip["form_params"] = json!({"channel": "#general", "filename": "acquisition.zip"});
     let encoded = zip["attachment"]["data"].as_str().unwrap().to_string();
@@ -545,6 +555,73 @@ async fn a_download_url_elsewhere_is_refused_before_anything_is_recorded() {
     assert_eq!(answer["looker"]["success"], false);
     assert!(answer["looker"]["message"].as_str().unwrap().contains("download_url"));
     assert!(app.jobs().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_download_url_is_not_vouched_for_by_the_plan_it_came_with() {
+    let app = hub_app().await;
+    let mut body = hub_fixture("actions_hub/execute/req_slack_app_streaming_download_url.json");
+    // Both from the same body: the plan's URL cannot vouch for the download's address.
+    body["scheduled_plan"]["url"] = json!("http://169.254.169.254/looks/12");
+    body["scheduled_plan"]["download_url"] = json!("http://169.254.169.254/latest/meta-data/iam/");
+    let answer = execute(&app, &body).await;
+    assert_eq!(answer["looker"]["success"], false);
+    assert!(
+        answer["looker"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("LOOKERBOT_HUB_DOWNLOAD_HOSTS")
+    );
+    assert!(app.jobs().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_customer_hosted_looker_the_operator_lists_may_stream_over_https() {
+    let (elsewhere, ca_pem) = crate::fake_looker::FakeLooker::start_tls().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_path = dir.path().join("ca.pem");
+    std::fs::write(&ca_path, ca_pem).unwrap();
+    let host = elsewhere.web_url.trim_start_matches("https://").to_string();
+    let app = hub_app_with(|raw| {
+        raw.lookerbot_hub_download_hosts = Some(format!("other.example.com, {host}"));
+        raw.looker_ca_cert = Some(ca_path.display().to_string());
+    })
+    .await;
+    let mut body = hub_fixture("actions_hub/execute/req_slack_app_streaming_download_url.json");
+    body["scheduled_plan"]["url"] = json!(format!("{}/looks/12", elsewhere.web_url));
+    body["scheduled_plan"]["download_url"] = json!(elsewhere.add_download("x1", "text/csv", b"a,b\n1,2\n".to_vec()));
+    assert_eq!(execute(&app, &body).await["looker"]["success"], true);
+    app.drain_jobs().await;
+    assert_eq!(elsewhere.fetched_downloads(), 1);
+    assert_eq!(app.slack.files()[0].bytes.as_deref(), Some(&b"a,b\n1,2\n"[..]));
+
+    // The same host over plain HTTP is not the listed one.
+    body["scheduled_plan"]["download_url"] = json!(format!("http://{host}/downloads/x2"));
+    assert_eq!(execute(&app, &body).await["looker"]["success"], false);
+}
+
+#[tokio::test]
+async fn a_delivery_that_cannot_succeed_lets_its_file_go() {
+    let app = hub_app().await;
+    let mut body = hub_fixture("actions_hub/execute/req_dashboard_png_base64.json");
+    body["form_params"]["channel"] = json!("#nowhere");
+    assert_eq!(execute(&app, &body).await["looker"]["success"], true);
+    let file = app.jobs().await.len();
+    assert_eq!(file, 1);
+    let mut kept = None;
+    for id in 1..10 {
+        if app.store.file_length(id).await.unwrap().is_some() {
+            kept = Some(id);
+        }
+    }
+    let kept = kept.expect("the file is kept while the job waits");
+    app.drain_jobs().await;
+    assert_eq!(app.dead_jobs().await.len(), 1);
+    assert_eq!(
+        app.store.file_length(kept).await.unwrap(),
+        None,
+        "not kept for a job that is dead"
+    );
 }
 
 #[tokio::test]

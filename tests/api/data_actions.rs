@@ -202,6 +202,23 @@ async fn a_click_sends_the_action_to_looker_exactly_as_it_came_and_tells_the_cli
 }
 
 #[tokio::test]
+async fn a_click_slack_delivers_twice_is_sent_once() {
+    let app = app_with_look(result_with_actions(
+        &[("complete", 3), ("pending", 2)],
+        &[action("Create ticket", false)],
+    ))
+    .await;
+    app.looker.answer_data_action(TICKET_URL, json!({"success": true}));
+    let body = click(&app, &keys(&app)[0], "U000000ALICE");
+    for _ in 0..3 {
+        assert_eq!(post_action(&app, &body).await.status(), 200);
+    }
+    app.drain_jobs().await;
+    assert_eq!(app.looker.data_action_calls().len(), 1);
+    assert_eq!(app.slack.said(), [":white_check_mark: Done."]);
+}
+
+#[tokio::test]
 async fn lookers_validation_errors_are_listed_and_failures_said_plainly() {
     let app = app_with_look(result_with_actions(
         &[("complete", 3), ("pending", 2)],

@@ -989,7 +989,10 @@ async fn dump_messages(State(state): State<Arc<Mutex<SlackState>>>) -> Response 
         .files
         .values()
         .filter(|f| f.shared_to.is_some())
-        .map(|f| json!({"filename": f.filename, "title": f.title, "channel": f.shared_to}))
+        .map(|f| {
+            json!({"filename": f.filename, "title": f.title, "channel": f.shared_to,
+                        "size": f.bytes.as_ref().map(Vec::len)})
+        })
         .collect();
     axum::Json(json!({"messages": messages, "files": files})).into_response()
 }

@@ -40,23 +40,26 @@ impl std::fmt::Debug for LookerClient {
 
 /// Builds the HTTP client every Looker call goes through, trusting an extra CA when configured.
 pub fn http_client(tls: &LookerTls, timeout: Duration) -> anyhow::Result<reqwest::Client> {
-    Ok(builder(tls, timeout)?
+    Ok(builder(tls)?
+        .timeout(timeout)
         .connect_timeout(Duration::from_secs(10).min(timeout))
         .build()?)
 }
 
-/// The client for Looker's one-time download links: the same trust, and no redirects followed
-/// (a link is fetched only from the Looker that sent it).
+/// The client for Looker's one-time download links: the same trust, no redirects followed (a
+/// link is fetched only from the Looker that sent it), and no deadline for the whole download (a
+/// gigabyte takes a while), only for connecting and between reads.
 pub fn downloads_client(tls: &LookerTls, timeout: Duration) -> anyhow::Result<reqwest::Client> {
-    Ok(builder(tls, timeout)?
+    Ok(builder(tls)?
+        .connect_timeout(Duration::from_secs(10).min(timeout))
+        .read_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()?)
 }
 
-fn builder(tls: &LookerTls, timeout: Duration) -> anyhow::Result<reqwest::ClientBuilder> {
+fn builder(tls: &LookerTls) -> anyhow::Result<reqwest::ClientBuilder> {
     let mut builder = reqwest::Client::builder()
         .use_rustls_tls()
-        .timeout(timeout)
         .user_agent(concat!("lookerbot/", env!("CARGO_PKG_VERSION")));
     if let Some(pem) = &tls.ca_cert_pem {
         for cert in reqwest::Certificate::from_pem_bundle(pem)? {

@@ -16,7 +16,7 @@ use crate::features::deliveries::extension_for;
 use crate::features::downloads::fetch_once;
 use crate::features::errors::Error;
 use crate::features::ledger::Ledger;
-use crate::features::stored_files::content_of;
+use crate::features::stored_files::{content_of, forget_when_finished};
 use crate::queue::{Job, JobError, JobRun};
 use crate::render::section;
 
@@ -96,12 +96,10 @@ impl Job for HubDelivery {
 
     async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
         let ledger = Ledger::new(ctx, run)?;
-        deliver(ctx, &ledger, &self).await.map_err(JobError::from)?;
-        // Shared: the bytes are not needed again.
-        for id in self.file.iter().map(|f| f.file_id).chain(ledger.kept_files()) {
-            ctx.queue.store().forget_file(id).await?;
-        }
-        Ok(())
+        let delivered = deliver(ctx, &ledger, &self).await.map_err(JobError::from);
+        let files: Vec<i64> = self.file.iter().map(|f| f.file_id).chain(ledger.kept_files()).collect();
+        forget_when_finished(ctx.queue.store(), run, &delivered, files).await?;
+        delivered
     }
 }
 

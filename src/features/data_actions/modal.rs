@@ -170,6 +170,8 @@ pub(super) fn form_view(title: &str, form: &LookerForm, carried: &Carried) -> Sl
 pub struct Submission {
     pub private_metadata: String,
     pub values: BTreeMap<String, String>,
+    /// Names this submission (the view and its state), so that a redelivery is taken once.
+    pub once: Option<String>,
 }
 
 /// What Slack is told about a submission.
@@ -247,7 +249,11 @@ pub async fn submitted(ctx: &Context, submission: Submission) -> Result<SubmitAn
         },
         None => send.form_failed = true,
     }
-    ctx.queue.push(&send, Push::default()).await?;
+    let once = submission
+        .once
+        .map(|id| Push::once(format!("data-action-submit:{id}")))
+        .unwrap_or_default();
+    ctx.queue.push(&send, once).await?;
     Ok(SubmitAnswer::Close)
 }
 

@@ -13,6 +13,33 @@ use crate::domain::looker::models::{LookerId, optional_id};
 
 /// Blocks of attachment data are handed on at about this size.
 const BLOCK: usize = 1024 * 1024;
+/// Every member but the attachment's data is read into memory: none may be larger than this.
+const MEMBER_LIMIT: usize = 1024 * 1024;
+
+/// What may still be read before a member is too large (`None`: the attachment's data, any size).
+type Budget = std::rc::Rc<std::cell::Cell<Option<usize>>>;
+
+/// The body's reader, counting what each small member takes.
+struct Budgeted<R> {
+    inner: R,
+    budget: Budget,
+}
+
+impl<R: Read> Read for Budgeted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(left) = self.budget.get() {
+            if n > left {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "a member other than attachment.data is larger than 1 MiB",
+                ));
+            }
+            self.budget.set(Some(left - n));
+        }
+        Ok(n)
+    }
+}
 
 /// `scheduled_plan`, as the Action API sends it.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -149,9 +176,33 @@ fn text<R: Read>(json: &mut JsonStreamReader<R>) -> Result<Option<String>, BodyP
     })
 }
 
+/// `attachment.data`: text handed on in blocks (decoded when the mimetype said base64), or JSON.
+fn data<R: Read>(
+    json: &mut JsonStreamReader<R>,
+    request: &mut ActionRequest,
+    sink: &mut dyn FnMut(Vec<u8>) -> Result<(), String>,
+) -> Result<(), BodyProblem> {
+    match json.peek().map_err(json_error)? {
+        ValueType::String => {
+            request.decoded = request.is_base64();
+            request.has_data = true;
+            let decode = request.decoded;
+            pass_on(json.next_string_reader().map_err(json_error)?, decode, sink)
+        }
+        ValueType::Null => json.next_null().map_err(json_error),
+        // JSON formats may come as JSON rather than as a string.
+        _ => {
+            let value: Value = json.deserialize_next().map_err(json_error)?;
+            request.has_data = true;
+            sink(value.to_string().into_bytes()).map_err(BodyProblem::Sink)
+        }
+    }
+}
+
 fn attachment<R: Read>(
     json: &mut JsonStreamReader<R>,
     request: &mut ActionRequest,
+    budget: &Budget,
     sink: &mut dyn FnMut(Vec<u8>) -> Result<(), String>,
 ) -> Result<(), BodyProblem> {
     if json.peek().map_err(json_error)? != ValueType::Object {
@@ -159,24 +210,15 @@ fn attachment<R: Read>(
     }
     json.begin_object().map_err(json_error)?;
     while json.has_next().map_err(json_error)? {
+        budget.set(Some(MEMBER_LIMIT));
         match json.next_name_owned().map_err(json_error)?.as_str() {
             "mimetype" => request.mimetype = text(json)?,
             "extension" => request.extension = text(json)?,
-            "data" => match json.peek().map_err(json_error)? {
-                ValueType::String => {
-                    request.decoded = request.is_base64();
-                    request.has_data = true;
-                    let decode = request.decoded;
-                    pass_on(json.next_string_reader().map_err(json_error)?, decode, sink)?;
-                }
-                ValueType::Null => json.next_null().map_err(json_error)?,
-                // JSON formats may come as JSON rather than as a string.
-                _ => {
-                    let value: Value = json.deserialize_next().map_err(json_error)?;
-                    request.has_data = true;
-                    sink(value.to_string().into_bytes()).map_err(BodyProblem::Sink)?;
-                }
-            },
+            "data" => {
+                // The data itself may be of any size.
+                budget.set(None);
+                data(json, request, sink)?;
+            }
             _ => json.skip_value().map_err(json_error)?,
         }
     }
@@ -193,13 +235,18 @@ pub fn read_request(
     if blank(&mut source)? {
         return Ok(ActionRequest::default());
     }
-    let mut json = JsonStreamReader::new(source);
+    let budget: Budget = std::rc::Rc::new(std::cell::Cell::new(Some(MEMBER_LIMIT)));
+    let mut json = JsonStreamReader::new(Budgeted {
+        inner: source,
+        budget: budget.clone(),
+    });
     let mut request = ActionRequest::default();
     if json.peek().map_err(json_error)? != ValueType::Object {
         return Err(BodyProblem::NotJson("expected a JSON object".into()));
     }
     json.begin_object().map_err(json_error)?;
     while json.has_next().map_err(json_error)? {
+        budget.set(Some(MEMBER_LIMIT));
         match json.next_name_owned().map_err(json_error)?.as_str() {
             "type" => request.kind = text(&mut json)?,
             "scheduled_plan" => {
@@ -208,7 +255,7 @@ pub fn read_request(
                     _ => None,
                 }
             }
-            "attachment" => attachment(&mut json, &mut request, sink)?,
+            "attachment" => attachment(&mut json, &mut request, &budget, sink)?,
             "data" => request.data = object(&mut json)?,
             "form_params" => request.form_params = object(&mut json)?,
             _ => json.skip_value().map_err(json_error)?,
@@ -285,5 +332,62 @@ mod tests {
             read(r#"{"attachment":{"mimetype":"image/png;base64","data":"!!!!"}}"#),
             Err(BodyProblem::NotBase64)
         ));
+    }
+
+    #[test]
+    fn only_the_attachments_data_may_be_large() {
+        let big = "x".repeat(3 * MEMBER_LIMIT);
+        let (_, bytes) = read(&format!(
+            r#"{{"attachment":{{"mimetype":"text/csv","data":"{big}"}},"form_params":{{"channel":"C1"}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(bytes.len(), big.len());
+        for member in ["form_params", "data", "scheduled_plan", "type"] {
+            let body = format!(r#"{{"{member}":{{"channel":"{big}"}}}}"#);
+            assert!(
+                matches!(read(&body), Err(BodyProblem::NotJson(why)) if why.contains("larger than 1 MiB")),
+                "{member}"
+            );
+        }
+        let body = format!(r#"{{"attachment":{{"mimetype":"{big}","data":"a"}}}}"#);
+        assert!(read(&body).is_err(), "the mimetype is small");
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use crate::http::fuzz::json;
+    use base64::Engine;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_body_is_read_or_refused(document in json(), attachment in json(), bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let shaped = serde_json::json!({"type": "query", "attachment": attachment, "form_params": document.clone()});
+            for body in [document.to_string().into_bytes(), shaped.to_string().into_bytes(), bytes] {
+                let _ = read_request(&body[..], &mut |_| Ok(()));
+            }
+        }
+
+        #[test]
+        fn base64_in_lines_arrives_as_the_bytes(data in prop::collection::vec(any::<u8>(), 0..20_000), width in 1usize..120, late in any::<bool>()) {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+            let lines: Vec<&str> = encoded.as_bytes().chunks(width).map(|c| std::str::from_utf8(c).unwrap()).collect();
+            let text = lines.join("\n");
+            let data_member = format!("\"data\":{}", serde_json::Value::String(text));
+            let mime_member = "\"mimetype\":\"application/pdf;base64\"";
+            let members = if late { format!("{data_member},{mime_member}") } else { format!("{mime_member},{data_member}") };
+            let body = format!("{{\"type\":\"dashboard\",\"attachment\":{{{members}}}}}");
+            let mut kept = Vec::new();
+            let request = read_request(body.as_bytes(), &mut |block| { kept.extend(block); Ok(()) }).unwrap();
+            let bytes = if request.decoded {
+                kept
+            } else {
+                base64::engine::general_purpose::STANDARD.decode(kept.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect::<Vec<_>>()).unwrap()
+            };
+            prop_assert_eq!(bytes, data);
+            prop_assert_eq!(request.decoded, !late);
+        }
     }
 }

@@ -15,7 +15,7 @@ use super::intake::{Kept, Refused, read};
 use super::{outcome, refusal, refused_token};
 use crate::features::action_hub::{HubDelivery, HubFile, Target};
 use crate::features::deliveries::extension_for;
-use crate::features::downloads::{on_looker, origin};
+use crate::features::downloads::on_looker;
 use crate::http::AppState;
 use crate::http::looker_auth::hub_token;
 use crate::queue::{Push, Settled};
@@ -45,8 +45,10 @@ pub(super) fn request_type(request: &ActionRequest) -> Result<&'static str, Stri
     }
 }
 
-/// The `download_url`, if it points at the system that sent the request: a configured Looker,
-/// or the Looker the plan's own URL names.
+/// The `download_url`, if it points at the system that sent the request: a configured Looker
+/// (its web or API address), or a host the operator listed in `LOOKERBOT_HUB_DOWNLOAD_HOSTS`.
+/// Nothing else in the request can vouch for an address: the plan's own URL comes from the same
+/// body, so it is not trusted.
 fn checked_download(state: &AppState, request: &ActionRequest) -> Result<Option<String>, String> {
     let Some(plan) = &request.plan else { return Ok(None) };
     let Some(link) = plan.download_url.as_deref().filter(|u| !u.is_empty()) else {
@@ -54,16 +56,22 @@ fn checked_download(state: &AppState, request: &ActionRequest) -> Result<Option<
     };
     let url = url::Url::parse(link).map_err(|_| "refused the download_url: it is not a URL".to_string())?;
     let on_configured = state.bot.lookers.all().any(|(_, looker)| on_looker(looker, &url));
-    let on_plans_looker = plan
-        .url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .is_some_and(|plan_url| origin(&plan_url) == origin(&url) && matches!(url.scheme(), "https" | "http"));
-    if on_configured || on_plans_looker {
+    let listed = || {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let with_port = url.port().map(|p| format!("{host}:{p}"));
+        url.scheme() == "https"
+            && state
+                .bot
+                .hub
+                .download_hosts
+                .iter()
+                .any(|allowed| *allowed == host || Some(allowed) == with_port.as_ref())
+    };
+    if on_configured || listed() {
         Ok(Some(link.to_string()))
     } else {
-        tracing::warn!(url = %crate::telemetry::printable(link), "refused an Action Hub download_url");
-        Err("refused the download_url: it does not point at the Looker that sent this request".into())
+        tracing::warn!(url = %crate::telemetry::printable(url.origin().ascii_serialization().as_str()), "refused an Action Hub download_url");
+        Err("refused the download_url: it is not on a Looker this bot is configured for (add the Looker to LOOKERS, or its host to LOOKERBOT_HUB_DOWNLOAD_HOSTS)".into())
     }
 }
 

@@ -13,7 +13,7 @@ use futures_util::stream;
 use super::body::{ActionRequest, BodyProblem, read_request};
 use crate::features::stored_files::{KeepError, keep_stream};
 use crate::http::AppState;
-use crate::http::request_body::{BodyError, Received, receive};
+use crate::http::request_body::{BodyError, Deadline, Received, receive};
 use crate::store::JobStore;
 
 /// A request refused before anything was recorded.
@@ -54,17 +54,25 @@ fn unavailable(error: impl std::fmt::Display) -> Refused {
 /// Reads the body; its attachment (if any) is kept, decoded, in the job store.
 pub async fn read(state: &AppState, body: Body, limit: usize) -> Result<(ActionRequest, Option<Kept>), Refused> {
     let server = &state.settings.server;
-    let received = receive(body, limit, server.body_timeout, &server.spool_dir)
-        .await
-        .map_err(|error| match error {
-            BodyError::TooLarge => Refused::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the request is larger than LOOKERBOT_HUB_MAX_MB allows",
-            ),
-            error @ BodyError::TooSlow(_) => Refused::new(StatusCode::REQUEST_TIMEOUT, error.to_string()),
-            error @ BodyError::Broken(_) => Refused::new(StatusCode::BAD_REQUEST, error.to_string()),
-            error @ BodyError::Spool(_) => unavailable(error),
-        })?;
+    // A gigabyte takes as long as it takes; a request that stops sending is cut off.
+    let received = receive(
+        body,
+        limit,
+        Deadline::BetweenPieces(server.body_timeout),
+        &server.spool_dir,
+    )
+    .await
+    .map_err(|error| match error {
+        BodyError::TooLarge => Refused::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request is larger than LOOKERBOT_HUB_MAX_MB allows",
+        ),
+        error @ (BodyError::TooSlow(_) | BodyError::Stalled(_)) => {
+            Refused::new(StatusCode::REQUEST_TIMEOUT, error.to_string())
+        }
+        error @ BodyError::Broken(_) => Refused::new(StatusCode::BAD_REQUEST, error.to_string()),
+        error @ BodyError::Spool(_) => unavailable(error),
+    })?;
     let store = state.queue.store().clone();
     let (blocks, mut incoming) = tokio::sync::mpsc::channel::<Vec<u8>>(IN_FLIGHT);
     let parse = tokio::task::spawn_blocking(move || {
@@ -76,7 +84,9 @@ pub async fn read(state: &AppState, body: Body, limit: usize) -> Result<(ActionR
         match received {
             Received::Memory(bytes) => read_request(&bytes[..], &mut sink),
             Received::Spooled(file) => {
-                let file = file.reopen().map_err(|e| BodyProblem::NotJson(e.to_string()))?;
+                let file = file
+                    .reopen()
+                    .map_err(|e| BodyProblem::Sink(format!("the spooled body: {e}")))?;
                 read_request(file, &mut sink)
             }
         }
@@ -118,28 +128,39 @@ pub async fn read(state: &AppState, body: Body, limit: usize) -> Result<(ActionR
         let _ = store.forget_file(id).await;
         return match decoded {
             Ok((file_id, length)) => Ok((request, Some(Kept { file_id, length }))),
-            Err(KeepError::Broken(_)) => Err(Refused::new(
+            Err(DecodeFailure::NotBase64) => Err(Refused::new(
                 StatusCode::BAD_REQUEST,
                 BodyProblem::NotBase64.to_string(),
             )),
-            Err(error) => Err(unavailable(error)),
+            Err(DecodeFailure::Store(error)) => Err(unavailable(error)),
         };
     }
     Ok((request, Some(Kept { file_id: id, length })))
 }
 
+/// Why a kept file could not be decoded.
+enum DecodeFailure {
+    NotBase64,
+    Store(String),
+}
+
 /// Decodes a kept file of base64 text in lines into a new kept file, a chunk at a time.
-async fn decode_kept(store: &Arc<dyn JobStore>, id: i64) -> Result<(i64, u64), KeepError> {
+async fn decode_kept(store: &Arc<dyn JobStore>, id: i64) -> Result<(i64, u64), DecodeFailure> {
     use base64::Engine;
-    let chunks = stream::unfold((0u32, Vec::<u8>::new(), false), move |(seq, mut carry, done)| {
+    let store_failed = std::sync::Mutex::new(None::<String>);
+    let chunks = stream::unfold((0u32, Vec::<u8>::new(), false), |(seq, mut carry, done)| {
         let store = store.clone();
+        let store_failed = &store_failed;
         async move {
             if done {
                 return None;
             }
             let chunk = match store.file_chunk(id, seq).await {
                 Ok(chunk) => chunk,
-                Err(error) => return Some((Err(error.to_string()), (seq, carry, true))),
+                Err(error) => {
+                    *store_failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.to_string());
+                    return Some((Err("the store failed".to_string()), (seq, carry, true)));
+                }
             };
             let last = chunk.is_none();
             carry.extend(
@@ -157,5 +178,11 @@ async fn decode_kept(store: &Arc<dyn JobStore>, id: i64) -> Result<(i64, u64), K
             Some((decoded, (seq + 1, rest, last)))
         }
     });
-    keep_stream(store, chunks, usize::MAX).await
+    let kept = keep_stream(store, chunks, usize::MAX).await;
+    match (kept, store_failed.into_inner().unwrap_or_else(|p| p.into_inner())) {
+        (Ok(kept), _) => Ok(kept),
+        (Err(_), Some(error)) => Err(DecodeFailure::Store(error)),
+        (Err(KeepError::Store(error)), None) => Err(DecodeFailure::Store(error.to_string())),
+        (Err(_), None) => Err(DecodeFailure::NotBase64),
+    }
 }

@@ -95,7 +95,13 @@ pub(super) async fn data_action(State(state): State<AppState>, headers: HeaderMa
         return bad_auth(&state);
     }
     let request = match read(&state, body, super::SMALL_BODY).await {
-        Ok((request, _)) => request,
+        Ok((request, kept)) => {
+            // A message needs no file.
+            if let Some(kept) = kept {
+                let _ = state.queue.store().forget_file(kept.file_id).await;
+            }
+            request
+        }
         Err(refused) => return refusal(refused),
     };
     let text = |name: &str| {

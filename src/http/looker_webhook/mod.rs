@@ -13,7 +13,7 @@ use axum::routing::post;
 use super::AppState;
 use super::looker_auth::authenticate;
 use super::reply::Reply;
-use super::request_body::{BodyError, receive as receive_body};
+use super::request_body::{BodyError, Deadline, receive as receive_body};
 use crate::features::deliveries::Destination;
 use crate::queue::{Job, Push};
 use crate::store::{Enqueued, now_millis};
@@ -74,10 +74,19 @@ async fn receive(
         return too_large();
     }
     let server = &settings.server;
-    let body = match receive_body(body, settings.webhook_max_bytes, server.body_timeout, &server.spool_dir).await {
+    let body = match receive_body(
+        body,
+        settings.webhook_max_bytes,
+        Deadline::Whole(server.body_timeout),
+        &server.spool_dir,
+    )
+    .await
+    {
         Ok(body) => body,
         Err(BodyError::TooLarge) => return too_large(),
-        Err(error @ BodyError::TooSlow(_)) => return Reply::error(StatusCode::REQUEST_TIMEOUT, error.to_string()),
+        Err(error @ (BodyError::TooSlow(_) | BodyError::Stalled(_))) => {
+            return Reply::error(StatusCode::REQUEST_TIMEOUT, error.to_string());
+        }
         Err(error @ BodyError::Broken(_)) => return bad_request(error.to_string()),
         Err(error @ BodyError::Spool(_)) => {
             tracing::error!(%error, "could not spool a webhook body");

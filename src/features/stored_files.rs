@@ -97,21 +97,52 @@ impl From<KeepError> for Error {
 }
 
 /// Keeps a stream of bytes as a file, in chunks, within `limit`; returns its id and size. A
-/// stream cut off or over the limit leaves nothing behind.
+/// stream cut off or over the limit leaves nothing behind. A stream that fits in one chunk is
+/// kept in one write (committed with others waiting); a longer one a chunk at a time.
 pub async fn keep_stream<S, E>(store: &Arc<dyn JobStore>, stream: S, limit: usize) -> Result<(i64, u64), KeepError>
 where
     S: Stream<Item = Result<Bytes, E>>,
     E: std::fmt::Display,
 {
+    futures_util::pin_mut!(stream);
+    let (mut buffer, mut total) = (Vec::with_capacity(FILE_CHUNK), 0usize);
+    let mut leftover = Bytes::new();
+    // The first chunk in memory: most files end within it.
+    while buffer.len() < FILE_CHUNK {
+        let Some(piece) = stream.next().await else {
+            let id = store.put_file(buffer, now_millis()).await?;
+            return Ok((id, total as u64));
+        };
+        let piece = piece.map_err(|e| KeepError::Broken(e.to_string()))?;
+        total += piece.len();
+        if total > limit {
+            return Err(KeepError::TooLarge(limit));
+        }
+        let room = FILE_CHUNK - buffer.len();
+        if piece.len() > room {
+            buffer.extend_from_slice(&piece[..room]);
+            leftover = piece.slice(room..);
+        } else {
+            buffer.extend_from_slice(&piece);
+        }
+    }
     let id = store.begin_file(now_millis()).await?;
     let kept = async {
-        futures_util::pin_mut!(stream);
-        let (mut buffer, mut seq, mut total) = (Vec::with_capacity(FILE_CHUNK), 0u32, 0usize);
-        while let Some(piece) = stream.next().await {
-            let piece = piece.map_err(|e| KeepError::Broken(e.to_string()))?;
-            total += piece.len();
-            if total > limit {
-                return Err(KeepError::TooLarge(limit));
+        store.append_chunk(id, 0, std::mem::take(&mut buffer)).await?;
+        buffer.reserve(FILE_CHUNK);
+        let mut seq = 1u32;
+        let rest = futures_util::stream::once(async { Ok(leftover) })
+            .chain(stream.map(|piece| piece.map_err(|e| KeepError::Broken(e.to_string()))));
+        futures_util::pin_mut!(rest);
+        let mut first = true;
+        while let Some(piece) = rest.next().await {
+            let piece: Bytes = piece?;
+            // The leftover was counted with the first chunk.
+            if !std::mem::take(&mut first) {
+                total += piece.len();
+                if total > limit {
+                    return Err(KeepError::TooLarge(limit));
+                }
             }
             let mut rest = &piece[..];
             while !rest.is_empty() {
@@ -138,5 +169,41 @@ where
             let _ = store.forget_file(id).await;
             Err(error)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteStore;
+
+    /// Streams of sizes around the chunk boundary, in pieces that straddle it, come back whole.
+    #[tokio::test]
+    async fn streams_of_any_size_are_kept_as_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("files.db").display());
+        let store: Arc<dyn JobStore> = Arc::new(SqliteStore::connect(&url).await.unwrap());
+        for size in [0, 1, FILE_CHUNK - 1, FILE_CHUNK, FILE_CHUNK + 1, 2 * FILE_CHUNK + 7] {
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let pieces: Vec<Result<Bytes, String>> = bytes
+                .chunks(999_983)
+                .map(|piece| Ok(Bytes::copy_from_slice(piece)))
+                .collect();
+            let (id, len) = keep_stream(&store, stream::iter(pieces), 3 * FILE_CHUNK).await.unwrap();
+            assert_eq!(len, size as u64);
+            assert_eq!(store.file_length(id).await.unwrap(), Some(size as u64));
+            let mut kept = Vec::new();
+            let mut seq = 0;
+            while let Some(chunk) = store.file_chunk(id, seq).await.unwrap() {
+                kept.extend_from_slice(&chunk);
+                seq += 1;
+            }
+            assert!(kept == bytes, "size {size}");
+        }
+        let big: Vec<Result<Bytes, String>> = vec![Ok(Bytes::from(vec![1u8; FILE_CHUNK + 10]))];
+        assert!(matches!(
+            keep_stream(&store, stream::iter(big), FILE_CHUNK).await,
+            Err(KeepError::TooLarge(_))
+        ));
     }
 }

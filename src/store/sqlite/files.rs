@@ -1,28 +1,21 @@
 //! Files kept for jobs, in chunks of [`FILE_CHUNK`]: written and read a chunk at a time, so a
 //! file never has to fit in memory, and data actions kept behind buttons.
 
-use sqlx::Row;
+use sqlx::sqlite::SqlitePool;
+use sqlx::{Row, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
 
 use super::SqliteStore;
 use crate::store::{DataActionRecord, FILE_CHUNK, Millis, StoreError};
 
 impl SqliteStore {
+    /// Keeps a whole file through the group-commit writer: every file waiting at a moment is
+    /// written in one transaction (many Action Hub sends, one fsync).
     pub(super) async fn put_whole_file(&self, bytes: Vec<u8>, now: Millis) -> Result<i64, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let id: i64 = sqlx::query_scalar("INSERT INTO job_files (bytes, created_at) VALUES (x'', ?1) RETURNING id")
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-        for (seq, chunk) in bytes.chunks(FILE_CHUNK).enumerate() {
-            sqlx::query("INSERT INTO job_file_chunks (file_id, seq, bytes) VALUES (?1, ?2, ?3)")
-                .bind(id)
-                .bind(seq as i64)
-                .bind(chunk)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(id)
+        let (reply, answer) = oneshot::channel();
+        let closed = || StoreError::new("the database writer has stopped");
+        self.files.send((bytes, now, reply)).await.map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
     }
 
     pub(super) async fn whole_file(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
@@ -156,4 +149,57 @@ impl SqliteStore {
             .await?;
         Ok(())
     }
+}
+
+/// A whole file to keep, and where to send its id.
+pub(super) type FileRequest = (Vec<u8>, Millis, oneshot::Sender<Result<i64, StoreError>>);
+
+/// The most files committed in one transaction (each is already in its sender's memory).
+pub(super) const MAX_FILES: usize = 32;
+
+/// Group commit for whole files, like enqueues: one transaction, one fsync, for every file
+/// waiting; a batch that fails is not kept at all and every sender is told.
+pub(super) async fn commit_files(writer: SqlitePool, mut queue: mpsc::Receiver<FileRequest>) {
+    let mut batch = Vec::with_capacity(MAX_FILES);
+    while queue.recv_many(&mut batch, MAX_FILES).await > 0 {
+        let outcome = async {
+            let mut tx = writer.begin().await?;
+            let mut ids = Vec::with_capacity(batch.len());
+            for (bytes, now, _) in &batch {
+                ids.push(insert_file(&mut tx, bytes, *now).await?);
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(ids)
+        }
+        .await;
+        match outcome {
+            Ok(ids) => {
+                for ((_, _, reply), id) in batch.drain(..).zip(ids) {
+                    let _ = reply.send(Ok(id));
+                }
+            }
+            Err(error) => {
+                let error = StoreError::from(error);
+                for (_, _, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+async fn insert_file(conn: &mut SqliteConnection, bytes: &[u8], now: Millis) -> Result<i64, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar("INSERT INTO job_files (bytes, created_at) VALUES (x'', ?1) RETURNING id")
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
+    for (seq, chunk) in bytes.chunks(FILE_CHUNK).enumerate() {
+        sqlx::query("INSERT INTO job_file_chunks (file_id, seq, bytes) VALUES (?1, ?2, ?3)")
+            .bind(id)
+            .bind(seq as i64)
+            .bind(chunk)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
 }

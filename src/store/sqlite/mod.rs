@@ -37,6 +37,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     enqueues: mpsc::Sender<EnqueueRequest>,
+    files: mpsc::Sender<files::FileRequest>,
 }
 
 impl SqliteStore {
@@ -64,10 +65,13 @@ impl SqliteStore {
             .await?;
         let (enqueues, queue) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(commit_enqueues(writer.clone(), queue));
+        let (files, waiting) = mpsc::channel(files::MAX_FILES);
+        tokio::spawn(files::commit_files(writer.clone(), waiting));
         Ok(Self {
             writer,
             reader,
             enqueues,
+            files,
         })
     }
 
@@ -83,10 +87,12 @@ impl SqliteStore {
             .await?;
         // No writer task runs: an enqueue finds the channel closed.
         let (enqueues, _) = mpsc::channel(1);
+        let (files, _) = mpsc::channel(1);
         Ok(Self {
             writer: reader.clone(),
             reader,
             enqueues,
+            files,
         })
     }
 }

@@ -48,7 +48,7 @@ fn benches(c: &mut Criterion) {
             ..Default::default()
         };
         let (settings, _) = raw.validate().unwrap();
-        let store = lookerbot::store::connect(&settings.database_url).await.unwrap();
+        let store = lookerbot::store::connect(&settings.database_url, true).await.unwrap();
         let mut ctx = Context::build(&settings, Queue::new(store, 1)).await.unwrap();
         // Measure the bot, not Slack's per-channel pace.
         let fast = NonZeroU32::new(100_000).unwrap();

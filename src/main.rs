@@ -40,6 +40,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ManifestFormat::Yaml)]
         format: ManifestFormat,
     },
+    /// Create the database or bring its schema up to date, then exit (`serve` does it too unless
+    /// LOOKERBOT_MIGRATE_ON_START=false).
+    Migrate,
     /// List queued, running and dead jobs with their last error.
     Jobs {
         /// Only jobs that failed for good.
@@ -78,6 +81,25 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.settings).await,
+        Command::Migrate => {
+            let Some(settings) = validated(&cli.settings) else {
+                return ExitCode::from(BAD_SETTINGS);
+            };
+            match lookerbot::store::migrate(&settings.database_url).await {
+                Ok(0) => {
+                    println!("The database schema is up to date.");
+                    ExitCode::SUCCESS
+                }
+                Ok(applied) => {
+                    println!("Applied {applied} migration(s); the database schema is up to date.");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("cannot migrate the database: {error:#} (check DATABASE_URL)");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Check => {
             let Some(settings) = validated(&cli.settings) else {
                 return ExitCode::from(BAD_SETTINGS);

@@ -30,7 +30,7 @@ pub struct App {
 impl App {
     /// Opens the database, builds the clients and binds the port (0 picks a free one).
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
-        let store = store::connect(&settings.database_url).await?;
+        let store = store::connect(&settings.database_url, settings.jobs.migrate_on_start).await?;
         let queue = Queue::new(store, settings.jobs.max_attempts);
         let bot = Arc::new(Context::build(&settings, queue.clone()).await?);
         let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;

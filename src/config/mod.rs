@@ -111,6 +111,9 @@ pub struct LookerTls {
 #[derive(Debug, Clone)]
 pub struct JobSettings {
     pub workers: usize,
+    /// Whether `serve` applies the database's migrations when it starts (PostgreSQL; a
+    /// deployment that runs `lookerbot migrate` as its own step turns it off).
+    pub migrate_on_start: bool,
     pub max_attempts: u32,
     pub backoff_base: Duration,
     pub lease: Duration,

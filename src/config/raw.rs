@@ -113,6 +113,9 @@ pub struct RawSettings {
     /// Lookerbot's name for LOOKER_TLS_INSECURE.
     #[arg(long, env = "UNSAFE_LOCAL_DEV")]
     pub unsafe_local_dev: Option<String>,
+    /// Apply database migrations when `serve` starts (PostgreSQL) [default: true].
+    #[arg(long, env = "LOOKERBOT_MIGRATE_ON_START")]
+    pub lookerbot_migrate_on_start: Option<String>,
     /// Background job workers [default: 4; 0 runs no worker].
     #[arg(long, env = "LOOKERBOT_WORKERS")]
     pub lookerbot_workers: Option<String>,

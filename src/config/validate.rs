@@ -19,10 +19,11 @@ impl RawSettings {
         let features = self.features(&mut c);
         let s3 = self.s3(&mut c);
         let database_url = self.database_url();
-        if !database_url.starts_with("sqlite:") {
+        let scheme = database_url.split(':').next().unwrap_or("").to_ascii_lowercase();
+        if !matches!(scheme.as_str(), "sqlite" | "postgres" | "postgresql") || !database_url.contains(':') {
             c.problem(
                 "DATABASE_URL",
-                "expected a sqlite:// URL (for example sqlite://./data/lookerbot.db)",
+                "expected a sqlite:// URL (for example sqlite://./data/lookerbot.db) or a postgres:// URL",
             );
         }
         let log_format = c.choice(
@@ -314,6 +315,7 @@ impl RawSettings {
     fn jobs(&self, c: &mut Checker) -> JobSettings {
         JobSettings {
             workers: c.number("LOOKERBOT_WORKERS", &self.lookerbot_workers, 4usize, 0, 64),
+            migrate_on_start: c.flag("LOOKERBOT_MIGRATE_ON_START", &self.lookerbot_migrate_on_start, true),
             max_attempts: c.number(
                 "LOOKERBOT_JOB_MAX_ATTEMPTS",
                 &self.lookerbot_job_max_attempts,

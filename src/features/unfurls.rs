@@ -20,7 +20,7 @@ use super::looks::{LookRun, render_look, render_query_link};
 use super::posting::{Drawn, draw, render_request};
 use crate::clients::looker::LookerClient;
 use crate::domain::looker::{Content, Link};
-use crate::queue::{Job, JobError, JobRun};
+use crate::queue::{Job, JobError, JobRun, Priority};
 use crate::render::blocks::pack;
 use crate::render::{Heading, Rendered, context, heading_block};
 
@@ -39,6 +39,7 @@ pub struct UnfurlRequest {
 impl Job for UnfurlRequest {
     const KIND: &'static str = "unfurl";
     type Context = Context;
+    const PRIORITY: Priority = Priority::Interactive;
 
     fn summary(&self) -> String {
         format!(

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::JobError;
-use crate::store::{ClaimedJob, JobStore, now_millis};
+use crate::store::{ClaimedJob, JobStore, Priority, now_millis};
 
 /// A piece of work done after an HTTP answer.
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -19,6 +19,8 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     const KIND: &'static str;
     /// What the job needs to do its work (clients, settings...), provided by the layer above.
     type Context: Send + Sync + 'static;
+    /// Whether a person is waiting for this job (it then goes before scheduled work).
+    const PRIORITY: Priority = Priority::Scheduled;
 
     /// One line for operators (`lookerbot jobs`, logs): what the job does and where.
     fn summary(&self) -> String;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+pub use crate::store::Priority;
 use crate::store::{Enqueued, JobState, JobStore, NewJob, StoreError, now_millis};
 pub use error::{Failure, JobError};
 pub use job::{Job, JobKinds, JobRun};
@@ -80,6 +81,7 @@ impl Queue {
             summary: job.summary(),
             dedupe_key: how.dedupe_key,
             max_attempts: self.max_attempts,
+            priority: J::PRIORITY,
             delay: how.delay,
         };
         let outcome = self.store.enqueue(new, now_millis()).await?;

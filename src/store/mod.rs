@@ -1,12 +1,17 @@
 //! Durable storage behind one small trait, so a second backend can sit beside SQLite.
 //! Times are unix milliseconds; nothing here assumes a single process or a single writer.
 
+mod batch;
+#[cfg(test)]
+mod conformance;
+mod postgres;
 mod sqlite;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Unix time in milliseconds.
@@ -34,6 +39,16 @@ impl StoreError {
     }
 }
 
+/// Which due job goes first: someone waiting in Slack before scheduled work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum Priority {
+    /// A person is waiting for the answer (commands, link previews, data actions).
+    Interactive = 0,
+    /// Looker's scheduler or an Action Hub send: nobody watches it arrive to the second.
+    #[default]
+    Scheduled = 1,
+}
+
 /// Work to record before answering a request.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -44,6 +59,7 @@ pub struct NewJob {
     /// A second job with the same key is not created (webhook and event ids).
     pub dedupe_key: Option<String>,
     pub max_attempts: u32,
+    pub priority: Priority,
     /// How long after it is recorded the job becomes due (zero: at once).
     pub delay: Duration,
 }
@@ -197,27 +213,84 @@ pub trait JobStore: Send + Sync + 'static {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
-/// Opens the store named by `DATABASE_URL` and brings its schema up to date.
-pub async fn connect(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn JobStore>> {
-    if database_url.starts_with("sqlite:") {
-        Ok(std::sync::Arc::new(SqliteStore::connect(database_url).await?))
-    } else {
-        anyhow::bail!("unsupported DATABASE_URL scheme (expected sqlite://)")
+/// Which database a `DATABASE_URL` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite:` or `postgres:`/`postgresql:` (Heroku's form); anything else is not a database
+    /// the bot knows.
+    pub fn of(database_url: &str) -> Option<Backend> {
+        let scheme = database_url.split(':').next()?.to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Some(Backend::Sqlite),
+            "postgres" | "postgresql" => Some(Backend::Postgres),
+            _ => None,
+        }
     }
+}
+
+const UNKNOWN_SCHEME: &str = "unsupported DATABASE_URL scheme (expected sqlite:// or postgres://)";
+
+/// Opens the store named by `DATABASE_URL`; with `migrate`, brings its schema up to date first
+/// (SQLite always is: its file belongs to this one process).
+pub async fn connect(database_url: &str, migrate: bool) -> anyhow::Result<std::sync::Arc<dyn JobStore>> {
+    match Backend::of(database_url) {
+        Some(Backend::Sqlite) => Ok(std::sync::Arc::new(SqliteStore::connect(database_url).await?)),
+        Some(Backend::Postgres) => {
+            if !migrate
+                && let Probe::Reachable { applied, known } = probe(database_url).await?
+                && applied < known
+            {
+                anyhow::bail!(
+                    "the database has {applied} of this lookerbot's {known} migrations; run `lookerbot migrate` first"
+                );
+            }
+            Ok(std::sync::Arc::new(
+                PostgresStore::connect(database_url, migrate).await?,
+            ))
+        }
+        None => anyhow::bail!(UNKNOWN_SCHEME),
+    }
+}
+
+/// Applies the migrations this bot knows and says how many were new (`lookerbot migrate`).
+pub async fn migrate(database_url: &str) -> anyhow::Result<usize> {
+    let before = match probe(database_url).await? {
+        Probe::Missing { .. } => 0,
+        Probe::Reachable { applied, .. } => applied,
+    };
+    let store = connect(database_url, true).await?;
+    drop(store);
+    let Probe::Reachable { applied, .. } = probe(database_url).await? else {
+        anyhow::bail!("the database was not created")
+    };
+    Ok(applied.saturating_sub(before))
 }
 
 /// Opens the store named by `DATABASE_URL` for reading only, if it exists: nothing is created
 /// or migrated (`lookerbot jobs`).
 pub async fn open_read_only(database_url: &str) -> anyhow::Result<Option<std::sync::Arc<dyn JobStore>>> {
-    if !database_url.starts_with("sqlite:") {
-        anyhow::bail!("unsupported DATABASE_URL scheme (expected sqlite://)")
+    match Backend::of(database_url) {
+        Some(Backend::Sqlite) => {
+            if let Probe::Missing { .. } = probe(database_url).await? {
+                return Ok(None);
+            }
+            Ok(Some(std::sync::Arc::new(
+                SqliteStore::open_read_only(database_url).await?,
+            )))
+        }
+        Some(Backend::Postgres) => match probe(database_url).await? {
+            Probe::Reachable { applied: 0, .. } | Probe::Missing { .. } => Ok(None),
+            Probe::Reachable { .. } => Ok(Some(std::sync::Arc::new(
+                PostgresStore::connect(database_url, false).await?,
+            ))),
+        },
+        None => anyhow::bail!(UNKNOWN_SCHEME),
     }
-    if let Probe::Missing { .. } = probe(database_url).await? {
-        return Ok(None);
-    }
-    Ok(Some(std::sync::Arc::new(
-        SqliteStore::open_read_only(database_url).await?,
-    )))
 }
 
 /// What `lookerbot check` learns of a database without creating or changing it.
@@ -232,9 +305,9 @@ pub enum Probe {
 /// Looks at the database named by `DATABASE_URL` read-only: whether it opens and how far its
 /// schema is, without creating the file or migrating it.
 pub async fn probe(database_url: &str) -> anyhow::Result<Probe> {
-    if database_url.starts_with("sqlite:") {
-        sqlite::probe(database_url).await
-    } else {
-        anyhow::bail!("unsupported DATABASE_URL scheme (expected sqlite://)")
+    match Backend::of(database_url) {
+        Some(Backend::Sqlite) => sqlite::probe(database_url).await,
+        Some(Backend::Postgres) => postgres::probe(database_url).await,
+        None => anyhow::bail!(UNKNOWN_SCHEME),
     }
 }

@@ -314,7 +314,7 @@ async fn check_looks_at_the_database_without_creating_or_migrating_it() {
     // A database from before the latest migration is reported, and left as it is.
     let older = dir.path().join("older.db");
     let url = format!("sqlite://{}", older.display());
-    lookerbot::store::connect(&url).await.unwrap();
+    lookerbot::store::connect(&url, true).await.unwrap();
     let forget = std::process::Command::new("python3")
         .args([
             "-c",

@@ -22,6 +22,7 @@ mod images;
 mod interactions;
 mod looker_client;
 mod real_traffic;
+mod replicas;
 mod restart;
 mod s3_store;
 mod signing;

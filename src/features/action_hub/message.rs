@@ -8,7 +8,7 @@ use crate::domain::slack::OutgoingMessage;
 use crate::features::Context;
 use crate::features::errors::Error;
 use crate::features::ledger::Ledger;
-use crate::queue::{Job, JobError, JobRun};
+use crate::queue::{Job, JobError, JobRun, Priority};
 use crate::render::section;
 
 /// A message to post where a data action asked.
@@ -21,6 +21,7 @@ pub struct ChannelMessage {
 impl Job for ChannelMessage {
     const KIND: &'static str = "data_action_message";
     type Context = Context;
+    const PRIORITY: Priority = Priority::Interactive;
 
     fn summary(&self) -> String {
         format!("data-action message to {}", self.target)

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::features::Context;
 use crate::features::errors::{Error, UserError};
 use crate::features::ledger::Ledger;
-use crate::queue::{Job, JobError, JobRun};
+use crate::queue::{Job, JobError, JobRun, Priority};
 use access::{Admission, admit};
 use grammar::{Command, words};
 use help::Catalog;
@@ -55,6 +55,7 @@ fn default_invocation() -> String {
 impl Job for CommandRequest {
     const KIND: &'static str = "command";
     type Context = Context;
+    const PRIORITY: Priority = Priority::Interactive;
 
     fn summary(&self) -> String {
         format!(

@@ -11,7 +11,7 @@ use super::{Asker, view_id};
 use crate::features::Context;
 use crate::features::commands::access::{Admission, admit};
 use crate::features::errors::{Error, UserError};
-use crate::queue::{Job, JobError, JobRun};
+use crate::queue::{Job, JobError, JobRun, Priority};
 
 /// Shows an action's form in the modal Slack opened for the click.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +25,7 @@ pub struct DataActionForm {
 impl Job for DataActionForm {
     const KIND: &'static str = "data_action_form";
     type Context = Context;
+    const PRIORITY: Priority = Priority::Interactive;
 
     fn summary(&self) -> String {
         format!("data action form for {}", self.asker.user)

@@ -15,7 +15,7 @@ use crate::domain::looker::models::DataActionResponse;
 use crate::features::Context;
 use crate::features::commands::access::{Admission, admit};
 use crate::features::errors::{Error, UserError};
-use crate::queue::{Job, JobError, JobRun};
+use crate::queue::{Job, JobError, JobRun, Priority};
 use crate::render::mrkdwn::escape;
 use crate::store::{DataActionRecord, now_millis};
 
@@ -47,6 +47,7 @@ struct Progress {
 impl Job for DataActionSend {
     const KIND: &'static str = "data_action_send";
     type Context = Context;
+    const PRIORITY: Priority = Priority::Interactive;
 
     fn summary(&self) -> String {
         format!("data action for {}", self.asker.user)

@@ -1,14 +1,15 @@
 //! Group commit: SQLite takes one writer at a time, so every enqueue waiting at a moment is
 //! written by one statement in one transaction (many webhooks, one fsync).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use sqlx::SqliteConnection;
 use sqlx::sqlite::SqlitePool;
 use tokio::sync::mpsc;
 
 use super::EnqueueRequest;
-use crate::store::{Enqueued, StoreError};
+use crate::store::Enqueued;
+use crate::store::batch::{Inserted, answer_all};
 
 /// The most enqueues committed in one transaction.
 pub(super) const MAX_BATCH: usize = 256;
@@ -28,99 +29,50 @@ pub(super) async fn commit_enqueues(writer: SqlitePool, mut queue: mpsc::Receive
             Ok::<_, sqlx::Error>(results)
         }
         .await;
-        match outcome {
-            Ok(results) => {
-                for ((_, _, reply), result) in batch.drain(..).zip(results) {
-                    let _ = reply.send(Ok(result));
-                }
-            }
-            Err(error) => {
-                let error = StoreError::from(error);
-                for (_, _, reply) in batch.drain(..) {
-                    let _ = reply.send(Err(error.clone()));
-                }
-            }
-        }
+        answer_all(&mut batch, outcome);
     }
 }
 
 /// Inserts a batch in one multi-row statement (atomic on its own) and says, for each job in
-/// order, whether it was created or which earlier job holds its dedupe key.
-///
-/// `RETURNING` gives the new rows in no promised order: keyed rows are matched by key, and
-/// keyless rows by id, because `AUTOINCREMENT` ids grow in the order the `VALUES` rows are
-/// inserted.
+/// order, whether it was created or which earlier job holds its dedupe key (`AUTOINCREMENT`
+/// ids grow in the order the `VALUES` rows are inserted).
 pub(super) async fn insert_jobs(
     conn: &mut SqliteConnection,
     batch: &[EnqueueRequest],
 ) -> Result<Vec<Enqueued>, sqlx::Error> {
     let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO jobs (kind, payload, summary, dedupe_key, max_attempts, run_after, created_at, updated_at) ",
+        "INSERT INTO jobs (kind, payload, summary, dedupe_key, priority, max_attempts, run_after, created_at, updated_at) ",
     );
     insert.push_values(batch, |mut row, (job, now, _)| {
         row.push_bind(&job.kind)
             .push_bind(&job.payload)
             .push_bind(&job.summary)
             .push_bind(&job.dedupe_key)
+            .push_bind(job.priority as i64)
             .push_bind(job.max_attempts as i64)
             .push_bind(*now + job.delay.as_millis() as i64)
             .push_bind(*now)
             .push_bind(*now);
     });
     insert.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key");
-    let inserted: Vec<(i64, Option<String>)> = insert.build_query_as().fetch_all(&mut *conn).await?;
-
-    let mut created_by_key = HashMap::new();
-    let mut keyless = Vec::new();
-    for (id, key) in inserted {
-        match key {
-            Some(key) => {
-                created_by_key.insert(key, id);
-            }
-            None => keyless.push(id),
-        }
-    }
-    keyless.sort_unstable();
-    let mut keyless = keyless.into_iter();
+    let inserted = Inserted::new(insert.build_query_as().fetch_all(&mut *conn).await?);
 
     // Keys that were already in the table before this batch: one lookup, only when there are any.
-    let earlier: Vec<&str> = batch
-        .iter()
-        .filter_map(|(job, _, _)| job.dedupe_key.as_deref())
-        .filter(|key| !created_by_key.contains_key(*key))
-        .collect();
-    let mut existing_by_key = HashMap::new();
-    if !earlier.is_empty() {
+    let keys: Vec<Option<&str>> = batch.iter().map(|(job, _, _)| job.dedupe_key.as_deref()).collect();
+    let taken = inserted.taken_keys(&keys);
+    let mut earlier = HashMap::new();
+    if !taken.is_empty() {
         let mut select =
             sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT id, dedupe_key FROM jobs WHERE dedupe_key IN (");
-        let mut keys = select.separated(", ");
-        for key in &earlier {
-            keys.push_bind(*key);
+        let mut separated = select.separated(", ");
+        for key in &taken {
+            separated.push_bind(*key);
         }
         select.push(")");
         let rows: Vec<(i64, String)> = select.build_query_as().fetch_all(&mut *conn).await?;
-        existing_by_key.extend(rows.into_iter().map(|(id, key)| (key, id)));
+        earlier.extend(rows.into_iter().map(|(id, key)| (key, id)));
     }
-
-    let mut claimed_in_batch = HashSet::new();
-    batch
-        .iter()
-        .map(|(job, _, _)| match job.dedupe_key.as_deref() {
-            None => keyless
-                .next()
-                .map(Enqueued::Created)
-                .ok_or_else(|| sqlx::Error::Protocol("SQLite returned fewer rows than it inserted".into())),
-            Some(key) => match created_by_key.get(key) {
-                // The first job in the batch with a new key created it; later ones repeat it.
-                Some(&id) if claimed_in_batch.insert(key) => Ok(Enqueued::Created(id)),
-                Some(&id) => Ok(Enqueued::Duplicate(id)),
-                None => existing_by_key
-                    .get(key)
-                    .map(|&id| Enqueued::Duplicate(id))
-                    .ok_or_else(|| sqlx::Error::RowNotFound),
-            },
-        })
-        .collect()
+    inserted.answers(&keys, earlier)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use sqlx::{Row, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::SqliteStore;
+use crate::store::batch::answer_all;
 use crate::store::{DataActionRecord, FILE_CHUNK, Millis, StoreError};
 
 impl SqliteStore {
@@ -152,7 +153,7 @@ impl SqliteStore {
 }
 
 /// A whole file to keep, and where to send its id.
-pub(super) type FileRequest = (Vec<u8>, Millis, oneshot::Sender<Result<i64, StoreError>>);
+pub(super) type FileRequest = crate::store::batch::Waiting<Vec<u8>, i64>;
 
 /// The most files committed in one transaction (each is already in its sender's memory).
 pub(super) const MAX_FILES: usize = 32;
@@ -172,19 +173,7 @@ pub(super) async fn commit_files(writer: SqlitePool, mut queue: mpsc::Receiver<F
             Ok::<_, sqlx::Error>(ids)
         }
         .await;
-        match outcome {
-            Ok(ids) => {
-                for ((_, _, reply), id) in batch.drain(..).zip(ids) {
-                    let _ = reply.send(Ok(id));
-                }
-            }
-            Err(error) => {
-                let error = StoreError::from(error);
-                for (_, _, reply) in batch.drain(..) {
-                    let _ = reply.send(Err(error.clone()));
-                }
-            }
-        }
+        answer_all(&mut batch, outcome);
     }
 }
 

@@ -31,7 +31,7 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-type EnqueueRequest = (NewJob, Millis, oneshot::Sender<Result<Enqueued, StoreError>>);
+type EnqueueRequest = super::batch::Waiting<NewJob, Enqueued>;
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -169,7 +169,7 @@ impl JobStore for SqliteStore {
              WHERE id = (
                  SELECT id FROM jobs
                  WHERE (state = 'queued' AND run_after <= ?3) OR (state = 'running' AND lease_until < ?3)
-                 ORDER BY run_after, id
+                 ORDER BY priority, run_after, id
                  LIMIT 1
              )
              RETURNING id, kind, payload, summary, attempts, max_attempts, progress",

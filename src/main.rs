@@ -43,13 +43,34 @@ enum Command {
     /// Create the database or bring its schema up to date, then exit (`serve` does it too unless
     /// LOOKERBOT_MIGRATE_ON_START=false).
     Migrate,
-    /// List queued, running and dead jobs with their last error.
+    /// List queued, running and dead jobs with their last error; `retry` or `drop` dead ones.
     Jobs {
+        #[command(subcommand)]
+        action: Option<JobsAction>,
         /// Only jobs that failed for good.
         #[arg(long)]
         failed: bool,
         #[arg(long, default_value_t = 100)]
         limit: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsAction {
+    /// Run a failed job again (or every failed job) with a fresh set of attempts; it goes on
+    /// where it stopped, so nothing already posted is posted again.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "all_failed"])))]
+    Retry {
+        /// The job's ID, as `lookerbot jobs --failed` shows it.
+        id: Option<i64>,
+        /// Every failed job.
+        #[arg(long)]
+        all_failed: bool,
+    },
+    /// Forget a failed job for good.
+    Drop {
+        /// The job's ID, as `lookerbot jobs --failed` shows it.
+        id: i64,
     },
 }
 
@@ -148,7 +169,14 @@ async fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
-        Command::Jobs { failed, limit } => jobs::list(&cli.settings.database_url(), failed, limit).await,
+        Command::Jobs { action, failed, limit } => {
+            let database_url = cli.settings.database_url();
+            match action {
+                None => jobs::list(&database_url, failed, limit).await,
+                Some(JobsAction::Retry { id, .. }) => jobs::repair(&database_url, jobs::Repair::Retry(id)).await,
+                Some(JobsAction::Drop { id }) => jobs::repair(&database_url, jobs::Repair::Drop(id)).await,
+            }
+        }
     }
 }
 

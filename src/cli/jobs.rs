@@ -1,8 +1,9 @@
-//! `lookerbot jobs`: what is queued, running and dead, with the last error of each.
+//! `lookerbot jobs`: what is queued, running and dead, with the last error of each; dead jobs run
+//! again (`retry`) or forgotten (`drop`).
 
 use std::process::ExitCode;
 
-use crate::store;
+use crate::store::{self, now_millis};
 use crate::telemetry::printable;
 
 /// Prints the jobs that are not done (or only the dead ones).
@@ -60,4 +61,65 @@ pub async fn list(database_url: &str, only_failed: bool, limit: u32) -> ExitCode
 fn utc(millis: i64) -> String {
     let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis.max(0) as u64);
     humantime::format_rfc3339_seconds(time).to_string()
+}
+
+/// What to do with dead jobs.
+pub enum Repair {
+    /// One dead job, or all of them, run again with a fresh set of attempts.
+    Retry(Option<i64>),
+    /// One dead job forgotten.
+    Drop(i64),
+}
+
+/// Runs dead jobs again or drops one, on the database a running bot uses (its workers pick
+/// revived jobs up within a second).
+pub async fn repair(database_url: &str, repair: Repair) -> ExitCode {
+    let store = match store::open_read_only(database_url).await {
+        Ok(Some(_)) => match store::connect(database_url, false).await {
+            Ok(store) => store,
+            Err(error) => {
+                eprintln!("cannot open the database ({error:#}); check DATABASE_URL");
+                return ExitCode::FAILURE;
+            }
+        },
+        Ok(None) => {
+            println!("No jobs: the database does not exist yet (check DATABASE_URL).");
+            return ExitCode::FAILURE;
+        }
+        Err(error) => {
+            eprintln!("cannot open the database ({error}); check DATABASE_URL");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = match repair {
+        Repair::Retry(id) => store.revive(id, now_millis()).await.map(|revived| match (id, revived) {
+            (Some(id), 0) => Err(format!("Job {id} is not a failed job (see `lookerbot jobs --failed`).")),
+            (Some(id), _) => Ok(format!("Job {id} will run again, where it stopped.")),
+            (None, 0) => Ok("No failed jobs.".to_string()),
+            (None, n) => Ok(format!("{n} failed job(s) will run again, each where it stopped.")),
+        }),
+        Repair::Drop(id) => store.drop_dead(id).await.map(|dropped| {
+            if dropped {
+                Ok(format!("Job {id} is dropped."))
+            } else {
+                Err(format!(
+                    "Job {id} is not a failed job (see `lookerbot jobs --failed`); only failed jobs are dropped."
+                ))
+            }
+        }),
+    };
+    match outcome {
+        Ok(Ok(done)) => {
+            println!("{done}");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(refused)) => {
+            eprintln!("{refused}");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
 }

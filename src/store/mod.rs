@@ -172,6 +172,13 @@ pub trait JobStore: Send + Sync + 'static {
 
     async fn get(&self, id: i64) -> Result<Option<JobRecord>, StoreError>;
 
+    /// Gives dead jobs (one, or all with `None`) a fresh set of attempts, due at once; their
+    /// progress is kept, so they go on where they stopped. How many were dead.
+    async fn revive(&self, id: Option<i64>, now: Millis) -> Result<u64, StoreError>;
+
+    /// Forgets a dead job for good; `false` when `id` is not a dead job.
+    async fn drop_dead(&self, id: i64) -> Result<bool, StoreError>;
+
     /// Keeps a file a job will need (an attachment Looker sent), durably; returns its id.
     async fn put_file(&self, bytes: Vec<u8>, now: Millis) -> Result<i64, StoreError>;
 

@@ -229,6 +229,63 @@ async fn jobs_failed_shows_dead_deliveries_with_their_error() {
 }
 
 #[tokio::test]
+async fn a_failed_delivery_runs_again_once_its_cause_is_fixed_and_another_is_dropped() {
+    let app = spawn_app().await;
+    app.looker
+        .add_look("7", "Daily Orders", query("q7", "table"), status_counts(&[("a", 1)]));
+    // The bot is not in #general yet: Slack refuses the post, and the delivery fails for good.
+    app.slack
+        .fail_next("chat.postMessage", crate::fake_slack::Failure::Error("not_in_channel"));
+    for channel in ["general", "nowhere"] {
+        app.deliver(
+            &format!("/slack/post/channel/{channel}"),
+            &look_webhook(&app.looker, "7", "Daily Orders", None),
+        )
+        .await;
+        app.drain_jobs().await;
+    }
+    let dead = app.dead_jobs().await;
+    assert_eq!(dead.len(), 2);
+    let id_of = |channel: &str| {
+        dead.iter()
+            .find(|j| j.summary.contains(channel))
+            .unwrap()
+            .id
+            .to_string()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = |args: Vec<String>| {
+        let mut command = lookerbot(dir.path());
+        command.env("DATABASE_URL", &app.database_url).arg("jobs").args(args);
+        async move {
+            let output = command.output().await.unwrap();
+            (output.status.code(), text(&output))
+        }
+    };
+
+    // The bot is invited; the operator runs the delivery again.
+    let (code, said) = jobs(vec!["retry".into(), id_of("general")]).await;
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("will run again"), "{said}");
+    assert_eq!(app.drain_jobs().await, [lookerbot::queue::Outcome::Done]);
+    assert_eq!(app.slack.posts_to("#general").len(), 1);
+
+    let (code, said) = jobs(vec!["retry".into(), id_of("general")]).await;
+    assert_eq!(code, Some(1), "done, no longer failed: {said}");
+    assert!(said.contains("is not a failed job"), "{said}");
+    let (code, said) = jobs(vec!["drop".into(), id_of("nowhere")]).await;
+    assert_eq!(
+        (code, said.trim()),
+        (Some(0), format!("Job {} is dropped.", id_of("nowhere")).as_str())
+    );
+    assert!(app.dead_jobs().await.is_empty());
+    let (code, said) = jobs(vec!["retry".into(), "--all-failed".into()]).await;
+    assert_eq!((code, said.trim()), (Some(0), "No failed jobs."));
+    let (code, said) = jobs(vec!["retry".into()]).await;
+    assert_eq!(code, Some(2), "an ID or --all-failed is needed: {said}");
+}
+
+#[tokio::test]
 async fn check_tries_the_image_bucket_when_one_is_configured() {
     use crate::s3_store::{ACCESS_KEY, SECRET_KEY, start_s3};
     let app = spawn_app().await;

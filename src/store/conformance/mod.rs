@@ -203,6 +203,46 @@ async fn retries_wait_for_their_time_and_dead_jobs_stay_listed() {
 }
 
 #[tokio::test]
+async fn dead_jobs_can_be_run_again_or_dropped() {
+    each_backend!(|harness, store| {
+        let lease = Duration::from_secs(60);
+        for _ in 0..3 {
+            store.enqueue(job(None), 0).await.unwrap();
+        }
+        let mut dead = Vec::new();
+        for _ in 0..3 {
+            let claimed = store.claim("w", 0, lease).await.unwrap().unwrap();
+            assert!(
+                store
+                    .save_progress(claimed.id, "w", r#"{"posted":1}"#, 1)
+                    .await
+                    .unwrap()
+            );
+            store.bury(claimed.id, "w", "channel_not_found", 2).await.unwrap();
+            dead.push(claimed.id);
+        }
+        assert!(store.claim("w", 3, lease).await.unwrap().is_none());
+        assert_eq!(store.revive(Some(dead[0]), 10).await.unwrap(), 1);
+        assert_eq!(store.revive(Some(dead[0]), 10).await.unwrap(), 0, "no longer dead");
+        let again = store.claim("w", 10, lease).await.unwrap().unwrap();
+        assert_eq!((again.id, again.attempts), (dead[0], 1), "a fresh set of attempts");
+        assert_eq!(
+            again.progress.as_deref(),
+            Some(r#"{"posted":1}"#),
+            "it goes on where it stopped"
+        );
+        assert!(
+            !store.drop_dead(again.id).await.unwrap(),
+            "a running job is not dropped"
+        );
+        assert!(store.drop_dead(dead[1]).await.unwrap());
+        assert_eq!(store.get(dead[1]).await.unwrap().map(|j| j.id), None);
+        assert_eq!(store.revive(None, 20).await.unwrap(), 1, "only the one still dead");
+        assert_eq!(store.claim("w", 20, lease).await.unwrap().unwrap().id, dead[2]);
+    });
+}
+
+#[tokio::test]
 async fn done_jobs_are_pruned_with_age_but_their_keys_hold_until_then() {
     each_backend!(|harness, store| {
         store.enqueue(job(Some("webhook-1")), 0).await.unwrap();

@@ -201,6 +201,26 @@ impl JobStore for PostgresStore {
         Ok(row.as_ref().map(record))
     }
 
+    async fn revive(&self, id: Option<i64>, now: Millis) -> Result<u64, StoreError> {
+        let revived = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $1, lease_owner = NULL, lease_until = NULL,
+             updated_at = $1 WHERE state = 'dead' AND ($2::BIGINT IS NULL OR id = $2)",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(revived.rows_affected())
+    }
+
+    async fn drop_dead(&self, id: i64) -> Result<bool, StoreError> {
+        let dropped = sqlx::query("DELETE FROM jobs WHERE id = $1 AND state = 'dead'")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(dropped.rows_affected() == 1)
+    }
+
     async fn put_file(&self, bytes: Vec<u8>, now: Millis) -> Result<i64, StoreError> {
         self.put_whole_file(bytes, now).await
     }

@@ -241,6 +241,26 @@ impl JobStore for SqliteStore {
         Ok(row.as_ref().map(record))
     }
 
+    async fn revive(&self, id: Option<i64>, now: Millis) -> Result<u64, StoreError> {
+        let revived = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?1, lease_owner = NULL, lease_until = NULL,
+             updated_at = ?1 WHERE state = 'dead' AND (?2 IS NULL OR id = ?2)",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        Ok(revived.rows_affected())
+    }
+
+    async fn drop_dead(&self, id: i64) -> Result<bool, StoreError> {
+        let dropped = sqlx::query("DELETE FROM jobs WHERE id = ?1 AND state = 'dead'")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(dropped.rows_affected() == 1)
+    }
+
     async fn prune_done(&self, before: Millis) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1")
             .bind(before)

@@ -16,6 +16,8 @@ pub mod domain;
 pub mod features;
 /// HTTP routes and their verification, and Socket Mode.
 pub mod http;
+/// Prometheus metrics, recorded below every layer and rendered by `/metrics`.
+pub mod metrics;
 /// The durable job queue and its workers; it knows no feature.
 pub mod queue;
 /// Looker results to Slack messages.

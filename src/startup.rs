@@ -30,6 +30,9 @@ pub struct App {
 impl App {
     /// Opens the database, builds the clients and binds the port (0 picks a free one).
     pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        if settings.metrics.enabled() {
+            crate::metrics::install();
+        }
         let store = store::connect(&settings.database_url, settings.jobs.migrate_on_start).await?;
         let queue = Queue::new(store, settings.jobs.max_attempts);
         let bot = Arc::new(Context::build(&settings, queue.clone()).await?);

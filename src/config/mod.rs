@@ -108,6 +108,20 @@ pub struct LookerTls {
     pub insecure: bool,
 }
 
+/// Who may read `GET /metrics`: callers with the bearer token, or anyone with `open` (a
+/// private network); with neither it answers 404 and nothing is recorded.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsAccess {
+    pub token: Option<Secret>,
+    pub open: bool,
+}
+
+impl MetricsAccess {
+    pub fn enabled(&self) -> bool {
+        self.token.is_some() || self.open
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct JobSettings {
     pub workers: usize,
@@ -145,6 +159,7 @@ pub struct Features {
 /// Validated settings of a running bot.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    pub metrics: MetricsAccess,
     pub port: u16,
     pub server: ServerSettings,
     pub slack: SlackSettings,

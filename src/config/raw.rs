@@ -113,6 +113,13 @@ pub struct RawSettings {
     /// Lookerbot's name for LOOKER_TLS_INSECURE.
     #[arg(long, env = "UNSAFE_LOCAL_DEV")]
     pub unsafe_local_dev: Option<String>,
+    /// Bearer token for GET /metrics (Prometheus); without it (and without
+    /// LOOKERBOT_METRICS_OPEN) /metrics is off.
+    #[arg(long, env = "LOOKERBOT_METRICS_TOKEN", hide_env_values = true)]
+    pub lookerbot_metrics_token: Option<String>,
+    /// Serve GET /metrics without a token (only on a private network) [default: false].
+    #[arg(long, env = "LOOKERBOT_METRICS_OPEN")]
+    pub lookerbot_metrics_open: Option<String>,
     /// Apply database migrations when `serve` starts (PostgreSQL) [default: true].
     #[arg(long, env = "LOOKERBOT_MIGRATE_ON_START")]
     pub lookerbot_migrate_on_start: Option<String>,

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use super::checker::{Checker, non_empty};
 use super::{
     AwsCredentials, DEFAULT_DATABASE_URL, DEFAULT_LOG_FILTER, DEFAULT_SLACK_API_BASE_URL, DashboardStyle, Features,
-    JobSettings, LogFormat, LookerTls, RawSettings, S3Settings, Secret, ServerSettings, Settings, SettingsError,
-    SlackSettings,
+    JobSettings, LogFormat, LookerTls, MetricsAccess, RawSettings, S3Settings, Secret, ServerSettings, Settings,
+    SettingsError, SlackSettings,
 };
 
 impl RawSettings {
@@ -95,6 +95,10 @@ impl RawSettings {
         let looker_timeout = c.seconds("LOOKER_TIMEOUT_SECS", &self.looker_timeout_secs, 60, 1, 3600);
         let hub = self.hub(&mut c);
         let data_action_lifetime = self.data_action_lifetime(&mut c);
+        let metrics = MetricsAccess {
+            token: non_empty(&self.lookerbot_metrics_token).map(Secret::new),
+            open: c.flag("LOOKERBOT_METRICS_OPEN", &self.lookerbot_metrics_open, false),
+        };
         let warnings = c.finish()?;
         let settings = Settings {
             port,
@@ -117,6 +121,7 @@ impl RawSettings {
             dashboard_style,
             hub,
             data_action_lifetime,
+            metrics,
         };
         Ok((settings, warnings))
     }

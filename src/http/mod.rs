@@ -6,6 +6,7 @@ mod fuzz;
 mod health;
 mod looker_auth;
 mod looker_webhook;
+mod metrics;
 mod refusals;
 mod reply;
 mod request_body;
@@ -85,7 +86,7 @@ async fn wrong_method(State(state): State<AppState>, method: Method, uri: Uri) -
     state.refusals.routing.note("method not allowed");
     let reason = format!("{method} is not allowed here; send POST");
     let (status, allow) = (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")]);
-    if uri.path() == "/health_check" || uri.path() == "/readyz" {
+    if matches!(uri.path(), "/health_check" | "/readyz" | "/metrics") {
         let reason = format!("{method} is not allowed here; send GET");
         return (status, [(header::ALLOW, "GET")], Reply::error(status, reason)).into_response();
     }
@@ -118,8 +119,10 @@ pub fn router(state: AppState) -> Router {
         .merge(slack_commands::router())
         .merge(slack_events::router())
         .merge(slack_interactions::router())
+        .merge(metrics::router())
         .fallback(no_such_route)
         .method_not_allowed_fallback(wrong_method)
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(SLACK_BODY_LIMIT))
         .with_state(state)
         .layer(

@@ -73,6 +73,13 @@ impl<C: Send + Sync + 'static> Worker<C> {
             .saturating_sub(Duration::from_millis(500))
             .max(Duration::from_millis(500));
         let run = JobRun::new(&job, &self.id, self.store.clone());
+        let started = std::time::Instant::now();
+        let record = |outcome: &'static str| {
+            let kind = job.kind.clone();
+            metrics::counter!("lookerbot_job_runs_total", "kind" => kind.clone(), "outcome" => outcome).increment(1);
+            metrics::histogram!("lookerbot_job_run_duration_seconds", "kind" => kind)
+                .record(started.elapsed().as_secs_f64());
+        };
         let work = tokio::time::timeout(
             deadline,
             self.kinds.start(&job.kind, &job.payload, self.ctx.clone(), run),
@@ -90,6 +97,7 @@ impl<C: Send + Sync + 'static> Worker<C> {
         let error = match result {
             Ok(Ok(())) => {
                 self.store.complete(job.id, &self.id, now_millis()).await?;
+                record("done");
                 tracing::info!(job = job.id, summary = %job.summary, "job done");
                 return Ok(Some(Outcome::Done));
             }
@@ -100,6 +108,7 @@ impl<C: Send + Sync + 'static> Worker<C> {
         if error.failure == Failure::Permanent || job.attempts >= job.max_attempts {
             tracing::error!(job = job.id, summary = %job.summary, attempts = job.attempts, error = %error.message, "job failed for good");
             self.store.bury(job.id, &self.id, &error.message, now).await?;
+            record("dead");
             return Ok(Some(Outcome::Dead));
         }
         let wait = backoff(self.settings.backoff_base, job.attempts).max(error.retry_after.unwrap_or_default());
@@ -108,6 +117,7 @@ impl<C: Send + Sync + 'static> Worker<C> {
         self.store
             .retry_at(job.id, &self.id, now + in_ms, &error.message, now)
             .await?;
+        record("retrying");
         Ok(Some(Outcome::Retrying { in_ms }))
     }
 

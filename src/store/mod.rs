@@ -176,6 +176,9 @@ pub trait JobStore: Send + Sync + 'static {
     /// progress is kept, so they go on where they stopped. How many were dead.
     async fn revive(&self, id: Option<i64>, now: Millis) -> Result<u64, StoreError>;
 
+    /// How many jobs of each kind are queued, running and dead (for `/metrics`).
+    async fn counts(&self) -> Result<Vec<(String, JobState, u64)>, StoreError>;
+
     /// Forgets a dead job for good; `false` when `id` is not a dead job.
     async fn drop_dead(&self, id: i64) -> Result<bool, StoreError>;
 

@@ -21,6 +21,7 @@ mod hostile;
 mod images;
 mod interactions;
 mod looker_client;
+mod metrics;
 mod real_traffic;
 mod replicas;
 mod restart;

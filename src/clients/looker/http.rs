@@ -54,6 +54,38 @@ impl LookerClient {
         body: Option<&Value>,
     ) -> Result<reqwest::Response, LookerError> {
         let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        let call = crate::metrics::looker_call(method.as_str(), path);
+        let started = std::time::Instant::now();
+        let query_run = path.contains("/run/");
+        let looker = self.settings.url.host_str().unwrap_or("looker").to_string();
+        if query_run {
+            metrics::gauge!("lookerbot_looker_queries_in_flight", "looker" => looker.clone()).increment(1.0);
+        }
+        let answer = self.send_once_relogging(method, path, query, body, &what).await;
+        if query_run {
+            metrics::gauge!("lookerbot_looker_queries_in_flight", "looker" => looker).decrement(1.0);
+        }
+        let status = match &answer {
+            Ok(response) => response.status().as_u16().to_string(),
+            Err(LookerError::Api { status, .. }) => status.to_string(),
+            Err(_) => "network".to_string(),
+        };
+        metrics::counter!("lookerbot_looker_calls_total", "call" => call.clone(), "status" => status).increment(1);
+        metrics::histogram!("lookerbot_looker_call_duration_seconds", "call" => call)
+            .record(started.elapsed().as_secs_f64());
+        answer
+    }
+
+    /// [`Self::send`] without its measuring.
+    async fn send_once_relogging(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        what: &str,
+    ) -> Result<reqwest::Response, LookerError> {
+        let what = what.to_string();
         let mut refused: Option<Secret> = None;
         loop {
             let token = self.token(refused.as_ref()).await?;

@@ -133,6 +133,22 @@ impl SlackError {
         }
     }
 
+    /// What went wrong, as a metric label: Slack's error code (a short word of letters and
+    /// underscores, else `other`), `ratelimited`, `http_<status>`, `timeout` or `transport`.
+    pub fn metric_label(&self) -> String {
+        match self {
+            SlackError::Api { code, .. } => {
+                let code = code.as_str();
+                let word = code.len() <= 40 && code.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+                if word { code.to_string() } else { "other".into() }
+            }
+            SlackError::RateLimited { .. } => "ratelimited".into(),
+            SlackError::Http { status, .. } => format!("http_{status}"),
+            SlackError::Timeout { .. } => "timeout".into(),
+            SlackError::Transport { .. } => "transport".into(),
+        }
+    }
+
     pub fn code(&self) -> Option<&SlackErrorCode> {
         match self {
             SlackError::Api { code, .. } => Some(code),

@@ -132,16 +132,30 @@ impl SlackApi {
     {
         let mut waited = Duration::ZERO;
         loop {
-            let error = match tokio::time::timeout(self.timeout, call()).await {
+            let started = std::time::Instant::now();
+            let answer = tokio::time::timeout(self.timeout, call()).await;
+            metrics::histogram!("lookerbot_slack_call_duration_seconds", "method" => method)
+                .record(started.elapsed().as_secs_f64());
+            let error = match answer {
                 Err(_) => {
+                    metrics::counter!("lookerbot_slack_calls_total", "method" => method, "result" => "timeout")
+                        .increment(1);
                     return Err(SlackError::Timeout {
                         method,
                         timeout: self.timeout,
                     });
                 }
-                Ok(Ok(value)) => return Ok(value),
+                Ok(Ok(value)) => {
+                    metrics::counter!("lookerbot_slack_calls_total", "method" => method, "result" => "ok").increment(1);
+                    return Ok(value);
+                }
                 Ok(Err(error)) => SlackError::from_client(method, error),
             };
+            metrics::counter!("lookerbot_slack_calls_total", "method" => method, "result" => error.metric_label())
+                .increment(1);
+            if error.retry_after().is_some() {
+                metrics::counter!("lookerbot_slack_rate_limited_total", "method" => method).increment(1);
+            }
             match error.retry_after() {
                 Some(wait) if waited + wait <= self.max_inline_wait => {
                     tracing::warn!(

@@ -135,7 +135,11 @@ async fn deliver(ctx: &Context, ledger: &Ledger<'_>, delivery: &HubDelivery) -> 
     let channel = conversation(ctx, &delivery.target).await?;
     let comment = delivery.comment.as_deref().map(str::trim).filter(|c| !c.is_empty());
     let store = ctx.queue.store();
-    let gone = || JobError::permanent("Looker's file is no longer kept (files are kept for seven days)");
+    let gone = || {
+        JobError::permanent(
+            "Looker's file is no longer kept (it is let go when a send fails for good, and after seven days); send it again from Looker",
+        )
+    };
     let (content, content_type, extension) = match (&delivery.file, &delivery.download_url) {
         (Some(file), _) => (
             content_of(store, file.file_id).await?.ok_or_else(gone)?,

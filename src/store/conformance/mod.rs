@@ -222,6 +222,7 @@ async fn dead_jobs_can_be_run_again_or_dropped() {
             dead.push(claimed.id);
         }
         assert!(store.claim("w", 3, lease).await.unwrap().is_none());
+        assert_eq!(store.counts().await.unwrap(), [("test".to_string(), JobState::Dead, 3)]);
         assert_eq!(store.revive(Some(dead[0]), 10).await.unwrap(), 1);
         assert_eq!(store.revive(Some(dead[0]), 10).await.unwrap(), 0, "no longer dead");
         let again = store.claim("w", 10, lease).await.unwrap().unwrap();

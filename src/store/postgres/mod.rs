@@ -213,6 +213,17 @@ impl JobStore for PostgresStore {
         Ok(revived.rows_affected())
     }
 
+    async fn counts(&self) -> Result<Vec<(String, JobState, u64)>, StoreError> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT kind, state, COUNT(*) FROM jobs WHERE state <> 'done' GROUP BY kind, state")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(kind, state, n)| (kind, JobState::parse(&state), n as u64))
+            .collect())
+    }
+
     async fn drop_dead(&self, id: i64) -> Result<bool, StoreError> {
         let dropped = sqlx::query("DELETE FROM jobs WHERE id = $1 AND state = 'dead'")
             .bind(id)

@@ -1,0 +1,78 @@
+//! Prometheus metrics, recorded where things happen (routes, jobs, Slack and Looker calls) with
+//! the `metrics` facade and rendered by `GET /metrics`. Nothing is recorded until
+//! [`install`] runs (only when an operator turns `/metrics` on), and no label ever carries a
+//! token, a channel or a user: routes are route templates, Looker calls have their ids replaced.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// Latency buckets in seconds, from a sub-millisecond ack to a five-minute job.
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the recorder once per process (several apps in one test process share it).
+pub fn install() {
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().set_buckets(BUCKETS).ok()?.install_recorder();
+        match recorder {
+            Ok(handle) => Some(handle),
+            Err(error) => {
+                tracing::warn!(%error, "metrics could not be turned on");
+                None
+            }
+        }
+    });
+}
+
+/// A gauge known only at scrape time: its name, its labels and its value.
+pub type Gauge = (&'static str, Vec<(&'static str, String)>, f64);
+
+/// The metrics in Prometheus' text format, after setting `gauges` (values known only at scrape
+/// time, such as the jobs in the store).
+pub fn render(gauges: &[Gauge]) -> Option<String> {
+    let handle = HANDLE.get()?.as_ref()?;
+    for (name, labels, value) in gauges {
+        let labels: Vec<metrics::Label> = labels.iter().map(|(k, v)| metrics::Label::new(*k, v.clone())).collect();
+        metrics::gauge!(*name, labels).set(*value);
+    }
+    handle.run_upkeep();
+    Some(handle.render())
+}
+
+/// A Looker API path as a label: every segment with a digit (ids, slugs) becomes `{id}`, so a
+/// label names the call, not the content (`GET queries/{id}/run/json_detail`).
+pub fn looker_call(method: &str, path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    let segments: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .map(|segment| {
+            if segment.chars().any(|c| c.is_ascii_digit()) || segment.contains("::") {
+                "{id}"
+            } else {
+                segment
+            }
+        })
+        .collect();
+    format!("{method} {}", segments.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn looker_calls_are_named_without_their_ids() {
+        assert_eq!(
+            super::looker_call("GET", "queries/8731/run/json_detail?x=1"),
+            "GET queries/{id}/run/json_detail"
+        );
+        assert_eq!(
+            super::looker_call("GET", "/dashboards/model::name"),
+            "GET dashboards/{id}"
+        );
+        assert_eq!(super::looker_call("POST", "login"), "POST login");
+    }
+}

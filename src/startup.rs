@@ -80,6 +80,9 @@ impl App {
             );
         }
         background.spawn(prune_finished_jobs(self.queue.clone(), shutdown.clone()));
+        if let Some(channel) = self.settings.alerts_channel.clone() {
+            background.spawn(features::alerts::watch(self.bot.clone(), channel, shutdown.clone()));
+        }
         if CustomCommands::configured(&self.bot.lookers) {
             background.spawn(refresh_custom_commands(self.bot.clone(), shutdown.clone()));
         }

@@ -160,6 +160,8 @@ pub struct Features {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub metrics: MetricsAccess,
+    /// Where failed deliveries are reported (`#name`, a channel id, or `@person`).
+    pub alerts_channel: Option<String>,
     pub port: u16,
     pub server: ServerSettings,
     pub slack: SlackSettings,

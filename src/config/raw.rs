@@ -113,6 +113,9 @@ pub struct RawSettings {
     /// Lookerbot's name for LOOKER_TLS_INSECURE.
     #[arg(long, env = "UNSAFE_LOCAL_DEV")]
     pub unsafe_local_dev: Option<String>,
+    /// A channel (#name or id) where deliveries that fail for good are reported, grouped.
+    #[arg(long, env = "LOOKERBOT_ALERTS_CHANNEL")]
+    pub lookerbot_alerts_channel: Option<String>,
     /// Bearer token for GET /metrics (Prometheus); without it (and without
     /// LOOKERBOT_METRICS_OPEN) /metrics is off.
     #[arg(long, env = "LOOKERBOT_METRICS_TOKEN", hide_env_values = true)]

@@ -122,6 +122,7 @@ impl RawSettings {
             hub,
             data_action_lifetime,
             metrics,
+            alerts_channel: non_empty(&self.lookerbot_alerts_channel).map(str::to_string),
         };
         Ok((settings, warnings))
     }

@@ -2,6 +2,7 @@
 //! the store. [`jobs`] is the one place that lists the work done after an acknowledgement.
 
 pub mod action_hub;
+pub mod alerts;
 pub mod commands;
 pub mod context;
 pub mod custom_commands;
@@ -32,6 +33,7 @@ pub fn jobs() -> JobKinds<Context> {
         .register::<data_actions::DataActionSend>()
         .register::<data_actions::DataActionForm>()
         .register::<action_hub::HubDelivery>()
-        .register::<action_hub::ChannelMessage>();
+        .register::<action_hub::ChannelMessage>()
+        .register::<alerts::FailureReport>();
     kinds
 }

@@ -176,6 +176,12 @@ pub trait JobStore: Send + Sync + 'static {
     /// progress is kept, so they go on where they stopped. How many were dead.
     async fn revive(&self, id: Option<i64>, now: Millis) -> Result<u64, StoreError>;
 
+    /// Dead jobs of these kinds not yet reported in the alerts channel, oldest first.
+    async fn unalerted_dead(&self, kinds: &[&str], limit: u32) -> Result<Vec<JobRecord>, StoreError>;
+
+    /// Notes that these dead jobs were reported (a revived job is reported again if it dies again).
+    async fn mark_alerted(&self, ids: &[i64], now: Millis) -> Result<(), StoreError>;
+
     /// How many jobs of each kind are queued, running and dead (for `/metrics`).
     async fn counts(&self) -> Result<Vec<(String, JobState, u64)>, StoreError>;
 

@@ -9,6 +9,7 @@ mod process;
 mod reading;
 
 mod action_hub;
+mod alerts;
 mod cli;
 mod custom_commands;
 mod dashboards;

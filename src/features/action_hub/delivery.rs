@@ -104,7 +104,7 @@ impl Job for HubDelivery {
 }
 
 /// The conversation to share in.
-pub(super) async fn conversation(ctx: &Context, target: &Target) -> Result<SlackChannelId, Error> {
+pub async fn conversation(ctx: &Context, target: &Target) -> Result<SlackChannelId, Error> {
     let directory = &ctx.slack.directory;
     match target {
         Target::Channel(name) => directory.channel_id(&ctx.slack, name).await?.ok_or_else(|| {

@@ -13,7 +13,7 @@ mod message;
 use serde_json::{Value, json};
 use std::sync::LazyLock;
 
-pub use delivery::{HubDelivery, HubFile, Target};
+pub use delivery::{HubDelivery, HubFile, Target, conversation};
 pub use destinations::Destinations;
 pub use filename::{complete_filename, suggested_filename};
 pub use form::{lookerbot_form, slack_form};

@@ -223,6 +223,20 @@ async fn dead_jobs_can_be_run_again_or_dropped() {
         }
         assert!(store.claim("w", 3, lease).await.unwrap().is_none());
         assert_eq!(store.counts().await.unwrap(), [("test".to_string(), JobState::Dead, 3)]);
+        let unalerted: Vec<i64> = store
+            .unalerted_dead(&["test"], 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|j| j.id)
+            .collect();
+        assert_eq!(unalerted, dead);
+        assert!(store.unalerted_dead(&["other"], 10).await.unwrap().is_empty());
+        store.mark_alerted(&dead, 5).await.unwrap();
+        assert!(
+            store.unalerted_dead(&["test"], 10).await.unwrap().is_empty(),
+            "each reported once"
+        );
         assert_eq!(store.revive(Some(dead[0]), 10).await.unwrap(), 1);
         assert_eq!(store.revive(Some(dead[0]), 10).await.unwrap(), 0, "no longer dead");
         let again = store.claim("w", 10, lease).await.unwrap().unwrap();
@@ -239,7 +253,17 @@ async fn dead_jobs_can_be_run_again_or_dropped() {
         assert!(store.drop_dead(dead[1]).await.unwrap());
         assert_eq!(store.get(dead[1]).await.unwrap().map(|j| j.id), None);
         assert_eq!(store.revive(None, 20).await.unwrap(), 1, "only the one still dead");
-        assert_eq!(store.claim("w", 20, lease).await.unwrap().unwrap().id, dead[2]);
+        let revived = store.claim("w", 20, lease).await.unwrap().unwrap();
+        assert_eq!(revived.id, dead[2]);
+        store.bury(revived.id, "w", "still not found", 21).await.unwrap();
+        let again: Vec<i64> = store
+            .unalerted_dead(&["test"], 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|j| j.id)
+            .collect();
+        assert_eq!(again, [dead[2]], "dead again after a retry: reported again");
     });
 }
 

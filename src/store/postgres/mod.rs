@@ -204,13 +204,34 @@ impl JobStore for PostgresStore {
     async fn revive(&self, id: Option<i64>, now: Millis) -> Result<u64, StoreError> {
         let revived = sqlx::query(
             "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $1, lease_owner = NULL, lease_until = NULL,
-             updated_at = $1 WHERE state = 'dead' AND ($2::BIGINT IS NULL OR id = $2)",
+             alerted_at = NULL, updated_at = $1 WHERE state = 'dead' AND ($2::BIGINT IS NULL OR id = $2)",
         )
         .bind(now)
         .bind(id)
         .execute(&self.pool)
         .await?;
         Ok(revived.rows_affected())
+    }
+
+    async fn unalerted_dead(&self, kinds: &[&str], limit: u32) -> Result<Vec<JobRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RECORD_COLUMNS} FROM jobs WHERE state = 'dead' AND alerted_at IS NULL AND kind = ANY($1)
+             ORDER BY id LIMIT $2"
+        ))
+        .bind(kinds)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(record).collect())
+    }
+
+    async fn mark_alerted(&self, ids: &[i64], now: Millis) -> Result<(), StoreError> {
+        sqlx::query("UPDATE jobs SET alerted_at = $2 WHERE id = ANY($1)")
+            .bind(ids)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn counts(&self) -> Result<Vec<(String, JobState, u64)>, StoreError> {

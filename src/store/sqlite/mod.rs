@@ -244,13 +244,41 @@ impl JobStore for SqliteStore {
     async fn revive(&self, id: Option<i64>, now: Millis) -> Result<u64, StoreError> {
         let revived = sqlx::query(
             "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?1, lease_owner = NULL, lease_until = NULL,
-             updated_at = ?1 WHERE state = 'dead' AND (?2 IS NULL OR id = ?2)",
+             alerted_at = NULL, updated_at = ?1 WHERE state = 'dead' AND (?2 IS NULL OR id = ?2)",
         )
         .bind(now)
         .bind(id)
         .execute(&self.writer)
         .await?;
         Ok(revived.rows_affected())
+    }
+
+    async fn unalerted_dead(&self, kinds: &[&str], limit: u32) -> Result<Vec<JobRecord>, StoreError> {
+        let mut select = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {RECORD_COLUMNS} FROM jobs WHERE state = 'dead' AND alerted_at IS NULL AND kind IN ("
+        ));
+        let mut separated = select.separated(", ");
+        for kind in kinds {
+            separated.push_bind(*kind);
+        }
+        select.push(") ORDER BY id LIMIT ").push_bind(limit as i64);
+        let rows = select.build().fetch_all(&self.reader).await?;
+        Ok(rows.iter().map(record).collect())
+    }
+
+    async fn mark_alerted(&self, ids: &[i64], now: Millis) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE jobs SET alerted_at = ");
+        update.push_bind(now).push(" WHERE id IN (");
+        let mut separated = update.separated(", ");
+        for id in ids {
+            separated.push_bind(*id);
+        }
+        update.push(")");
+        update.build().execute(&self.writer).await?;
+        Ok(())
     }
 
     async fn counts(&self) -> Result<Vec<(String, JobState, u64)>, StoreError> {

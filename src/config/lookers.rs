@@ -21,6 +21,9 @@ struct LookerEntry {
     custom_command_folder_id: Option<serde_json::Value>,
     #[serde(default)]
     webhook_token: Option<String>,
+    /// Queries the bot runs at once on this Looker (else `LOOKER_MAX_QUERIES`).
+    #[serde(default)]
+    max_queries: Option<usize>,
 }
 
 impl RawSettings {
@@ -53,6 +56,8 @@ impl RawSettings {
     }
 
     pub(super) fn parse_lookers(&self, checker: &mut Checker) -> Vec<LookerSettings> {
+        // Looker's default per-user limit of concurrent queries.
+        let max_queries = checker.number("LOOKER_MAX_QUERIES", &self.looker_max_queries, 15usize, 1, 1000);
         if let Some(json) = non_empty(&self.lookers) {
             let entries: Vec<LookerEntry> = match serde_json::from_str(json) {
                 Ok(entries) => entries,
@@ -91,6 +96,7 @@ impl RawSettings {
                             _ => None,
                         }),
                         webhook_token: entry.webhook_token.filter(|t| !t.is_empty()).map(Secret::new),
+                        max_queries: entry.max_queries.unwrap_or(max_queries).max(1),
                     })
                 })
                 .collect();
@@ -134,6 +140,7 @@ impl RawSettings {
                     .or(non_empty(&self.looker_custom_command_space_id))
                     .map(str::to_string),
                 webhook_token: non_empty(&self.looker_webhook_token).map(Secret::new),
+                max_queries,
             }],
             _ => Vec::new(),
         }

@@ -33,6 +33,9 @@ pub struct LookerSettings {
     pub client_secret: Secret,
     pub custom_command_folder_id: Option<String>,
     pub webhook_token: Option<Secret>,
+    /// How many queries (and renders) the bot runs at once on this Looker: Looker queues what
+    /// is past a user's limit (15 by default) and the bot would only hold workers waiting.
+    pub max_queries: usize,
 }
 
 #[derive(Debug, Clone)]

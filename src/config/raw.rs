@@ -123,10 +123,14 @@ pub struct RawSettings {
     /// Serve GET /metrics without a token (only on a private network) [default: false].
     #[arg(long, env = "LOOKERBOT_METRICS_OPEN")]
     pub lookerbot_metrics_open: Option<String>,
+    /// Queries run at once on each Looker (Looker's per-user default) [default: 15].
+    #[arg(long, env = "LOOKER_MAX_QUERIES")]
+    pub looker_max_queries: Option<String>,
     /// Apply database migrations when `serve` starts (PostgreSQL) [default: true].
     #[arg(long, env = "LOOKERBOT_MIGRATE_ON_START")]
     pub lookerbot_migrate_on_start: Option<String>,
-    /// Background job workers [default: 4; 0 runs no worker].
+    /// Jobs run at once [default: 16; 0 runs none]. Each Looker's LOOKER_MAX_QUERIES bounds its
+    /// queries whatever this is; a job waiting for Slack's pace holds no query slot.
     #[arg(long, env = "LOOKERBOT_WORKERS")]
     pub lookerbot_workers: Option<String>,
     /// Attempts before a job is marked dead [default: 8].

@@ -320,7 +320,7 @@ impl RawSettings {
 
     fn jobs(&self, c: &mut Checker) -> JobSettings {
         JobSettings {
-            workers: c.number("LOOKERBOT_WORKERS", &self.lookerbot_workers, 4usize, 0, 64),
+            workers: c.number("LOOKERBOT_WORKERS", &self.lookerbot_workers, 16usize, 0, 256),
             migrate_on_start: c.flag("LOOKERBOT_MIGRATE_ON_START", &self.lookerbot_migrate_on_start, true),
             max_attempts: c.number(
                 "LOOKERBOT_JOB_MAX_ATTEMPTS",

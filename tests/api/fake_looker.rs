@@ -60,6 +60,9 @@ struct LookerState {
     queries: HashMap<String, Value>,
     results: HashMap<String, Value>,
     query_delay: Duration,
+    /// Queries running now, and the most that ever ran at once.
+    queries_running: usize,
+    most_queries_running: usize,
     failures: HashMap<String, VecDeque<u16>>,
     requests: Vec<String>,
     denials: usize,
@@ -175,6 +178,8 @@ impl FakeLooker {
             queries: HashMap::new(),
             results: HashMap::new(),
             query_delay: Duration::ZERO,
+            queries_running: 0,
+            most_queries_running: 0,
             failures: HashMap::new(),
             requests: Vec::new(),
             denials: 0,
@@ -295,6 +300,11 @@ impl FakeLooker {
 
     pub fn set_query_delay(&self, delay: Duration) {
         self.state.lock().unwrap().query_delay = delay;
+    }
+
+    /// The most queries that ever ran at once.
+    pub fn most_queries_running(&self) -> usize {
+        self.state.lock().unwrap().most_queries_running
     }
 
     /// Forgets every token, as a Looker restart or an admin's logout would.
@@ -519,8 +529,14 @@ async fn run_query(
     if format != "json_detail" {
         return looker_error(StatusCode::BAD_REQUEST, "unsupported format in this fake");
     }
-    let delay = state.lock().unwrap().query_delay;
+    let delay = {
+        let mut s = state.lock().unwrap();
+        s.queries_running += 1;
+        s.most_queries_running = s.most_queries_running.max(s.queries_running);
+        s.query_delay
+    };
     tokio::time::sleep(delay).await;
+    state.lock().unwrap().queries_running -= 1;
     match state.lock().unwrap().results.get(&id) {
         Some(result) => axum::Json(result.clone()).into_response(),
         None => looker_error(StatusCode::NOT_FOUND, "Not found"),

@@ -11,6 +11,7 @@ mod reading;
 mod action_hub;
 mod alerts;
 mod cli;
+mod concurrency;
 mod custom_commands;
 mod dashboards;
 mod data_actions;

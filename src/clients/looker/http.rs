@@ -56,8 +56,13 @@ impl LookerClient {
         let what = format!("{method} {}", path.split('?').next().unwrap_or(path));
         let call = crate::metrics::looker_call(method.as_str(), path);
         let started = std::time::Instant::now();
-        let query_run = path.contains("/run/");
+        let query_run = path.contains("/run/") || (method == Method::POST && path.starts_with("render_tasks"));
         let looker = self.settings.url.host_str().unwrap_or("looker").to_string();
+        // A query waits for a slot here, not in Looker's queue, holding nothing else.
+        let _slot = match query_run {
+            true => self.query_slots.acquire().await.ok(),
+            false => None,
+        };
         if query_run {
             metrics::gauge!("lookerbot_looker_queries_in_flight", "looker" => looker.clone()).increment(1.0);
         }

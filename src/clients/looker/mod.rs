@@ -28,6 +28,8 @@ pub struct LookerClient {
     settings: LookerSettings,
     http: reqwest::Client,
     token: Mutex<Option<auth::CachedToken>>,
+    /// Query runs and renders in flight, at most `max_queries`.
+    query_slots: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for LookerClient {
@@ -84,10 +86,12 @@ const SEARCH_FIELDS: &str = "id,title,short_url,folder";
 
 impl LookerClient {
     pub fn new(settings: LookerSettings, http: reqwest::Client) -> Self {
+        let query_slots = tokio::sync::Semaphore::new(settings.max_queries);
         Self {
             settings,
             http,
             token: Mutex::new(None),
+            query_slots,
         }
     }
 

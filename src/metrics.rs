@@ -28,6 +28,11 @@ pub fn install() {
     });
 }
 
+/// Whether metrics are being recorded (an operator turned `/metrics` on).
+pub fn enabled() -> bool {
+    matches!(HANDLE.get(), Some(Some(_)))
+}
+
 /// A gauge known only at scrape time: its name, its labels and its value.
 pub type Gauge = (&'static str, Vec<(&'static str, String)>, f64);
 

@@ -86,6 +86,9 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
 /// Counts and times each request under its route template (never its path: channel names and
 /// ids stay out of labels).
 pub async fn track(request: Request, next: Next) -> Response {
+    if !crate::metrics::enabled() {
+        return next.run(request).await;
+    }
     let route = request
         .extensions()
         .get::<MatchedPath>()

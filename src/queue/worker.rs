@@ -96,8 +96,11 @@ impl<C: Send + Sync + 'static> Worker<C> {
         };
         let error = match result {
             Ok(Ok(())) => {
-                self.store.complete(job.id, &self.id, now_millis()).await?;
+                let now = now_millis();
+                self.store.complete(job.id, &self.id, now).await?;
                 record("done");
+                let waited = (now - job.created_at).max(0) as f64 / 1000.0;
+                metrics::histogram!("lookerbot_job_latency_seconds", "kind" => job.kind.clone()).record(waited);
                 tracing::info!(job = job.id, summary = %job.summary, "job done");
                 return Ok(Some(Outcome::Done));
             }

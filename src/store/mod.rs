@@ -83,6 +83,8 @@ pub struct ClaimedJob {
     pub max_attempts: u32,
     /// What earlier attempts recorded having done (JSON), if anything.
     pub progress: Option<String>,
+    /// When it was recorded (for how long it took from then to done).
+    pub created_at: Millis,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -83,6 +83,16 @@ async fn metrics_need_their_token_and_show_a_delivery_without_secrets() {
         text.contains("lookerbot_http_request_duration_seconds_bucket"),
         "a histogram: {text}"
     );
+    assert!(
+        sample(
+            &text,
+            "lookerbot_job_latency_seconds_count",
+            &[r#"kind="looker_delivery""#]
+        )
+        .unwrap()
+            >= 1.0,
+        "{text}"
+    );
     let done = [r#"kind="looker_delivery""#, r#"outcome="done""#];
     assert!(
         sample(&text, "lookerbot_job_runs_total", &done).unwrap() >= 1.0,

@@ -126,7 +126,7 @@ impl JobStore for PostgresStore {
                  LIMIT 1
                  FOR UPDATE SKIP LOCKED
              )
-             RETURNING id, kind, payload, summary, attempts, max_attempts, progress",
+             RETURNING id, kind, payload, summary, attempts, max_attempts, progress, created_at",
         )
         .bind(owner)
         .bind(now + lease.as_millis() as i64)
@@ -141,6 +141,7 @@ impl JobStore for PostgresStore {
             attempts: row.get::<i32, _>("attempts") as u32,
             max_attempts: row.get::<i32, _>("max_attempts") as u32,
             progress: row.get("progress"),
+            created_at: row.get("created_at"),
         }))
     }
 

@@ -172,7 +172,7 @@ impl JobStore for SqliteStore {
                  ORDER BY priority, run_after, id
                  LIMIT 1
              )
-             RETURNING id, kind, payload, summary, attempts, max_attempts, progress",
+             RETURNING id, kind, payload, summary, attempts, max_attempts, progress, created_at",
         )
         .bind(owner)
         .bind(now + lease.as_millis() as i64)
@@ -187,6 +187,7 @@ impl JobStore for SqliteStore {
             attempts: row.get::<i64, _>("attempts") as u32,
             max_attempts: row.get::<i64, _>("max_attempts") as u32,
             progress: row.get("progress"),
+            created_at: row.get("created_at"),
         }))
     }
 

@@ -27,6 +27,9 @@ const GROUP: u32 = 500;
 const LISTED: usize = 10;
 /// How often the store is looked at: failures within this window share a report.
 pub const EVERY: Duration = Duration::from_secs(30);
+/// Failures older than this when first seen (the channel was just set, or the bot was down) are
+/// not reported, only marked: `lookerbot jobs --failed` lists them.
+const TOO_OLD: Duration = Duration::from_secs(24 * 3600);
 
 /// One failure, as the report shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,7 +110,20 @@ pub fn report_text(failures: &[Failed]) -> String {
 /// than never.
 pub async fn report_new_failures(ctx: &Context, channel: &str) -> Result<usize, StoreError> {
     let store = ctx.queue.store();
-    let dead = store.unalerted_dead(WATCHED, GROUP).await?;
+    let now = now_millis();
+    let (dead, old): (Vec<_>, Vec<_>) = store
+        .unalerted_dead(WATCHED, GROUP)
+        .await?
+        .into_iter()
+        .partition(|job| now - job.updated_at < TOO_OLD.as_millis() as i64);
+    if !old.is_empty() {
+        let ids: Vec<i64> = old.iter().map(|job| job.id).collect();
+        store.mark_alerted(&ids, now).await?;
+        tracing::info!(
+            failures = ids.len(),
+            "older failed deliveries not reported; `lookerbot jobs --failed` lists them"
+        );
+    }
     let (Some(first), Some(last)) = (dead.first(), dead.last()) else {
         return Ok(0);
     };
@@ -125,7 +141,7 @@ pub async fn report_new_failures(ctx: &Context, channel: &str) -> Result<usize, 
     };
     ctx.queue.push(&report, Push::once(key)).await?;
     let ids: Vec<i64> = dead.iter().map(|job| job.id).collect();
-    store.mark_alerted(&ids, now_millis()).await?;
+    store.mark_alerted(&ids, now).await?;
     Ok(ids.len())
 }
 

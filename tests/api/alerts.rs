@@ -90,3 +90,37 @@ async fn answers_to_people_are_not_reported() {
     );
     assert_eq!(report_new_failures(&app.bot, "#ops").await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn failures_a_day_old_when_first_seen_are_not_reported() {
+    use lookerbot::store::{NewJob, Priority, now_millis};
+    let app = spawn_app_with(|s| s.lookerbot_alerts_channel = Some("#ops".into())).await;
+    app.slack.add_channel(Channel::public("C0000000OPS", "ops"));
+    // A delivery that failed two days ago, before the alerts channel was set.
+    let two_days_ago = now_millis() - 2 * 24 * 3600 * 1000;
+    let old = NewJob {
+        kind: "looker_delivery".into(),
+        payload: "{}".into(),
+        summary: "scheduled Look 'Old' to #gone".into(),
+        dedupe_key: None,
+        max_attempts: 1,
+        priority: Priority::Scheduled,
+        delay: std::time::Duration::ZERO,
+    };
+    app.store.enqueue(old, two_days_ago).await.unwrap();
+    let lease = std::time::Duration::from_secs(60);
+    let claimed = app.store.claim("w", two_days_ago, lease).await.unwrap().unwrap();
+    app.store
+        .bury(claimed.id, "w", "channel_not_found", two_days_ago)
+        .await
+        .unwrap();
+
+    assert_eq!(report_new_failures(&app.bot, "#ops").await.unwrap(), 0);
+    assert!(app.drain_jobs().await.is_empty(), "no report");
+    assert_eq!(
+        report_new_failures(&app.bot, "#ops").await.unwrap(),
+        0,
+        "and not later either"
+    );
+    assert_eq!(app.dead_jobs().await.len(), 1, "still listed for operators");
+}

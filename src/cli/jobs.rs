@@ -2,22 +2,33 @@
 //! again (`retry`) or forgotten (`drop`).
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use crate::store::{self, now_millis};
+use crate::store::{self, JobStore, now_millis};
 use crate::telemetry::printable;
+
+/// The database `DATABASE_URL` names, if it exists (`None`: nothing created yet): read-only, or
+/// `writable` for `retry` and `drop`. What went wrong is printed.
+async fn existing(database_url: &str, writable: bool) -> Result<Option<Arc<dyn JobStore>>, ExitCode> {
+    let cannot = |error: anyhow::Error| {
+        eprintln!("cannot open the database ({error:#}); check DATABASE_URL");
+        ExitCode::FAILURE
+    };
+    match store::open_read_only(database_url).await.map_err(cannot)? {
+        Some(_) if writable => store::connect(database_url, false).await.map(Some).map_err(cannot),
+        found => Ok(found),
+    }
+}
 
 /// Prints the jobs that are not done (or only the dead ones).
 pub async fn list(database_url: &str, only_failed: bool, limit: u32) -> ExitCode {
-    let store = match store::open_read_only(database_url).await {
+    let store = match existing(database_url, false).await {
         Ok(Some(store)) => store,
         Ok(None) => {
             println!("No jobs: the database does not exist yet (`lookerbot serve` creates it; check DATABASE_URL).");
             return ExitCode::SUCCESS;
         }
-        Err(error) => {
-            eprintln!("cannot open the database ({error}); check DATABASE_URL");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let jobs = match store.list(only_failed, limit).await {
         Ok(jobs) => jobs,
@@ -74,22 +85,13 @@ pub enum Repair {
 /// Runs dead jobs again or drops one, on the database a running bot uses (its workers pick
 /// revived jobs up within a second).
 pub async fn repair(database_url: &str, repair: Repair) -> ExitCode {
-    let store = match store::open_read_only(database_url).await {
-        Ok(Some(_)) => match store::connect(database_url, false).await {
-            Ok(store) => store,
-            Err(error) => {
-                eprintln!("cannot open the database ({error:#}); check DATABASE_URL");
-                return ExitCode::FAILURE;
-            }
-        },
+    let store = match existing(database_url, true).await {
+        Ok(Some(store)) => store,
         Ok(None) => {
             println!("No jobs: the database does not exist yet (check DATABASE_URL).");
             return ExitCode::FAILURE;
         }
-        Err(error) => {
-            eprintln!("cannot open the database ({error}); check DATABASE_URL");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let outcome = match repair {
         Repair::Retry(id) => store.revive(id, now_millis()).await.map(|revived| match (id, revived) {

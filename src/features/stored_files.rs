@@ -97,52 +97,22 @@ impl From<KeepError> for Error {
 }
 
 /// Keeps a stream of bytes as a file, in chunks, within `limit`; returns its id and size. A
-/// stream cut off or over the limit leaves nothing behind. A stream that fits in one chunk is
-/// kept in one write (committed with others waiting); a longer one a chunk at a time.
+/// stream cut off or over the limit leaves nothing behind. A stream that ends within its first
+/// chunk is kept in one write (committed with others waiting); a longer one a chunk at a time.
 pub async fn keep_stream<S, E>(store: &Arc<dyn JobStore>, stream: S, limit: usize) -> Result<(i64, u64), KeepError>
 where
     S: Stream<Item = Result<Bytes, E>>,
     E: std::fmt::Display,
 {
-    futures_util::pin_mut!(stream);
-    let (mut buffer, mut total) = (Vec::with_capacity(FILE_CHUNK), 0usize);
-    let mut leftover = Bytes::new();
-    // The first chunk in memory: most files end within it.
-    while buffer.len() < FILE_CHUNK {
-        let Some(piece) = stream.next().await else {
-            let id = store.put_file(buffer, now_millis()).await?;
-            return Ok((id, total as u64));
-        };
-        let piece = piece.map_err(|e| KeepError::Broken(e.to_string()))?;
-        total += piece.len();
-        if total > limit {
-            return Err(KeepError::TooLarge(limit));
-        }
-        let room = FILE_CHUNK - buffer.len();
-        if piece.len() > room {
-            buffer.extend_from_slice(&piece[..room]);
-            leftover = piece.slice(room..);
-        } else {
-            buffer.extend_from_slice(&piece);
-        }
-    }
-    let id = store.begin_file(now_millis()).await?;
+    let mut begun: Option<i64> = None;
     let kept = async {
-        store.append_chunk(id, 0, std::mem::take(&mut buffer)).await?;
-        buffer.reserve(FILE_CHUNK);
-        let mut seq = 1u32;
-        let rest = futures_util::stream::once(async { Ok(leftover) })
-            .chain(stream.map(|piece| piece.map_err(|e| KeepError::Broken(e.to_string()))));
-        futures_util::pin_mut!(rest);
-        let mut first = true;
-        while let Some(piece) = rest.next().await {
-            let piece: Bytes = piece?;
-            // The leftover was counted with the first chunk.
-            if !std::mem::take(&mut first) {
-                total += piece.len();
-                if total > limit {
-                    return Err(KeepError::TooLarge(limit));
-                }
+        futures_util::pin_mut!(stream);
+        let (mut buffer, mut seq, mut total) = (Vec::with_capacity(FILE_CHUNK), 0u32, 0usize);
+        while let Some(piece) = stream.next().await {
+            let piece = piece.map_err(|e| KeepError::Broken(e.to_string()))?;
+            total += piece.len();
+            if total > limit {
+                return Err(KeepError::TooLarge(limit));
             }
             let mut rest = &piece[..];
             while !rest.is_empty() {
@@ -151,25 +121,34 @@ where
                 buffer.extend_from_slice(now);
                 rest = later;
                 if buffer.len() == FILE_CHUNK {
+                    let id = match begun {
+                        Some(id) => id,
+                        None => *begun.insert(store.begin_file(now_millis()).await?),
+                    };
                     store.append_chunk(id, seq, std::mem::take(&mut buffer)).await?;
                     buffer.reserve(FILE_CHUNK);
                     seq += 1;
                 }
             }
         }
-        if !buffer.is_empty() {
-            store.append_chunk(id, seq, buffer).await?;
-        }
-        Ok(total as u64)
+        let id = match begun {
+            None => store.put_file(buffer, now_millis()).await?,
+            Some(id) => {
+                if !buffer.is_empty() {
+                    store.append_chunk(id, seq, buffer).await?;
+                }
+                id
+            }
+        };
+        Ok((id, total as u64))
     }
     .await;
-    match kept {
-        Ok(total) => Ok((id, total)),
-        Err(error) => {
-            let _ = store.forget_file(id).await;
-            Err(error)
-        }
+    if kept.is_err()
+        && let Some(id) = begun
+    {
+        let _ = store.forget_file(id).await;
     }
+    kept
 }
 
 #[cfg(test)]

@@ -4,14 +4,11 @@
 //! actions with a form open a modal within the trigger's three seconds and Looker's form replaces
 //! it; a submission is checked field by field. Tampered, unknown and expired keys reach nothing.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use lookerbot::features;
-use lookerbot::queue::{Outcome, Worker};
+use lookerbot::queue::Outcome;
 use lookerbot::store::now_millis;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;
 
@@ -321,18 +318,7 @@ async fn an_answer_lost_on_the_way_back_is_never_sent_twice() {
     post_action(&app, &click(&app, &keys(&app)[0], "U000000ALICE")).await;
     // Looker performs the action, and the bot is killed before its answer arrives.
     let hung = app.looker.hang_next_data_action();
-    let worker = Worker::new(
-        app.store.clone(),
-        Arc::new(features::jobs()),
-        app.bot.clone(),
-        app.settings.jobs.clone(),
-    );
-    let running = tokio::spawn(async move { worker.run_next(&CancellationToken::new()).await });
-    tokio::time::timeout(Duration::from_secs(10), hung.notified())
-        .await
-        .expect("the action reached Looker");
-    running.abort();
-    let _ = running.await;
+    app.kill_worker_when(hung.notified()).await;
     tokio::time::sleep(app.settings.jobs.lease + Duration::from_millis(100)).await;
     assert_eq!(app.drain_jobs().await, [Outcome::Done]);
     assert_eq!(app.looker.data_action_calls().len(), 1, "not sent again");

@@ -2,13 +2,10 @@
 //! the post, after Slack acted but before the bot recorded it, after), and a dashboard whose third
 //! message fails once, are finished by a later attempt without losing or repeating anything.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use lookerbot::features;
-use lookerbot::queue::{Outcome, Worker};
+use lookerbot::queue::Outcome;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 use crate::fake_slack::{Failure, Hang};
 use crate::helpers::*;
@@ -39,18 +36,7 @@ async fn app_with_lease(seconds: u64) -> TestApp {
 /// and kills the worker there, as `kill -9` would: nothing after that point runs.
 async fn kill_at(app: &TestApp, method: &str, hang: Hang) {
     app.slack.hang_next(method, hang);
-    let worker = Worker::new(
-        app.store.clone(),
-        Arc::new(features::jobs()),
-        app.bot.clone(),
-        app.settings.jobs.clone(),
-    );
-    let running = tokio::spawn(async move { worker.run_next(&CancellationToken::new()).await });
-    tokio::time::timeout(Duration::from_secs(10), app.slack.wait_until_hung())
-        .await
-        .expect("the job reached the call");
-    running.abort();
-    let _ = running.await;
+    app.kill_worker_when(app.slack.wait_until_hung()).await;
     lease_runs_out(app).await;
 }
 
@@ -195,18 +181,7 @@ async fn killed_after_a_threaded_post_it_is_found_in_the_thread() {
     app.deliver("/slack/post/channel/general", &body).await;
     // The first message goes out; the second (in its thread) is posted, then the bot dies.
     app.slack.hang_nth("chat.postMessage", 2, Hang::AfterEffect);
-    let worker = Worker::new(
-        app.store.clone(),
-        Arc::new(features::jobs()),
-        app.bot.clone(),
-        app.settings.jobs.clone(),
-    );
-    let running = tokio::spawn(async move { worker.run_next(&CancellationToken::new()).await });
-    tokio::time::timeout(Duration::from_secs(10), app.slack.wait_until_hung())
-        .await
-        .unwrap();
-    running.abort();
-    let _ = running.await;
+    app.kill_worker_when(app.slack.wait_until_hung()).await;
     assert_eq!(app.slack.messages().len(), 2, "Slack has the first two");
     lease_runs_out(&app).await;
     app.drain_jobs().await;

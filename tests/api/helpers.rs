@@ -108,6 +108,24 @@ impl TestApp {
         (self.slack.clone(), self.looker.clone(), self._db_dir.clone())
     }
 
+    /// Runs the next job on a worker of its own until `reached` (the fake Slack or Looker hung at
+    /// the point under test), and kills the worker there, as `kill -9` would: nothing after that
+    /// point runs, and the job stays leased until its lease runs out.
+    pub async fn kill_worker_when(&self, reached: impl std::future::Future<Output = ()>) {
+        let worker = Worker::new(
+            self.store.clone(),
+            Arc::new(lookerbot::features::jobs()),
+            self.bot.clone(),
+            self.settings.jobs.clone(),
+        );
+        let running = tokio::spawn(async move { worker.run_next(&CancellationToken::new()).await });
+        tokio::time::timeout(Duration::from_secs(10), reached)
+            .await
+            .expect("the job reached the point under test");
+        running.abort();
+        let _ = running.await;
+    }
+
     /// Kills the app where it stands, like a crash: no graceful shutdown, jobs left mid-way.
     pub fn kill(&mut self) {
         if let Some(server) = self.server.take() {

@@ -6,12 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lookerbot::features;
-use lookerbot::queue::{Outcome, Worker};
+use lookerbot::queue::Outcome;
 use lookerbot::store::{JobState, now_millis};
 use serde_json::{Value, json};
 use sqlx::postgres::PgPoolOptions;
-use tokio_util::sync::CancellationToken;
 
 use crate::fake_looker::FakeLooker;
 use crate::fake_slack::{FakeSlack, Hang};
@@ -159,17 +157,7 @@ async fn a_delivery_whose_replica_dies_after_posting_is_finished_once_by_another
         .await;
     // The first replica's worker posts, and dies before it learns Slack's answer.
     slack.hang_next("chat.postMessage", Hang::AfterEffect);
-    let worker = Worker::new(
-        dying.store.clone(),
-        Arc::new(features::jobs()),
-        dying.bot.clone(),
-        dying.settings.jobs.clone(),
-    );
-    let running = tokio::spawn(async move { worker.run_next(&CancellationToken::new()).await });
-    tokio::time::timeout(Duration::from_secs(10), slack.wait_until_hung())
-        .await
-        .expect("the delivery reached its post");
-    running.abort();
+    dying.kill_worker_when(slack.wait_until_hung()).await;
     dying.kill();
     assert_eq!(slack.posts_to("#general").len(), 1, "Slack has the post");
 

@@ -11,7 +11,6 @@ mod fake_looker;
 #[allow(dead_code, clippy::result_large_err)]
 mod fake_slack;
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -51,8 +50,10 @@ fn benches(c: &mut Criterion) {
         let store = lookerbot::store::connect(&settings.database_url, true).await.unwrap();
         let mut ctx = Context::build(&settings, Queue::new(store, 1)).await.unwrap();
         // Measure the bot, not Slack's per-channel pace.
-        let fast = NonZeroU32::new(100_000).unwrap();
-        ctx.slack = Arc::new(SlackApi::new(&settings.slack).unwrap().with_channel_pace(fast, fast));
+        let pace = SlackApi::new(&settings.slack)
+            .unwrap()
+            .with_channel_pace(std::time::Duration::from_micros(10), 100_000);
+        ctx.slack = Arc::new(pace);
         Arc::new(ctx)
     });
     let heading = Heading {

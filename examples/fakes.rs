@@ -4,8 +4,11 @@
 //!     cargo run --release --example fakes -- SLACK_PORT LOOKER_PORT [LOOKER_QUERY_MS] [DOWNLOAD_MB]
 //!
 //! The fake Looker holds Looks 1 to 20 ("Orders by Status") and, with DOWNLOAD_MB, a one-time
-//! download link `/downloads/big` of that many MiB of CSV; the fake Slack lists what was posted
-//! (and each shared file's size) at `GET /__fake/messages`.
+//! download link `/downloads/big` of that many MiB of CSV; the fake Slack has channels `#burst-00`
+//! to `#burst-99` besides its usual ones and lists what was posted (and each shared file's size)
+//! at `GET /__fake/messages`. Both count what they saw at `GET /__fake/stats`; the fake Slack
+//! keeps Slack's per-channel pace after `POST /__fake/pace?per_second=1&burst=3` and answers 503
+//! to everything for a while after `POST /__fake/outage?secs=60`.
 
 #[path = "../tests/api/fake_looker.rs"]
 #[allow(dead_code, clippy::result_large_err)]
@@ -29,6 +32,12 @@ async fn main() {
         let line = b"county 0042,1234,98765.50\n";
         let bytes: Vec<u8> = line.iter().copied().cycle().take(mib * 1024 * 1024).collect();
         looker.add_download("big", "text/csv", bytes);
+    }
+    for n in 0..100 {
+        slack.add_channel(fake_slack::Channel::public(
+            &format!("C0BURST{n:04}"),
+            &format!("burst-{n:02}"),
+        ));
     }
     for id in 1..=20 {
         let rows: Vec<serde_json::Value> = ["complete", "pending", "cancelled"]

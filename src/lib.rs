@@ -22,6 +22,8 @@ pub mod metrics;
 pub mod queue;
 /// Looker results to Slack messages.
 pub mod render;
+/// What the running task works for (a person or a schedule) and what it waits for.
+pub mod scope;
 /// Startup as a library function.
 pub mod startup;
 /// Durable storage behind one trait.

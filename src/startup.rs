@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::features::custom_commands::{CustomCommands, REFRESH_EVERY};
 use crate::features::{self, Context};
 use crate::http::{self, AppState, socket_mode};
-use crate::queue::{JobKinds, Queue, Worker};
+use crate::queue::{JobKinds, Lanes, Queue, Worker};
 use crate::store::{self, now_millis};
 
 /// Finished jobs are kept this long (so redelivered webhooks are still recognised), then pruned.
@@ -25,6 +25,7 @@ pub struct App {
     queue: Queue,
     bot: Arc<Context>,
     jobs: Arc<JobKinds<Context>>,
+    lanes: Arc<Lanes>,
 }
 
 impl App {
@@ -38,6 +39,7 @@ impl App {
         let bot = Arc::new(Context::build(&settings, queue.clone()).await?);
         let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;
         Ok(App {
+            lanes: features::lanes::for_lookers(&bot.lookers),
             listener,
             settings: Arc::new(settings),
             queue,
@@ -67,6 +69,7 @@ impl App {
             self.bot.clone(),
             self.settings.jobs.clone(),
         )
+        .with_lanes(self.lanes.clone())
     }
 
     /// Serves until `shutdown` fires: stops accepting, finishes requests in flight, lets running

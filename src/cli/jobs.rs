@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::store::{self, JobStore, now_millis};
+use crate::store::{self, JobRecord, JobState, JobStore, now_millis};
 use crate::telemetry::printable;
 
 /// The database `DATABASE_URL` names, if it exists (`None`: nothing created yet): read-only, or
@@ -61,11 +61,25 @@ pub async fn list(database_url: &str, only_failed: bool, limit: u32) -> ExitCode
             utc(job.updated_at),
             printable(&job.summary)
         );
+        if let Some(why) = why_not_done(&job, now_millis()) {
+            println!("{:>48}{}", "└ ", printable(&why));
+        }
         if let Some(error) = job.last_error {
-            println!("{:>48}{}", "└ ", printable(&error));
+            println!("{:>48}{}", "└ last error: ", printable(&error));
         }
     }
     ExitCode::SUCCESS
+}
+
+/// What a job that is not done waits for: its turn at Slack's pace or a Looker's query slots
+/// (as the job said), or the time of its next attempt.
+fn why_not_done(job: &JobRecord, now: i64) -> Option<String> {
+    match (job.state, &job.waiting) {
+        (JobState::Running, Some(waiting)) => Some(format!("now {waiting}")),
+        (JobState::Queued, Some(waiting)) => Some(format!("{waiting}; back at {}", utc(job.run_after))),
+        (JobState::Queued, None) if job.run_after > now => Some(format!("next attempt at {}", utc(job.run_after))),
+        _ => None,
+    }
 }
 
 /// RFC 3339 UTC time, to the second, from unix milliseconds.

@@ -24,6 +24,9 @@ struct LookerEntry {
     /// Queries the bot runs at once on this Looker (else `LOOKER_MAX_QUERIES`).
     #[serde(default)]
     max_queries: Option<usize>,
+    /// Queries the bot runs at once on this Looker as every user (else `LOOKER_MAX_INSTANCE_QUERIES`).
+    #[serde(default)]
+    max_instance_queries: Option<usize>,
 }
 
 impl RawSettings {
@@ -58,6 +61,14 @@ impl RawSettings {
     pub(super) fn parse_lookers(&self, checker: &mut Checker) -> Vec<LookerSettings> {
         // Looker's default per-user limit of concurrent queries.
         let max_queries = checker.number("LOOKER_MAX_QUERIES", &self.looker_max_queries, 15usize, 1, 1000);
+        // ...and its default per-instance limit.
+        let max_instance_queries = checker.number(
+            "LOOKER_MAX_INSTANCE_QUERIES",
+            &self.looker_max_instance_queries,
+            75usize,
+            1,
+            10_000,
+        );
         if let Some(json) = non_empty(&self.lookers) {
             let entries: Vec<LookerEntry> = match serde_json::from_str(json) {
                 Ok(entries) => entries,
@@ -97,6 +108,7 @@ impl RawSettings {
                         }),
                         webhook_token: entry.webhook_token.filter(|t| !t.is_empty()).map(Secret::new),
                         max_queries: entry.max_queries.unwrap_or(max_queries).max(1),
+                        max_instance_queries: entry.max_instance_queries.unwrap_or(max_instance_queries).max(1),
                     })
                 })
                 .collect();
@@ -141,6 +153,7 @@ impl RawSettings {
                     .map(str::to_string),
                 webhook_token: non_empty(&self.looker_webhook_token).map(Secret::new),
                 max_queries,
+                max_instance_queries,
             }],
             _ => Vec::new(),
         }

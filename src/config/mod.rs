@@ -5,6 +5,7 @@
 mod checker;
 mod hub;
 mod lookers;
+mod notify;
 mod raw;
 mod secret;
 mod validate;
@@ -15,6 +16,7 @@ use std::time::Duration;
 use url::Url;
 
 pub use hub::HubSettings;
+pub use notify::NotifySettings;
 pub use raw::RawSettings;
 pub use secret::Secret;
 
@@ -36,6 +38,18 @@ pub struct LookerSettings {
     /// How many queries (and renders) the bot runs at once on this Looker: Looker queues what
     /// is past a user's limit (15 by default) and the bot would only hold workers waiting.
     pub max_queries: usize,
+    /// How many the bot runs at once on this Looker whoever it acts as: Looker's per-instance
+    /// limit (75 by default). With one API user the per-user limit binds first.
+    pub max_instance_queries: usize,
+}
+
+impl LookerSettings {
+    /// How many jobs of this Looker's lane a replica runs at once: three per query slot, so
+    /// that while some jobs post their answers (at Slack's pace, holding no slot) others keep
+    /// every slot busy; the rest of the workers stay free for other Lookers.
+    pub fn lane_cap(&self) -> usize {
+        3 * self.max_queries.min(self.max_instance_queries)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -185,6 +199,7 @@ pub struct Settings {
     pub render_timeout: Duration,
     pub dashboard_style: DashboardStyle,
     pub hub: HubSettings,
+    pub notify: NotifySettings,
     /// How long a data-action button keeps working.
     pub data_action_lifetime: Duration,
 }

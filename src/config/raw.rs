@@ -126,11 +126,23 @@ pub struct RawSettings {
     /// Queries run at once on each Looker (Looker's per-user default) [default: 15].
     #[arg(long, env = "LOOKER_MAX_QUERIES")]
     pub looker_max_queries: Option<String>,
+    /// Queries run at once on each Looker whoever the bot acts as [default: 75, Looker's
+    /// per-instance limit]; `maxInstanceQueries` in LOOKERS overrides it per Looker.
+    #[arg(long, env = "LOOKER_MAX_INSTANCE_QUERIES")]
+    pub looker_max_instance_queries: Option<String>,
     /// Apply database migrations when `serve` starts (PostgreSQL) [default: true].
+    /// Senders allowed to post through POST /api/notify, as name:token pairs
+    /// (`ci:<secret>,ml:<secret>`; tokens of 16 characters or more) [default: none, the API is off].
+    #[arg(long, env = "LOOKERBOT_NOTIFY_TOKENS", hide_env_values = true)]
+    pub lookerbot_notify_tokens: Option<String>,
+    /// Let notification text mention people and channels (<!channel>, <@U…>) [default: false].
+    #[arg(long, env = "LOOKERBOT_NOTIFY_ALLOW_MENTIONS")]
+    pub lookerbot_notify_allow_mentions: Option<String>,
     #[arg(long, env = "LOOKERBOT_MIGRATE_ON_START")]
     pub lookerbot_migrate_on_start: Option<String>,
-    /// Jobs run at once [default: 16; 0 runs none]. Each Looker's LOOKER_MAX_QUERIES bounds its
-    /// queries whatever this is; a job waiting for Slack's pace holds no query slot.
+    /// Jobs run at once [default: 16 plus three per query slot of each Looker; 0 runs none].
+    /// Each Looker's LOOKER_MAX_QUERIES bounds its queries whatever this is, and a Looker's jobs
+    /// take at most three workers per slot, so a slow Looker leaves workers to the others.
     #[arg(long, env = "LOOKERBOT_WORKERS")]
     pub lookerbot_workers: Option<String>,
     /// Attempts before a job is marked dead [default: 8].

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use super::checker::{Checker, non_empty};
 use super::{
     AwsCredentials, DEFAULT_DATABASE_URL, DEFAULT_LOG_FILTER, DEFAULT_SLACK_API_BASE_URL, DashboardStyle, Features,
-    JobSettings, LogFormat, LookerTls, MetricsAccess, RawSettings, S3Settings, Secret, ServerSettings, Settings,
-    SettingsError, SlackSettings,
+    JobSettings, LogFormat, LookerSettings, LookerTls, MetricsAccess, RawSettings, S3Settings, Secret, ServerSettings,
+    Settings, SettingsError, SlackSettings,
 };
 
 impl RawSettings {
@@ -33,7 +33,7 @@ impl RawSettings {
             &[("text", LogFormat::Text), ("json", LogFormat::Json)],
         );
         let looker_tls = self.looker_tls(&mut c);
-        let jobs = self.jobs(&mut c);
+        let jobs = self.jobs(&mut c, &lookers);
         let port = c.number("PORT", &self.port, 3333u16, 0, u16::MAX);
         let server = ServerSettings {
             port,
@@ -94,6 +94,7 @@ impl RawSettings {
         );
         let looker_timeout = c.seconds("LOOKER_TIMEOUT_SECS", &self.looker_timeout_secs, 60, 1, 3600);
         let hub = self.hub(&mut c);
+        let notify = self.notify(&mut c);
         let data_action_lifetime = self.data_action_lifetime(&mut c);
         let metrics = MetricsAccess {
             token: non_empty(&self.lookerbot_metrics_token).map(Secret::new),
@@ -120,6 +121,7 @@ impl RawSettings {
             render_timeout,
             dashboard_style,
             hub,
+            notify,
             data_action_lifetime,
             metrics,
             alerts_channel: non_empty(&self.lookerbot_alerts_channel).map(str::to_string),
@@ -318,9 +320,11 @@ impl RawSettings {
         LookerTls { ca_cert_pem, insecure }
     }
 
-    fn jobs(&self, c: &mut Checker) -> JobSettings {
+    fn jobs(&self, c: &mut Checker, lookers: &[LookerSettings]) -> JobSettings {
+        // Enough for every Looker's lane to be full with workers to spare for the rest.
+        let workers = 16 + lookers.iter().map(LookerSettings::lane_cap).sum::<usize>();
         JobSettings {
-            workers: c.number("LOOKERBOT_WORKERS", &self.lookerbot_workers, 16usize, 0, 256),
+            workers: c.number("LOOKERBOT_WORKERS", &self.lookerbot_workers, workers.min(4096), 0, 4096),
             migrate_on_start: c.flag("LOOKERBOT_MIGRATE_ON_START", &self.lookerbot_migrate_on_start, true),
             max_attempts: c.number(
                 "LOOKERBOT_JOB_MAX_ATTEMPTS",

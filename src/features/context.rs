@@ -39,14 +39,20 @@ pub struct Context {
     pub hub: HubSettings,
     /// The channels and people the Action Hub's forms offer, kept for a while.
     pub destinations: Destinations,
+    /// Whether notifications from other applications may mention people and channels.
+    pub notify_mentions: bool,
 }
 
 impl Context {
     pub async fn build(settings: &Settings, queue: Queue) -> anyhow::Result<Self> {
+        let mut slack = SlackApi::new(&settings.slack)?;
+        if queue.store().is_shared() {
+            slack = slack.with_pace_book(Arc::new(super::shared_pace::StorePaces(queue.store().clone())));
+        }
         Ok(Context {
             queue,
             lookers: Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout)?,
-            slack: Arc::new(SlackApi::new(&settings.slack)?),
+            slack: Arc::new(slack),
             render: RenderOptions {
                 max_table_rows: settings.table_max_rows,
                 attach_csv: settings.attach_csv,
@@ -65,6 +71,7 @@ impl Context {
             action_keys: ActionSigner::new(settings.slack.key_secret(), settings.data_action_lifetime),
             hub: settings.hub.clone(),
             destinations: Destinations::default(),
+            notify_mentions: settings.notify.allow_mentions,
         })
     }
 }

@@ -118,6 +118,11 @@ impl Job for Delivery {
         )
     }
 
+    /// The Looker it queries: a slow one then holds only its own share of the workers.
+    fn lane(&self) -> Option<String> {
+        self.looker.as_ref().map(super::lanes::looker)
+    }
+
     async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
         let ledger = Ledger::new(ctx, run)?;
         let kept = match &self.content {

@@ -262,13 +262,21 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Slack's pace or its `Retry-After`: the work goes on at its turn (the job is deferred).
+    pub fn waits_its_turn(&self) -> bool {
+        matches!(self, Error::Slack(slack) if slack.retry_after().is_some())
+    }
+}
+
 /// How a failure ends a job: retried when it may pass, buried with the operator's detail when not.
 impl From<Error> for JobError {
     fn from(error: Error) -> Self {
-        let failure = if error.is_transient() {
-            Failure::Transient
-        } else {
-            Failure::Permanent
+        let failure = match &error {
+            // Slack's pace or its Retry-After: come back then, holding no worker meanwhile.
+            _ if error.waits_its_turn() => Failure::Deferred,
+            _ if error.is_transient() => Failure::Transient,
+            _ => Failure::Permanent,
         };
         match error {
             Error::Slack(slack) => JobError {

@@ -59,6 +59,21 @@ enum Part {
     },
 }
 
+/// The messages a job's progress records as posted: (channel, ts), in the order posted.
+pub fn posted_messages(progress: &str) -> Vec<(String, String)> {
+    let Ok(progress) = serde_json::from_str::<Progress>(progress) else {
+        return Vec::new();
+    };
+    progress
+        .parts
+        .into_values()
+        .filter_map(|part| match part {
+            Part::Posted { channel, ts } => Some((channel, ts)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The effects of one job run.
 pub struct Ledger<'a> {
     ctx: &'a Context,
@@ -120,9 +135,34 @@ impl<'a> Ledger<'a> {
         message: &OutgoingMessage,
         thread: Option<&SlackTs>,
     ) -> Result<Posted, Error> {
+        self.post_once(channel, message, thread, false).await
+    }
+
+    /// Replies once in a thread; with `broadcast`, also shown in the channel.
+    pub async fn post_reply(
+        &self,
+        channel: &SlackChannelId,
+        message: &OutgoingMessage,
+        thread: &SlackTs,
+        broadcast: bool,
+    ) -> Result<Posted, Error> {
+        self.post_once(channel, message, Some(thread), broadcast).await
+    }
+
+    async fn post_once(
+        &self,
+        channel: &SlackChannelId,
+        message: &OutgoingMessage,
+        thread: Option<&SlackTs>,
+        broadcast: bool,
+    ) -> Result<Posted, Error> {
         let name = self.next_part();
         let Some(run) = self.run else {
-            return Ok(self.ctx.slack.post_message(channel, message, thread).await?);
+            return Ok(self
+                .ctx
+                .slack
+                .post_tagged(channel, message, thread, None, broadcast)
+                .await?);
         };
         let tag = PostTag {
             job: run.id(),
@@ -149,7 +189,11 @@ impl<'a> Ledger<'a> {
             _ => {}
         }
         self.record(&name, Part::Posting { at: now_millis() }).await?;
-        let sent = self.ctx.slack.post_tagged(channel, message, thread, Some(&tag)).await?;
+        let sent = self
+            .ctx
+            .slack
+            .post_tagged(channel, message, thread, Some(&tag), broadcast)
+            .await?;
         self.record(&name, posted(&sent.channel, &sent.ts)).await?;
         Ok(sent)
     }

@@ -12,10 +12,13 @@ pub mod data_actions;
 pub mod deliveries;
 pub mod downloads;
 pub mod errors;
+pub mod lanes;
 pub mod ledger;
 pub mod looks;
 pub mod merged;
+pub mod notify;
 pub mod posting;
+pub mod shared_pace;
 pub mod stored_files;
 pub mod unfurls;
 
@@ -34,6 +37,7 @@ pub fn jobs() -> JobKinds<Context> {
         .register::<data_actions::DataActionForm>()
         .register::<action_hub::HubDelivery>()
         .register::<action_hub::ChannelMessage>()
-        .register::<alerts::FailureReport>();
+        .register::<alerts::FailureReport>()
+        .register::<notify::NotifyJob>();
     kinds
 }

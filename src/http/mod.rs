@@ -7,6 +7,7 @@ mod health;
 mod looker_auth;
 mod looker_webhook;
 mod metrics;
+mod notify;
 mod refusals;
 mod reply;
 mod request_body;
@@ -54,6 +55,7 @@ pub struct AppState {
 pub struct RefusalLog {
     pub slack: refusals::Refusals,
     pub looker: refusals::Refusals,
+    pub notify: refusals::Refusals,
     pub routing: refusals::Refusals,
 }
 
@@ -62,6 +64,7 @@ impl Default for RefusalLog {
         Self {
             slack: refusals::Refusals::new("slack"),
             looker: refusals::Refusals::new("looker"),
+            notify: refusals::Refusals::new("notify"),
             routing: refusals::Refusals::new("routing"),
         }
     }
@@ -120,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .merge(slack_events::router())
         .merge(slack_interactions::router())
         .merge(metrics::router())
+        .merge(notify::router())
         .fallback(no_such_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn(metrics::track))

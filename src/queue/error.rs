@@ -10,6 +10,9 @@ use crate::store::StoreError;
 pub enum Failure {
     Transient,
     Permanent,
+    /// Not a failure: a pace or a `Retry-After` says to come back later. The job goes back to
+    /// the queue until then, holding no worker, and the attempt is not counted.
+    Deferred,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -39,8 +42,17 @@ impl JobError {
         }
     }
 
+    /// Comes back later, at `after`: see [`Failure::Deferred`].
+    pub fn deferred(message: impl Into<String>, after: Duration) -> Self {
+        Self {
+            failure: Failure::Deferred,
+            message: message.into(),
+            retry_after: Some(after),
+        }
+    }
+
     pub fn is_transient(&self) -> bool {
-        self.failure == Failure::Transient
+        matches!(self.failure, Failure::Transient | Failure::Deferred)
     }
 }
 

@@ -25,6 +25,12 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// One line for operators (`lookerbot jobs`, logs): what the job does and where.
     fn summary(&self) -> String;
 
+    /// The shared resource this job mostly waits on (the Looker it queries), if any: workers
+    /// take no more jobs of a lane than its cap, so one slow Looker cannot hold every worker.
+    fn lane(&self) -> Option<String> {
+        None
+    }
+
     /// Does the work. A job that posts more than once records each step in `run`'s progress, so a
     /// retry or a takeover after a crash continues where it stopped.
     fn run(self, ctx: &Self::Context, run: &JobRun) -> impl Future<Output = Result<(), JobError>> + Send;
@@ -38,6 +44,7 @@ pub struct JobRun {
     owner: String,
     store: Arc<dyn JobStore>,
     progress: Mutex<Option<String>>,
+    recorded_at: i64,
 }
 
 impl JobRun {
@@ -49,7 +56,13 @@ impl JobRun {
             owner: owner.to_string(),
             store,
             progress: Mutex::new(job.progress.clone()),
+            recorded_at: job.created_at,
         }
+    }
+
+    /// When the job was recorded (unix ms): when its request arrived, whenever it runs.
+    pub fn recorded_at(&self) -> i64 {
+        self.recorded_at
     }
 
     pub fn id(&self) -> i64 {
@@ -95,9 +108,9 @@ impl JobRun {
 type Running = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
 type Runner<C> = Box<dyn Fn(&str, Arc<C>, JobRun) -> Running + Send + Sync>;
 
-/// The job kinds a worker can run, each with the type its payload is read as.
+/// The job kinds a worker can run, each with the type its payload is read as and its priority.
 pub struct JobKinds<C> {
-    runners: HashMap<&'static str, Runner<C>>,
+    runners: HashMap<&'static str, (Runner<C>, Priority)>,
 }
 
 impl<C: Send + Sync + 'static> Default for JobKinds<C> {
@@ -118,14 +131,21 @@ impl<C: Send + Sync + 'static> JobKinds<C> {
                 Box::pin(std::future::ready(Err(error)))
             }
         });
-        let previous = self.runners.insert(J::KIND, runner);
+        let previous = self.runners.insert(J::KIND, (runner, J::PRIORITY));
         assert!(previous.is_none(), "job kind {} registered twice", J::KIND);
         self
     }
 
+    /// Whether a person waits for jobs of this kind.
+    pub(super) fn is_interactive(&self, kind: &str) -> bool {
+        self.runners
+            .get(kind)
+            .is_some_and(|(_, priority)| *priority == Priority::Interactive)
+    }
+
     pub(super) fn start(&self, kind: &str, payload: &str, ctx: Arc<C>, run: JobRun) -> Running {
         match self.runners.get(kind) {
-            Some(runner) => runner(payload, ctx, run),
+            Some((runner, _)) => runner(payload, ctx, run),
             None => Box::pin(std::future::ready(Err(JobError::permanent(format!(
                 "unknown job kind {kind:?}"
             ))))),

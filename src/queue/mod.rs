@@ -5,6 +5,7 @@
 
 mod error;
 mod job;
+mod lanes;
 mod worker;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ pub use crate::store::Priority;
 use crate::store::{Enqueued, JobState, JobStore, NewJob, StoreError, now_millis};
 pub use error::{Failure, JobError};
 pub use job::{Job, JobKinds, JobRun};
+pub use lanes::Lanes;
 pub use worker::{Outcome, Worker, backoff};
 
 /// How a job is pushed: at most once per dedupe key, and when it becomes due.
@@ -83,6 +85,7 @@ impl Queue {
             max_attempts: self.max_attempts,
             priority: J::PRIORITY,
             delay: how.delay,
+            lane: job.lane(),
         };
         let outcome = self.store.enqueue(new, now_millis()).await?;
         if matches!(outcome, Enqueued::Created(_)) {

@@ -4,11 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::{Failure, JobError, JobKinds, JobRun};
+use super::{Failure, JobError, JobKinds, JobRun, Lanes};
 use crate::config::JobSettings;
+use crate::scope::Scope;
 use crate::store::{JobStore, StoreError, now_millis};
 
 /// What happened to the job a worker took.
@@ -19,6 +20,10 @@ pub enum Outcome {
         in_ms: i64,
     },
     Dead,
+    /// Back in the queue until a pace allows it, the attempt not counted.
+    Deferred {
+        in_ms: i64,
+    },
     /// Handed back untouched at shutdown.
     Released,
 }
@@ -39,6 +44,8 @@ pub struct Worker<C> {
     settings: JobSettings,
     /// How long a job may keep running after shutdown is asked before it is handed back.
     shutdown_grace: Duration,
+    /// Shared by a replica's workers: how many jobs of each lane run now.
+    lanes: Arc<Lanes>,
 }
 
 impl<C: Send + Sync + 'static> Worker<C> {
@@ -50,14 +57,40 @@ impl<C: Send + Sync + 'static> Worker<C> {
             ctx,
             settings,
             shutdown_grace: Duration::from_secs(20),
+            lanes: Lanes::unbounded(),
         }
+    }
+
+    /// Shares lane counts (and caps) with the replica's other workers.
+    pub fn with_lanes(mut self, lanes: Arc<Lanes>) -> Self {
+        self.lanes = lanes;
+        self
+    }
+
+    /// Writes what the job waits for as it changes, until the job's scope ends.
+    fn note_waits(&self, id: i64, mut waits: watch::Receiver<Option<String>>) {
+        let (store, owner) = (self.store.clone(), self.id.clone());
+        tokio::spawn(async move {
+            while waits.changed().await.is_ok() {
+                let note = waits.borrow_and_update().clone();
+                if let Err(error) = store.note_wait(id, &owner, note.as_deref()).await {
+                    tracing::debug!(job = id, %error, "could not note what the job waits for");
+                }
+            }
+        });
     }
 
     /// Claims and runs one ready job; `None` when nothing is due.
     pub async fn run_next(&self, shutdown: &CancellationToken) -> Result<Option<Outcome>, StoreError> {
-        let Some(job) = self.store.claim(&self.id, now_millis(), self.settings.lease).await? else {
+        let busy = self.lanes.busy();
+        let Some(job) = self
+            .store
+            .claim(&self.id, now_millis(), self.settings.lease, &busy)
+            .await?
+        else {
             return Ok(None);
         };
+        let _in_lane = self.lanes.enter(job.lane.as_deref());
         if job.attempts > job.max_attempts {
             let error = "gave up: the bot stopped while running this job on its last attempts";
             tracing::error!(job = job.id, summary = %job.summary, error, "job is dead");
@@ -80,9 +113,13 @@ impl<C: Send + Sync + 'static> Worker<C> {
             metrics::histogram!("lookerbot_job_run_duration_seconds", "kind" => kind)
                 .record(started.elapsed().as_secs_f64());
         };
+        let (waits, watched) = watch::channel(None);
+        self.note_waits(job.id, watched);
+        let ends = tokio::time::Instant::now() + deadline;
+        let scope = Scope::job(self.kinds.is_interactive(&job.kind), waits, ends);
         let work = tokio::time::timeout(
             deadline,
-            self.kinds.start(&job.kind, &job.payload, self.ctx.clone(), run),
+            scope.enter(self.kinds.start(&job.kind, &job.payload, self.ctx.clone(), run)),
         );
         tokio::pin!(work);
         let grace = self.shutdown_grace;
@@ -108,6 +145,15 @@ impl<C: Send + Sync + 'static> Worker<C> {
             Err(_) => JobError::transient(format!("took longer than {}s", deadline.as_secs())),
         };
         let now = now_millis();
+        if error.failure == Failure::Deferred {
+            let in_ms = error.retry_after.unwrap_or_default().as_millis() as i64;
+            tracing::info!(job = job.id, summary = %job.summary, come_back_in_ms = in_ms, why = %error.message, "job waits its turn");
+            self.store
+                .defer(job.id, &self.id, now + in_ms, &error.message, now)
+                .await?;
+            record("deferred");
+            return Ok(Some(Outcome::Deferred { in_ms }));
+        }
         if error.failure == Failure::Permanent || job.attempts >= job.max_attempts {
             tracing::error!(job = job.id, summary = %job.summary, attempts = job.attempts, error = %error.message, "job failed for good");
             self.store.bury(job.id, &self.id, &error.message, now).await?;

@@ -4,6 +4,7 @@
 mod batch;
 #[cfg(test)]
 mod conformance;
+pub mod notify;
 mod postgres;
 mod sqlite;
 
@@ -62,6 +63,8 @@ pub struct NewJob {
     pub priority: Priority,
     /// How long after it is recorded the job becomes due (zero: at once).
     pub delay: Duration,
+    /// The shared resource the job mostly waits on (a Looker), for fairness between them.
+    pub lane: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +88,7 @@ pub struct ClaimedJob {
     pub progress: Option<String>,
     /// When it was recorded (for how long it took from then to done).
     pub created_at: Millis,
+    pub lane: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -129,6 +133,17 @@ pub struct JobRecord {
     pub last_error: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
+    pub lane: Option<String>,
+    /// What a running job waits for now (Slack's pace, a `Retry-After`, a Looker query slot).
+    pub waiting: Option<String>,
+}
+
+/// A job as the API shows it to whoever recorded it: its record, payload and progress.
+#[derive(Debug, Clone)]
+pub struct JobDetail {
+    pub record: JobRecord,
+    pub payload: String,
+    pub progress: Option<String>,
 }
 
 /// Files are written and read in chunks of this size.
@@ -151,13 +166,45 @@ pub struct DataActionRecord {
 pub trait JobStore: Send + Sync + 'static {
     async fn enqueue(&self, job: NewJob, now: Millis) -> Result<Enqueued, StoreError>;
 
-    /// Takes the oldest ready job (queued and due, or running with an expired lease) and leases it.
-    async fn claim(&self, owner: &str, now: Millis, lease: Duration) -> Result<Option<ClaimedJob>, StoreError>;
+    /// Takes the first ready job (queued and due, or running with an expired lease), most urgent
+    /// first, and leases it; jobs in `busy_lanes` are left for later.
+    async fn claim(
+        &self,
+        owner: &str,
+        now: Millis,
+        lease: Duration,
+        busy_lanes: &[String],
+    ) -> Result<Option<ClaimedJob>, StoreError>;
+
+    /// Says what a running job this worker holds waits for (`None`: nothing any more).
+    async fn note_wait(&self, id: i64, owner: &str, waiting: Option<&str>) -> Result<(), StoreError>;
+
+    /// Reserves the next call under a pace kept here, so that every replica shares it (GCRA): if
+    /// `max(tat, now) + interval - burst·interval <= latest`, the key's theoretical arrival time
+    /// becomes `max(tat, now) + interval` and is returned; otherwise nothing changes (`None`).
+    async fn reserve_pace(
+        &self,
+        key: &str,
+        now: Millis,
+        interval: Millis,
+        burst: u32,
+        latest: Millis,
+    ) -> Result<Option<Millis>, StoreError>;
+
+    /// Pushes a pace's theoretical arrival time to at least `tat` (a `Retry-After` from Slack).
+    async fn hold_pace(&self, key: &str, tat: Millis) -> Result<(), StoreError>;
+
+    /// A pace's theoretical arrival time, if one is kept.
+    async fn peek_pace(&self, key: &str) -> Result<Option<Millis>, StoreError>;
 
     async fn complete(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError>;
 
     /// Back to the queue, due at `at`, keeping the error for operators.
     async fn retry_at(&self, id: i64, owner: &str, at: Millis, error: &str, now: Millis) -> Result<(), StoreError>;
+
+    /// Back to the queue until `at` without counting the attempt (a pace says to come back
+    /// then), saying what it waits for.
+    async fn defer(&self, id: i64, owner: &str, at: Millis, waiting: &str, now: Millis) -> Result<(), StoreError>;
 
     /// Gives up on a job: it stays visible as dead with its last error.
     async fn bury(&self, id: i64, owner: &str, error: &str, now: Millis) -> Result<(), StoreError>;
@@ -173,6 +220,12 @@ pub trait JobStore: Send + Sync + 'static {
     async fn list(&self, only_dead: bool, limit: u32) -> Result<Vec<JobRecord>, StoreError>;
 
     async fn get(&self, id: i64) -> Result<Option<JobRecord>, StoreError>;
+
+    /// A job with its payload and progress.
+    async fn job_detail(&self, id: i64) -> Result<Option<JobDetail>, StoreError>;
+
+    /// Notifications' repeats and threads, kept beside the queue.
+    fn notify(&self) -> &dyn notify::NotifyStore;
 
     /// Gives dead jobs (one, or all with `None`) a fresh set of attempts, due at once; their
     /// progress is kept, so they go on where they stopped. How many were dead.
@@ -229,6 +282,11 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Whether several replicas may share this store (then so must Slack's pace).
+    fn is_shared(&self) -> bool {
+        false
+    }
 }
 
 /// Which database a `DATABASE_URL` names.

@@ -106,10 +106,11 @@ async fn failures_a_day_old_when_first_seen_are_not_reported() {
         max_attempts: 1,
         priority: Priority::Scheduled,
         delay: std::time::Duration::ZERO,
+        lane: None,
     };
     app.store.enqueue(old, two_days_ago).await.unwrap();
     let lease = std::time::Duration::from_secs(60);
-    let claimed = app.store.claim("w", two_days_ago, lease).await.unwrap().unwrap();
+    let claimed = app.store.claim("w", two_days_ago, lease, &[]).await.unwrap().unwrap();
     app.store
         .bury(claimed.id, "w", "channel_not_found", two_days_ago)
         .await

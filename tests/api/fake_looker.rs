@@ -63,6 +63,7 @@ struct LookerState {
     /// Queries running now, and the most that ever ran at once.
     queries_running: usize,
     most_queries_running: usize,
+    queries_run: usize,
     failures: HashMap<String, VecDeque<u16>>,
     requests: Vec<String>,
     denials: usize,
@@ -180,6 +181,7 @@ impl FakeLooker {
             query_delay: Duration::ZERO,
             queries_running: 0,
             most_queries_running: 0,
+            queries_run: 0,
             failures: HashMap::new(),
             requests: Vec::new(),
             denials: 0,
@@ -223,6 +225,7 @@ impl FakeLooker {
             .route("/api/4.0/render_tasks/{id}/results", get(render_results))
             .route("/api/4.0/data_actions", post(perform_data_action))
             .route("/api/4.0/data_actions/form", post(data_action_form))
+            .route("/__fake/stats", get(fake_stats))
             .layer(axum::middleware::from_fn_with_state(state.clone(), slow))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
@@ -532,6 +535,7 @@ async fn run_query(
     let delay = {
         let mut s = state.lock().unwrap();
         s.queries_running += 1;
+        s.queries_run += 1;
         s.most_queries_running = s.most_queries_running.max(s.queries_running);
         s.query_delay
     };
@@ -915,4 +919,10 @@ async fn data_action_form(State(state): State<Arc<Mutex<LookerState>>>, headers:
         Some(form) => axum::Json(form.clone()).into_response(),
         None => looker_error(StatusCode::NOT_FOUND, "Not found"),
     }
+}
+
+/// `GET /__fake/stats`, for load scripts: queries answered and the most that ran at once.
+async fn fake_stats(State(state): State<Arc<Mutex<LookerState>>>) -> Response {
+    let s = state.lock().unwrap();
+    axum::Json(json!({"queries_run": s.queries_run, "most_queries_running": s.most_queries_running})).into_response()
 }

@@ -84,6 +84,8 @@ pub struct PostedMessage {
     pub text: String,
     pub blocks: Value,
     pub thread_ts: Option<String>,
+    /// A thread reply also shown in the channel.
+    pub reply_broadcast: bool,
     /// Message metadata (`event_type`, `event_payload`), returned by history with
     /// `include_all_metadata`.
     pub metadata: Value,
@@ -136,6 +138,46 @@ struct SlackState {
     views: HashMap<String, Value>,
     /// Every view opened or updated, in order: (method, view id, view).
     view_log: Vec<(String, String, Value)>,
+    /// Slack's per-channel pace, when enforced: posts past it get 429 with `Retry-After`.
+    pace: Option<ChannelPace>,
+    /// Every Web API call answers 503 until then (an outage).
+    outage_until: Option<std::time::Instant>,
+    stats: Stats,
+}
+
+/// Slack's pace for posts in one channel: about one a second, short bursts allowed (GCRA, as
+/// Slack describes its limits), with the theoretical arrival time per channel.
+struct ChannelPace {
+    interval: std::time::Duration,
+    burst: u32,
+    tats: HashMap<String, std::time::Instant>,
+}
+
+/// What the fake saw, for load scripts (`GET /__fake/stats`).
+#[derive(Default, Clone, serde::Serialize)]
+pub struct Stats {
+    pub posts: u64,
+    pub rate_limited: u64,
+    pub unavailable: u64,
+    /// The most posts one channel got within one second.
+    pub most_posts_in_a_second: u64,
+    #[serde(skip)]
+    recent: HashMap<String, VecDeque<std::time::Instant>>,
+}
+
+impl ChannelPace {
+    /// Whether a post in `channel` now keeps the pace; if not, how long until it would.
+    fn admit(&mut self, channel: &str) -> Result<(), std::time::Duration> {
+        let now = std::time::Instant::now();
+        // Slack's edge is not a stopwatch: a post a little early is let through.
+        let tolerance = self.interval * self.burst.saturating_sub(1) + std::time::Duration::from_millis(100);
+        let tat = self.tats.get(channel).copied().unwrap_or(now).max(now);
+        if tat > now + tolerance {
+            return Err(tat - now - tolerance + std::time::Duration::from_millis(1));
+        }
+        self.tats.insert(channel.to_string(), tat + self.interval);
+        Ok(())
+    }
 }
 
 #[derive(Clone)]
@@ -190,6 +232,8 @@ impl FakeSlack {
             )
             .route("/response/{id}", post(response_url))
             .route("/__fake/messages", axum::routing::get(dump_messages))
+            .route("/__fake/stats", axum::routing::get(stats))
+            .route("/__fake/{what}", post(control))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -198,6 +242,24 @@ impl FakeSlack {
             base_url: format!("http://{addr}/api"),
             state,
         }
+    }
+
+    /// Posts in a channel past Slack's pace (one per `interval`, bursts of `burst`) get 429.
+    pub fn enforce_pace(&self, interval: std::time::Duration, burst: u32) {
+        self.state.lock().unwrap().pace = Some(ChannelPace {
+            interval,
+            burst,
+            tats: HashMap::new(),
+        });
+    }
+
+    /// Every Web API call answers 503 for `length` from now.
+    pub fn outage_for(&self, length: std::time::Duration) {
+        self.state.lock().unwrap().outage_until = Some(std::time::Instant::now() + length);
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.state.lock().unwrap().stats.clone()
     }
 
     /// The `n`th call of `method` from now on (1 = the next) fails.
@@ -545,6 +607,32 @@ fn respond(
 ) -> Response {
     let mut s = state.lock().unwrap();
     s.calls.push(method.clone());
+    if s.outage_until.is_some_and(|until| std::time::Instant::now() < until) {
+        s.stats.unavailable += 1;
+        return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
+    }
+    if matches!(method.as_str(), "chat.postMessage" | "files.completeUploadExternal") {
+        let p = params(query.clone(), &headers, &body);
+        let channel = text_param(&p, "channel")
+            .or_else(|| text_param(&p, "channel_id"))
+            .unwrap_or_default();
+        if let Some(pace) = s.pace.as_mut()
+            && let Err(wait) = pace.admit(&channel)
+        {
+            s.stats.rate_limited += 1;
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [
+                    ("retry-after", secs.to_string()),
+                    ("content-type", "application/json".into()),
+                ],
+                json!({"ok": false, "error": "ratelimited"}).to_string(),
+            )
+                .into_response();
+        }
+        s.stats.count_post(&channel);
+    }
     let call_number = s.calls.iter().filter(|m| **m == method).count();
     let nth = s
         .nth_failures
@@ -671,6 +759,9 @@ fn respond(
                 text: text.clone(),
                 blocks,
                 thread_ts: text_param(&p, "thread_ts"),
+                reply_broadcast: p
+                    .get("reply_broadcast")
+                    .is_some_and(|v| v == &json!(true) || v == "true"),
                 metadata,
             });
             ok(
@@ -975,6 +1066,53 @@ fn stateful_view(id: &str, view: &Value) -> Value {
 }
 
 /// Every message posted, for scripts that check what arrived (the soak test).
+impl Stats {
+    fn count_post(&mut self, channel: &str) {
+        let now = std::time::Instant::now();
+        self.posts += 1;
+        let recent = self.recent.entry(channel.to_string()).or_default();
+        recent.push_back(now);
+        while recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1))
+        {
+            recent.pop_front();
+        }
+        self.most_posts_in_a_second = self.most_posts_in_a_second.max(recent.len() as u64);
+    }
+}
+
+/// `GET /__fake/stats`: posts, 429s and 503s answered, the most posts a channel got in a second.
+async fn stats(State(state): State<Arc<Mutex<SlackState>>>) -> Response {
+    axum::Json(state.lock().unwrap().stats.clone()).into_response()
+}
+
+/// `POST /__fake/pace?per_second=1&burst=3` enforces Slack's per-channel pace (0 stops it);
+/// `POST /__fake/outage?secs=60` answers every call 503 for that long.
+async fn control(
+    State(state): State<Arc<Mutex<SlackState>>>,
+    Path(what): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let number = |name: &str| query.get(name).and_then(|v| v.parse::<f64>().ok());
+    let fake = FakeSlack {
+        base_url: String::new(),
+        state,
+    };
+    match what.as_str() {
+        "pace" => match number("per_second") {
+            Some(rate) if rate > 0.0 => fake.enforce_pace(
+                std::time::Duration::from_secs_f64(1.0 / rate),
+                number("burst").unwrap_or(3.0) as u32,
+            ),
+            _ => fake.state.lock().unwrap().pace = None,
+        },
+        "outage" => fake.outage_for(std::time::Duration::from_secs_f64(number("secs").unwrap_or(60.0))),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
 async fn dump_messages(State(state): State<Arc<Mutex<SlackState>>>) -> Response {
     let s = state.lock().unwrap();
     let messages: Vec<Value> = s

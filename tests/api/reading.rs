@@ -131,6 +131,7 @@ impl UploadedFile {
     /// The message shared with the file, read like a posted one.
     pub fn message(&self) -> PostedMessage {
         PostedMessage {
+            reply_broadcast: false,
             ts: String::new(),
             channel: self.shared_to.clone().unwrap_or_default(),
             text: self.title.clone().unwrap_or_default(),
@@ -154,6 +155,7 @@ impl FakeSlack {
     pub fn preview(&self, n: usize, url: &str) -> PostedMessage {
         let unfurl = &self.unfurls()[n];
         PostedMessage {
+            reply_broadcast: false,
             ts: String::new(),
             channel: unfurl["channel"].as_str().unwrap_or_default().to_string(),
             text: String::new(),

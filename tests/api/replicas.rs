@@ -1,5 +1,6 @@
 //! Several replicas on one PostgreSQL database: the same Slack event given to two of them at once
-//! is answered once, and a delivery whose replica dies mid-post is finished, once, by another.
+//! is answered once, a delivery whose replica dies mid-post is finished, once, by another, and
+//! replicas posting to one channel keep Slack's pace for it together.
 //! Runs where PostgreSQL is (`LOOKERBOT_TEST_POSTGRES_URL`, which `.ci/run` sets and which then
 //! must answer, else the local default); each test has its own schema.
 
@@ -168,6 +169,43 @@ async fn a_delivery_whose_replica_dies_after_posting_is_finished_once_by_another
     assert_eq!(survivor.drain_jobs().await, [Outcome::Done]);
     assert_eq!(slack.posts_to("#general").len(), 1, "not posted again");
     assert!(survivor.jobs().await.is_empty());
+}
+
+#[tokio::test]
+async fn two_replicas_posting_to_one_channel_keep_one_pace() {
+    let Some(url) = postgres_database("shared_pace").await else {
+        return;
+    };
+    let (slack, looker) = (FakeSlack::start().await, FakeLooker::start().await);
+    looker.add_look(
+        "7",
+        "Orders by Status",
+        query("q7", "table"),
+        status_counts(&[("a", 1)]),
+    );
+    // Slack's pace for one channel: one post a second after a burst of three; past it, 429.
+    slack.enforce_pace(Duration::from_secs(1), 3);
+    let first = replica(&slack, &looker, &url, "4").await;
+    let second = replica(&slack, &looker, &url, "4").await;
+    let deliveries = 8;
+    for n in 0..deliveries {
+        let replica = if n % 2 == 0 { &first } else { &second };
+        let webhook = look_webhook(&looker, "7", &format!("Orders {n}"), None);
+        replica.deliver("/slack/post/channel/general", &webhook).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while slack.posts_to("#general").len() < deliveries && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let jobs = first.jobs().await;
+    assert_eq!(
+        slack.posts_to("#general").len(),
+        deliveries,
+        "each delivered once: {jobs:?}"
+    );
+    let stats = slack.stats();
+    assert_eq!(stats.rate_limited, 0, "the replicas shared the channel's pace");
+    assert!(stats.most_posts_in_a_second <= 3, "{}", stats.most_posts_in_a_second);
 }
 
 #[tokio::test]

@@ -60,7 +60,7 @@ impl LookerClient {
         let looker = self.settings.url.host_str().unwrap_or("looker").to_string();
         // A query waits for a slot here, not in Looker's queue, holding nothing else.
         let _slot = match query_run {
-            true => self.query_slots.acquire().await.ok(),
+            true => Some(self.query_slot(&looker).await),
             false => None,
         };
         if query_run {
@@ -79,6 +79,22 @@ impl LookerClient {
         metrics::histogram!("lookerbot_looker_call_duration_seconds", "call" => call)
             .record(started.elapsed().as_secs_f64());
         answer
+    }
+
+    /// A slot in the query budget, as the API user the bot logs in as; people first.
+    async fn query_slot(&self, looker: &str) -> super::budget::QuerySlot {
+        let user = format!("api:{}", self.settings.client_id);
+        let interactive = crate::scope::interactive();
+        if let Some(slot) = self.queries.try_take(&user, interactive) {
+            return slot;
+        }
+        let _waiting = crate::scope::waiting(|| {
+            format!(
+                "waiting for a query slot on {looker} ({} of the bot's queries run there now)",
+                self.queries.running()
+            )
+        });
+        self.queries.take(&user, interactive).await
     }
 
     /// [`Self::send`] without its measuring.

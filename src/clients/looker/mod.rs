@@ -3,6 +3,7 @@
 //! that carry Looker's own message.
 
 mod auth;
+mod budget;
 mod error;
 mod http;
 mod images;
@@ -28,8 +29,9 @@ pub struct LookerClient {
     settings: LookerSettings,
     http: reqwest::Client,
     token: Mutex<Option<auth::CachedToken>>,
-    /// Query runs and renders in flight, at most `max_queries`.
-    query_slots: tokio::sync::Semaphore,
+    /// Query runs and renders in flight: at most `max_queries` per Looker user the bot acts
+    /// as, `max_instance_queries` in all.
+    queries: std::sync::Arc<budget::QueryBudget>,
 }
 
 impl std::fmt::Debug for LookerClient {
@@ -86,12 +88,12 @@ const SEARCH_FIELDS: &str = "id,title,short_url,folder";
 
 impl LookerClient {
     pub fn new(settings: LookerSettings, http: reqwest::Client) -> Self {
-        let query_slots = tokio::sync::Semaphore::new(settings.max_queries);
+        let queries = budget::QueryBudget::new(settings.max_queries, settings.max_instance_queries);
         Self {
             settings,
             http,
             token: Mutex::new(None),
-            query_slots,
+            queries,
         }
     }
 

@@ -94,12 +94,24 @@ pub enum SlackError {
         method: &'static str,
         retry_after: Duration,
     },
+    /// The bot's own keeping of Slack's pace: this channel's (or method's) next turn is too far
+    /// off to wait for inside one job.
+    #[error("waiting for Slack's pace{} for {method}; next turn in {}s", in_channel(channel), retry_after.as_secs())]
+    Paced {
+        method: &'static str,
+        channel: Option<String>,
+        retry_after: Duration,
+    },
     #[error("Slack answered HTTP {status} to {method}")]
     Http { method: &'static str, status: u16 },
     #[error("Slack {method} did not answer within {}s", timeout.as_secs())]
     Timeout { method: &'static str, timeout: Duration },
     #[error("could not reach Slack for {method}: {message}")]
     Transport { method: &'static str, message: String },
+}
+
+fn in_channel(channel: &Option<String>) -> String {
+    channel.as_ref().map(|c| format!(" in {c}")).unwrap_or_default()
 }
 
 fn detail_suffix(detail: &[String]) -> String {
@@ -120,7 +132,10 @@ impl SlackError {
                     SlackErrorCode::Ratelimited | SlackErrorCode::InternalError | SlackErrorCode::ServiceUnavailable
                 )
             }
-            SlackError::RateLimited { .. } | SlackError::Timeout { .. } | SlackError::Transport { .. } => true,
+            SlackError::RateLimited { .. }
+            | SlackError::Paced { .. }
+            | SlackError::Timeout { .. }
+            | SlackError::Transport { .. } => true,
             SlackError::Http { status, .. } => *status == 408 || *status >= 500,
         }
     }
@@ -128,7 +143,7 @@ impl SlackError {
     /// How long Slack asked us to wait, when it did.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            SlackError::RateLimited { retry_after, .. } => Some(*retry_after),
+            SlackError::RateLimited { retry_after, .. } | SlackError::Paced { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }
@@ -143,6 +158,7 @@ impl SlackError {
                 if word { code.to_string() } else { "other".into() }
             }
             SlackError::RateLimited { .. } => "ratelimited".into(),
+            SlackError::Paced { .. } => "paced".into(),
             SlackError::Http { status, .. } => format!("http_{status}"),
             SlackError::Timeout { .. } => "timeout".into(),
             SlackError::Transport { .. } => "transport".into(),

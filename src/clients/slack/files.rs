@@ -93,7 +93,6 @@ impl SlackApi {
         thread_ts: Option<&SlackTs>,
     ) -> Result<(), SlackError> {
         self.send_bytes(ticket, file).await?;
-        self.paced(channel).await;
         let complete = SlackApiFilesCompleteUploadExternalRequest::new(vec![
             SlackApiFilesComplete::new(ticket.file_id.clone()).with_title(file.title.clone()),
         ])
@@ -104,6 +103,7 @@ impl SlackApi {
         slack_call!(
             self,
             "files.completeUploadExternal",
+            in channel,
             files_complete_upload_external(&complete)
         )?;
         Ok(())

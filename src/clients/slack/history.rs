@@ -112,7 +112,7 @@ impl SlackApi {
                 ("cursor", cursor.clone()),
             ];
             let page: Page = self
-                .call(method, {
+                .call(method, None, {
                     let params = &params;
                     move || async move { self.session().http_session_api.http_get(method, params, None).await }
                 })
@@ -148,7 +148,7 @@ impl SlackApi {
     ) -> Result<Option<bool>, SlackError> {
         let params: Vec<(&str, Option<String>)> = vec![("file", Some(file.to_string()))];
         let answer: Result<FileInfo, SlackError> = self
-            .call("files.info", {
+            .call("files.info", None, {
                 let params = &params;
                 move || async move {
                     self.session()

@@ -29,24 +29,26 @@ impl SlackApi {
         message: &OutgoingMessage,
         thread_ts: Option<&SlackTs>,
     ) -> Result<Posted, SlackError> {
-        self.post_tagged(channel, message, thread_ts, None).await
+        self.post_tagged(channel, message, thread_ts, None, false).await
     }
 
-    /// Posts a message carrying a tag (invisible metadata) by which it can be found again.
+    /// Posts a message carrying a tag (invisible metadata) by which it can be found again; a
+    /// reply with `broadcast` is also shown in the channel.
     pub async fn post_tagged(
         &self,
         channel: &SlackChannelId,
         message: &OutgoingMessage,
         thread_ts: Option<&SlackTs>,
         tag: Option<&PostTag>,
+        broadcast: bool,
     ) -> Result<Posted, SlackError> {
-        self.paced(channel).await;
         let content = content(message).opt_metadata(tag.map(PostTag::metadata));
         let request = SlackApiChatPostMessageRequest::new(channel.clone(), content)
             .opt_thread_ts(thread_ts.cloned())
+            .opt_reply_broadcast((broadcast && thread_ts.is_some()).then_some(true))
             .with_unfurl_links(false)
             .with_unfurl_media(false);
-        let answer = slack_call!(self, "chat.postMessage", chat_post_message(&request))?;
+        let answer = slack_call!(self, "chat.postMessage", in channel, chat_post_message(&request))?;
         Ok(Posted {
             channel: answer.channel,
             ts: answer.ts,

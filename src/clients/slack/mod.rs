@@ -8,8 +8,17 @@ macro_rules! slack_call {
     ($api:expr, $name:literal, $method:ident($request:expr)) => {{
         let api = $api;
         let request = $request;
-        api.call($name, move || async move { api.session().$method(request).await })
+        api.call($name, None, move || async move { api.session().$method(request).await })
             .await
+    }};
+    // A post in a channel: it keeps the channel's pace, and a 429 holds that channel only.
+    ($api:expr, $name:literal, in $channel:expr, $method:ident($request:expr)) => {{
+        let api = $api;
+        let request = $request;
+        api.call($name, Some($channel), move || async move {
+            api.session().$method(request).await
+        })
+        .await
     }};
 }
 
@@ -18,15 +27,15 @@ mod error;
 mod files;
 mod history;
 mod messages;
+mod pace;
 mod response_url;
 mod users;
 mod views;
 
 use std::future::Future;
-use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use slack_morphism::prelude::*;
@@ -37,6 +46,8 @@ pub use error::{SlackError, SlackErrorCode};
 pub use files::{FileContent, FileSource, FileUpload, UploadTicket};
 pub use history::PostTag;
 pub use messages::Posted;
+pub use pace::{LocalPaces, Millis, PaceBook};
+use pace::{Paces, Turn};
 
 type Connector = SlackClientHyperConnector<HttpsConnector<HttpConnector>>;
 
@@ -47,7 +58,13 @@ pub struct SlackIdentity {
     pub bot_id: Option<String>,
     pub team_id: String,
     pub team: String,
+    /// The workspace's address (`https://acme.slack.com/`), for links to messages.
+    pub url: String,
 }
+
+/// Slack's pace for posts in one channel: about one a second, bursts of three.
+const CHANNEL_INTERVAL: Duration = Duration::from_secs(1);
+const CHANNEL_BURST: u32 = 3;
 
 pub struct SlackApi {
     client: SlackClient<Connector>,
@@ -62,7 +79,8 @@ pub struct SlackApi {
     timeout: Duration,
     /// Longest total wait on `Retry-After` inside one call before handing back to the job queue.
     max_inline_wait: Duration,
-    pacer: DefaultKeyedRateLimiter<String>,
+    /// Per channel for posts, per method after a 429; shared by replicas when they share a store.
+    paces: Paces,
     pub directory: Directory,
     /// Who the bot is, from `auth.test`, once it was needed.
     identity: tokio::sync::OnceCell<SlackIdentity>,
@@ -79,7 +97,6 @@ impl SlackApi {
             .build();
         let connector = SlackClientHyperConnector::with_connector(https)
             .with_slack_api_url(settings.api_base_url.as_str().trim_end_matches('/'));
-        let quota = Quota::per_second(NonZeroU32::MIN).allow_burst(NonZeroU32::new(3).expect("non-zero"));
         Ok(Self {
             client: SlackClient::new(connector),
             http: reqwest::Client::builder()
@@ -102,16 +119,22 @@ impl SlackApi {
             token: SlackApiToken::new(SlackApiTokenValue(settings.bot_token.expose().to_string())),
             timeout: settings.timeout,
             max_inline_wait: Duration::from_secs(30),
-            pacer: RateLimiter::keyed(quota),
+            paces: Paces::new(Arc::new(LocalPaces::default()), CHANNEL_INTERVAL, CHANNEL_BURST),
             directory: Directory::default(),
             identity: tokio::sync::OnceCell::new(),
         })
     }
 
-    /// Replaces the per-channel pace (about one message a second by default); for load tests
+    /// Replaces the per-channel pace (about one message a second by default); for benchmarks
     /// that must measure the bot rather than Slack's pace.
-    pub fn with_channel_pace(mut self, per_second: NonZeroU32, burst: NonZeroU32) -> Self {
-        self.pacer = RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst));
+    pub fn with_channel_pace(mut self, interval: Duration, burst: u32) -> Self {
+        self.paces = Paces::new(Arc::new(LocalPaces::default()), interval, burst);
+        self
+    }
+
+    /// Keeps paces in `book` (the shared database, for replicas) instead of this process.
+    pub fn with_pace_book(mut self, book: Arc<dyn PaceBook>) -> Self {
+        self.paces = Paces::new(book, CHANNEL_INTERVAL, CHANNEL_BURST);
         self
     }
 
@@ -119,19 +142,55 @@ impl SlackApi {
         self.client.open_session(&self.token)
     }
 
-    /// Waits for the channel's pace (about one message a second, short bursts).
-    async fn paced(&self, channel: &SlackChannelId) {
-        self.pacer.until_key_ready(&channel.to_string()).await;
+    /// Waits for the turn of `method` (in `channel`), unless it is further off than what is
+    /// left of the inline wait: then the job should come back later.
+    async fn wait_turn(
+        &self,
+        method: &'static str,
+        channel: Option<&SlackChannelId>,
+        waited: &mut Duration,
+    ) -> Result<(), SlackError> {
+        let mut patience = self.max_inline_wait.saturating_sub(*waited);
+        if let Some(left) = crate::scope::time_left() {
+            patience = patience.min(left);
+        }
+        let channel_id = channel.map(|c| c.0.as_str());
+        match self.paces.turn(method, channel_id, patience).await {
+            Turn::After(wait) if wait.is_zero() => Ok(()),
+            Turn::After(wait) => {
+                let _waiting = (wait >= Duration::from_secs(1)).then(|| {
+                    crate::scope::waiting(|| {
+                        let place = channel_id.map(|c| format!(" in {c}")).unwrap_or_default();
+                        format!("waiting {}s for Slack's pace{place} ({method})", wait.as_secs())
+                    })
+                });
+                tokio::time::sleep(wait).await;
+                *waited += wait;
+                Ok(())
+            }
+            Turn::Later(retry_after) => Err(SlackError::Paced {
+                method,
+                channel: channel_id.map(str::to_string),
+                retry_after,
+            }),
+        }
     }
 
-    /// Runs one Web API call with a timeout, waiting out short rate limits.
-    async fn call<T, F, Fut>(&self, method: &'static str, call: F) -> Result<T, SlackError>
+    /// Runs one Web API call with a timeout, keeping Slack's pace and waiting out short rate
+    /// limits; a longer wait is handed back to the job queue.
+    async fn call<T, F, Fut>(
+        &self,
+        method: &'static str,
+        channel: Option<&SlackChannelId>,
+        call: F,
+    ) -> Result<T, SlackError>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = ClientResult<T>>,
     {
         let mut waited = Duration::ZERO;
         loop {
+            self.wait_turn(method, channel, &mut waited).await?;
             let started = std::time::Instant::now();
             let answer = tokio::time::timeout(self.timeout, call()).await;
             metrics::histogram!("lookerbot_slack_call_duration_seconds", "method" => method)
@@ -157,29 +216,33 @@ impl SlackApi {
                 metrics::counter!("lookerbot_slack_rate_limited_total", "method" => method).increment(1);
             }
             match error.retry_after() {
-                Some(wait) if waited + wait <= self.max_inline_wait => {
+                Some(wait) => {
                     tracing::warn!(
                         method,
                         wait_secs = wait.as_secs(),
-                        "Slack rate limit; waiting as Retry-After asks"
+                        "Slack rate limit; keeping its Retry-After"
                     );
-                    tokio::time::sleep(wait).await;
-                    waited += wait;
+                    self.paces.hold(method, channel.map(|c| c.0.as_str()), wait).await;
                 }
-                _ => return Err(error),
+                None => return Err(error),
             }
         }
     }
 
     pub async fn auth_test(&self) -> Result<SlackIdentity, SlackError> {
         let answer = self
-            .call("auth.test", move || async move { self.session().auth_test().await })
+            .call(
+                "auth.test",
+                None,
+                move || async move { self.session().auth_test().await },
+            )
             .await?;
         Ok(SlackIdentity {
             user_id: answer.user_id.to_string(),
             bot_id: answer.bot_id.map(|b| b.to_string()),
             team_id: answer.team_id.to_string(),
             team: answer.team,
+            url: answer.url.0.to_string(),
         })
     }
 
@@ -188,7 +251,7 @@ impl SlackApi {
         let token = SlackApiToken::new(SlackApiTokenValue(app_token.expose().to_string()));
         let request = SlackApiAppsConnectionOpenRequest::new();
         let answer = self
-            .call("apps.connections.open", {
+            .call("apps.connections.open", None, {
                 let (request, token) = (&request, &token);
                 move || async move { self.client.open_session(token).apps_connections_open(request).await }
             })

@@ -67,7 +67,8 @@ impl Job for CommandRequest {
         )
     }
 
-    /// Interactive answers are not retried: a failure is told to the asker at once. The job is
+    /// Interactive answers are not retried: a failure is told to the asker at once (a wait for
+    /// Slack's pace is not a failure: the job comes back at its turn). The job is
     /// buried (with the operator's detail) only when an operator can do something about it.
     async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
         let mut conversation = Conversation::new(
@@ -81,6 +82,8 @@ impl Job for CommandRequest {
         let failure = match admit(ctx, &self.team_id, &self.user_id).await {
             Ok(Admission::Admitted) => match answer(&mut conversation, &self).await {
                 Ok(()) => return Ok(()),
+                // Slack's pace: the answer comes at its turn, not an apology now.
+                Err(error) if error.waits_its_turn() => return Err(error.into()),
                 Err(error) => error.for_user(),
             },
             Ok(Admission::Refused(reason)) => reason,

@@ -20,6 +20,7 @@ pub(crate) fn job(key: Option<&str>) -> NewJob {
         max_attempts: 3,
         priority: Priority::Scheduled,
         delay: Duration::ZERO,
+        lane: None,
     }
 }
 
@@ -100,7 +101,7 @@ async fn replicas_never_claim_the_same_job() {
             tasks.spawn(async move {
                 let mut mine = Vec::new();
                 let owner = format!("w{worker}");
-                while let Some(job) = store.claim(&owner, 10, Duration::from_secs(60)).await.unwrap() {
+                while let Some(job) = store.claim(&owner, 10, Duration::from_secs(60), &[]).await.unwrap() {
                     mine.push(job.id);
                     store.complete(job.id, &owner, 11).await.unwrap();
                 }
@@ -120,11 +121,11 @@ async fn a_claimed_job_is_invisible_until_its_lease_expires() {
     each_backend!(|harness, store| {
         store.enqueue(job(None), 100).await.unwrap();
         let lease = Duration::from_millis(1000);
-        let claimed = store.claim("a", 100, lease).await.unwrap().unwrap();
+        let claimed = store.claim("a", 100, lease, &[]).await.unwrap().unwrap();
         assert_eq!(claimed.attempts, 1);
-        assert!(store.claim("b", 500, lease).await.unwrap().is_none());
+        assert!(store.claim("b", 500, lease, &[]).await.unwrap().is_none());
         // The owner died: after the lease another worker takes it over, attempts counted.
-        let taken = store.claim("b", 1101, lease).await.unwrap().unwrap();
+        let taken = store.claim("b", 1101, lease, &[]).await.unwrap().unwrap();
         assert_eq!((taken.id, taken.attempts), (claimed.id, 2));
         // The old owner can no longer record progress or finish it.
         assert!(!store.save_progress(claimed.id, "a", "{}", 1150).await.unwrap());
@@ -145,39 +146,19 @@ async fn a_claimed_job_is_invisible_until_its_lease_expires() {
 async fn progress_survives_a_takeover() {
     each_backend!(|harness, store| {
         store.enqueue(job(None), 0).await.unwrap();
-        let first = store.claim("a", 0, Duration::from_millis(100)).await.unwrap().unwrap();
+        let first = store
+            .claim("a", 0, Duration::from_millis(100), &[])
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(first.progress, None);
         assert!(store.save_progress(first.id, "a", r#"{"ts":"1.2"}"#, 50).await.unwrap());
-        let second = store.claim("b", 200, Duration::from_secs(60)).await.unwrap().unwrap();
+        let second = store
+            .claim("b", 200, Duration::from_secs(60), &[])
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(second.progress.as_deref(), Some(r#"{"ts":"1.2"}"#));
-    });
-}
-
-#[tokio::test]
-async fn people_waiting_go_before_scheduled_work() {
-    each_backend!(|harness, store| {
-        for _ in 0..3 {
-            store.enqueue(job(None), 0).await.unwrap();
-        }
-        let asked = NewJob {
-            priority: Priority::Interactive,
-            ..job(None)
-        };
-        let Enqueued::Created(asked) = store.enqueue(asked, 5).await.unwrap() else {
-            panic!()
-        };
-        let first = store.claim("w", 10, Duration::from_secs(60)).await.unwrap().unwrap();
-        assert_eq!(first.id, asked, "the interactive job, though it came last");
-        // Not yet due stays not due, whatever its priority.
-        let later = NewJob {
-            priority: Priority::Interactive,
-            delay: Duration::from_secs(60),
-            ..job(None)
-        };
-        store.enqueue(later, 10).await.unwrap();
-        let next = store.claim("w", 10, Duration::from_secs(60)).await.unwrap().unwrap();
-        assert_ne!(next.id, asked);
-        assert_eq!(store.get(next.id).await.unwrap().unwrap().summary, "a test job");
     });
 }
 
@@ -186,13 +167,13 @@ async fn retries_wait_for_their_time_and_dead_jobs_stay_listed() {
     each_backend!(|harness, store| {
         store.enqueue(job(None), 0).await.unwrap();
         let lease = Duration::from_secs(60);
-        let claimed = store.claim("w", 0, lease).await.unwrap().unwrap();
+        let claimed = store.claim("w", 0, lease, &[]).await.unwrap().unwrap();
         store
             .retry_at(claimed.id, "w", 5000, "Slack answered 500", 10)
             .await
             .unwrap();
-        assert!(store.claim("w", 4999, lease).await.unwrap().is_none());
-        let again = store.claim("w", 5000, lease).await.unwrap().unwrap();
+        assert!(store.claim("w", 4999, lease, &[]).await.unwrap().is_none());
+        let again = store.claim("w", 5000, lease, &[]).await.unwrap().unwrap();
         store.bury(again.id, "w", "channel_not_found", 5001).await.unwrap();
         let dead = store.list(true, 10).await.unwrap();
         assert_eq!(dead.len(), 1);
@@ -211,7 +192,7 @@ async fn dead_jobs_can_be_run_again_or_dropped() {
         }
         let mut dead = Vec::new();
         for _ in 0..3 {
-            let claimed = store.claim("w", 0, lease).await.unwrap().unwrap();
+            let claimed = store.claim("w", 0, lease, &[]).await.unwrap().unwrap();
             assert!(
                 store
                     .save_progress(claimed.id, "w", r#"{"posted":1}"#, 1)
@@ -221,7 +202,7 @@ async fn dead_jobs_can_be_run_again_or_dropped() {
             store.bury(claimed.id, "w", "channel_not_found", 2).await.unwrap();
             dead.push(claimed.id);
         }
-        assert!(store.claim("w", 3, lease).await.unwrap().is_none());
+        assert!(store.claim("w", 3, lease, &[]).await.unwrap().is_none());
         assert_eq!(store.counts().await.unwrap(), [("test".to_string(), JobState::Dead, 3)]);
         let unalerted: Vec<i64> = store
             .unalerted_dead(&["test"], 10)
@@ -239,7 +220,7 @@ async fn dead_jobs_can_be_run_again_or_dropped() {
         );
         assert_eq!(store.revive(Some(dead[0]), 10).await.unwrap(), 1);
         assert_eq!(store.revive(Some(dead[0]), 10).await.unwrap(), 0, "no longer dead");
-        let again = store.claim("w", 10, lease).await.unwrap().unwrap();
+        let again = store.claim("w", 10, lease, &[]).await.unwrap().unwrap();
         assert_eq!((again.id, again.attempts), (dead[0], 1), "a fresh set of attempts");
         assert_eq!(
             again.progress.as_deref(),
@@ -253,7 +234,7 @@ async fn dead_jobs_can_be_run_again_or_dropped() {
         assert!(store.drop_dead(dead[1]).await.unwrap());
         assert_eq!(store.get(dead[1]).await.unwrap().map(|j| j.id), None);
         assert_eq!(store.revive(None, 20).await.unwrap(), 1, "only the one still dead");
-        let revived = store.claim("w", 20, lease).await.unwrap().unwrap();
+        let revived = store.claim("w", 20, lease, &[]).await.unwrap().unwrap();
         assert_eq!(revived.id, dead[2]);
         store.bury(revived.id, "w", "still not found", 21).await.unwrap();
         let again: Vec<i64> = store
@@ -271,7 +252,11 @@ async fn dead_jobs_can_be_run_again_or_dropped() {
 async fn done_jobs_are_pruned_with_age_but_their_keys_hold_until_then() {
     each_backend!(|harness, store| {
         store.enqueue(job(Some("webhook-1")), 0).await.unwrap();
-        let claimed = store.claim("w", 0, Duration::from_secs(60)).await.unwrap().unwrap();
+        let claimed = store
+            .claim("w", 0, Duration::from_secs(60), &[])
+            .await
+            .unwrap()
+            .unwrap();
         store.complete(claimed.id, "w", 100).await.unwrap();
         assert!(
             store.list(false, 10).await.unwrap().is_empty(),
@@ -291,9 +276,17 @@ async fn done_jobs_are_pruned_with_age_but_their_keys_hold_until_then() {
 async fn a_released_job_runs_again_at_once_without_losing_an_attempt() {
     each_backend!(|harness, store| {
         store.enqueue(job(None), 0).await.unwrap();
-        let claimed = store.claim("w", 0, Duration::from_secs(60)).await.unwrap().unwrap();
+        let claimed = store
+            .claim("w", 0, Duration::from_secs(60), &[])
+            .await
+            .unwrap()
+            .unwrap();
         store.release(claimed.id, "w", 10).await.unwrap();
-        let again = store.claim("v", 10, Duration::from_secs(60)).await.unwrap().unwrap();
+        let again = store
+            .claim("v", 10, Duration::from_secs(60), &[])
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(again.attempts, 1);
     });
 }
@@ -383,3 +376,5 @@ async fn a_store_answers_its_ping_and_lists_newest_first() {
         assert_eq!(listed, ["job 2", "job 1"]);
     });
 }
+
+mod lanes;

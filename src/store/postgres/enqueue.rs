@@ -33,7 +33,7 @@ pub(super) async fn commit_enqueues(pool: PgPool, mut queue: mpsc::Receiver<Enqu
 /// for that transaction and then counts as taken.
 async fn insert_jobs(conn: &mut PgConnection, batch: &[EnqueueRequest]) -> Result<Vec<Enqueued>, sqlx::Error> {
     let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-        "INSERT INTO jobs (kind, payload, summary, dedupe_key, priority, max_attempts, run_after, created_at, updated_at) ",
+        "INSERT INTO jobs (kind, payload, summary, dedupe_key, priority, max_attempts, run_after, created_at, updated_at, lane) ",
     );
     insert.push_values(batch, |mut row, (job, now, _)| {
         row.push_bind(&job.kind)
@@ -44,7 +44,8 @@ async fn insert_jobs(conn: &mut PgConnection, batch: &[EnqueueRequest]) -> Resul
             .push_bind(job.max_attempts as i32)
             .push_bind(*now + job.delay.as_millis() as i64)
             .push_bind(*now)
-            .push_bind(*now);
+            .push_bind(*now)
+            .push_bind(&job.lane);
     });
     insert.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key");
     // A sequence hands out ids in the order the VALUES rows are inserted.

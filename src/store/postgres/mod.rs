@@ -6,6 +6,8 @@
 
 mod enqueue;
 mod files;
+mod lanes;
+mod notify;
 
 use std::time::Duration;
 
@@ -15,7 +17,9 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{ClaimedJob, DataActionRecord, Enqueued, JobRecord, JobState, JobStore, Millis, NewJob, Probe, StoreError};
+use super::{
+    ClaimedJob, DataActionRecord, Enqueued, JobDetail, JobRecord, JobState, JobStore, Millis, NewJob, Probe, StoreError,
+};
 use enqueue::{MAX_BATCH, commit_enqueues};
 
 pub(super) static MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -64,7 +68,7 @@ impl PostgresStore {
         ends_lease: bool,
     ) -> Result<u64, StoreError> {
         let (lease, held) = if ends_lease {
-            (", lease_owner = NULL, lease_until = NULL", "")
+            (", lease_owner = NULL, lease_until = NULL, waiting = NULL", "")
         } else {
             ("", " AND lease_until >= $3")
         };
@@ -89,7 +93,7 @@ enum Param<'a> {
 }
 
 const RECORD_COLUMNS: &str =
-    "id, kind, summary, state, attempts, max_attempts, run_after, last_error, created_at, updated_at";
+    "id, kind, summary, state, attempts, max_attempts, run_after, last_error, created_at, updated_at, lane, waiting";
 
 fn record(row: &PgRow) -> JobRecord {
     JobRecord {
@@ -103,6 +107,8 @@ fn record(row: &PgRow) -> JobRecord {
         last_error: row.get("last_error"),
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
+        lane: row.get("lane"),
+        waiting: row.get("waiting"),
     }
 }
 
@@ -115,34 +121,37 @@ impl JobStore for PostgresStore {
         answer.await.map_err(|_| closed())?
     }
 
-    async fn claim(&self, owner: &str, now: Millis, lease: Duration) -> Result<Option<ClaimedJob>, StoreError> {
-        let row = sqlx::query(
-            "UPDATE jobs
-             SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_until = $2, updated_at = $3
-             WHERE id = (
-                 SELECT id FROM jobs
-                 WHERE (state = 'queued' AND run_after <= $3) OR (state = 'running' AND lease_until < $3)
-                 ORDER BY priority, run_after, id
-                 LIMIT 1
-                 FOR UPDATE SKIP LOCKED
-             )
-             RETURNING id, kind, payload, summary, attempts, max_attempts, progress, created_at",
-        )
-        .bind(owner)
-        .bind(now + lease.as_millis() as i64)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|row| ClaimedJob {
-            id: row.get("id"),
-            kind: row.get("kind"),
-            payload: row.get("payload"),
-            summary: row.get("summary"),
-            attempts: row.get::<i32, _>("attempts") as u32,
-            max_attempts: row.get::<i32, _>("max_attempts") as u32,
-            progress: row.get("progress"),
-            created_at: row.get("created_at"),
-        }))
+    async fn claim(
+        &self,
+        owner: &str,
+        now: Millis,
+        lease: Duration,
+        busy_lanes: &[String],
+    ) -> Result<Option<ClaimedJob>, StoreError> {
+        self.claim_job(owner, now, lease, busy_lanes).await
+    }
+
+    async fn note_wait(&self, id: i64, owner: &str, waiting: Option<&str>) -> Result<(), StoreError> {
+        self.set_waiting(id, owner, waiting).await
+    }
+
+    async fn reserve_pace(
+        &self,
+        key: &str,
+        now: Millis,
+        interval: Millis,
+        burst: u32,
+        latest: Millis,
+    ) -> Result<Option<Millis>, StoreError> {
+        self.reserve(key, now, interval, burst, latest).await
+    }
+
+    async fn peek_pace(&self, key: &str) -> Result<Option<Millis>, StoreError> {
+        self.peek(key).await
+    }
+
+    async fn hold_pace(&self, key: &str, tat: Millis) -> Result<(), StoreError> {
+        self.hold(key, tat).await
     }
 
     async fn complete(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError> {
@@ -155,6 +164,10 @@ impl JobStore for PostgresStore {
         self.update_held(id, owner, now, set, &[Param::Int(at), Param::Text(error)], true)
             .await?;
         Ok(())
+    }
+
+    async fn defer(&self, id: i64, owner: &str, at: Millis, waiting: &str, now: Millis) -> Result<(), StoreError> {
+        self.defer_job(id, owner, at, waiting, now).await
     }
 
     async fn bury(&self, id: i64, owner: &str, error: &str, now: Millis) -> Result<(), StoreError> {
@@ -192,6 +205,20 @@ impl JobStore for PostgresStore {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.iter().map(record).collect())
+    }
+
+    async fn job_detail(&self, id: i64) -> Result<Option<JobDetail>, StoreError> {
+        let sql = format!("SELECT {RECORD_COLUMNS}, payload, progress FROM jobs WHERE id = $1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.map(|row| JobDetail {
+            record: record(&row),
+            payload: row.get("payload"),
+            progress: row.get("progress"),
+        }))
+    }
+
+    fn notify(&self) -> &dyn crate::store::notify::NotifyStore {
+        self
     }
 
     async fn get(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
@@ -311,6 +338,7 @@ impl JobStore for PostgresStore {
         for sql in [
             "DELETE FROM job_files WHERE created_at < $1",
             "DELETE FROM data_actions WHERE expires_at < $1",
+            "DELETE FROM paces WHERE tat < $1",
         ] {
             sqlx::query(sql).bind(before).execute(&self.pool).await?;
         }
@@ -328,6 +356,10 @@ impl JobStore for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    fn is_shared(&self) -> bool {
+        true
     }
 }
 

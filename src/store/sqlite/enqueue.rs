@@ -41,7 +41,7 @@ pub(super) async fn insert_jobs(
     batch: &[EnqueueRequest],
 ) -> Result<Vec<Enqueued>, sqlx::Error> {
     let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO jobs (kind, payload, summary, dedupe_key, priority, max_attempts, run_after, created_at, updated_at) ",
+        "INSERT INTO jobs (kind, payload, summary, dedupe_key, priority, max_attempts, run_after, created_at, updated_at, lane) ",
     );
     insert.push_values(batch, |mut row, (job, now, _)| {
         row.push_bind(&job.kind)
@@ -52,7 +52,8 @@ pub(super) async fn insert_jobs(
             .push_bind(job.max_attempts as i64)
             .push_bind(*now + job.delay.as_millis() as i64)
             .push_bind(*now)
-            .push_bind(*now);
+            .push_bind(*now)
+            .push_bind(&job.lane);
     });
     insert.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key");
     let inserted = Inserted::new(insert.build_query_as().fetch_all(&mut *conn).await?);

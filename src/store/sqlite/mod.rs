@@ -6,6 +6,9 @@
 
 mod enqueue;
 mod files;
+mod lanes;
+mod notify;
+mod probe;
 #[cfg(test)]
 mod tests;
 
@@ -20,8 +23,11 @@ use sqlx::sqlite::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::{ClaimedJob, DataActionRecord, Enqueued, JobRecord, JobState, JobStore, Millis, NewJob, Probe, StoreError};
+use super::{
+    ClaimedJob, DataActionRecord, Enqueued, JobDetail, JobRecord, JobState, JobStore, Millis, NewJob, StoreError,
+};
 use enqueue::{MAX_BATCH, commit_enqueues};
+pub(super) use probe::probe;
 
 static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 
@@ -117,7 +123,7 @@ impl SqliteStore {
     ) -> Result<u64, StoreError> {
         // A job ends its lease when it finishes; while it goes on, it must still hold it.
         let (lease, held) = if ends_lease {
-            (", lease_owner = NULL, lease_until = NULL", "")
+            (", lease_owner = NULL, lease_until = NULL, waiting = NULL", "")
         } else {
             ("", " AND lease_until >= ?3")
         };
@@ -136,7 +142,7 @@ impl SqliteStore {
 }
 
 const RECORD_COLUMNS: &str =
-    "id, kind, summary, state, attempts, max_attempts, run_after, last_error, created_at, updated_at";
+    "id, kind, summary, state, attempts, max_attempts, run_after, last_error, created_at, updated_at, lane, waiting";
 
 fn record(row: &SqliteRow) -> JobRecord {
     JobRecord {
@@ -150,6 +156,8 @@ fn record(row: &SqliteRow) -> JobRecord {
         last_error: row.get("last_error"),
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
+        lane: row.get("lane"),
+        waiting: row.get("waiting"),
     }
 }
 
@@ -162,33 +170,37 @@ impl JobStore for SqliteStore {
         answer.await.map_err(|_| closed())?
     }
 
-    async fn claim(&self, owner: &str, now: Millis, lease: Duration) -> Result<Option<ClaimedJob>, StoreError> {
-        let row = sqlx::query(
-            "UPDATE jobs
-             SET state = 'running', attempts = attempts + 1, lease_owner = ?1, lease_until = ?2, updated_at = ?3
-             WHERE id = (
-                 SELECT id FROM jobs
-                 WHERE (state = 'queued' AND run_after <= ?3) OR (state = 'running' AND lease_until < ?3)
-                 ORDER BY priority, run_after, id
-                 LIMIT 1
-             )
-             RETURNING id, kind, payload, summary, attempts, max_attempts, progress, created_at",
-        )
-        .bind(owner)
-        .bind(now + lease.as_millis() as i64)
-        .bind(now)
-        .fetch_optional(&self.writer)
-        .await?;
-        Ok(row.map(|row| ClaimedJob {
-            id: row.get("id"),
-            kind: row.get("kind"),
-            payload: row.get("payload"),
-            summary: row.get("summary"),
-            attempts: row.get::<i64, _>("attempts") as u32,
-            max_attempts: row.get::<i64, _>("max_attempts") as u32,
-            progress: row.get("progress"),
-            created_at: row.get("created_at"),
-        }))
+    async fn claim(
+        &self,
+        owner: &str,
+        now: Millis,
+        lease: Duration,
+        busy_lanes: &[String],
+    ) -> Result<Option<ClaimedJob>, StoreError> {
+        self.claim_job(owner, now, lease, busy_lanes).await
+    }
+
+    async fn note_wait(&self, id: i64, owner: &str, waiting: Option<&str>) -> Result<(), StoreError> {
+        self.set_waiting(id, owner, waiting).await
+    }
+
+    async fn reserve_pace(
+        &self,
+        key: &str,
+        now: Millis,
+        interval: Millis,
+        burst: u32,
+        latest: Millis,
+    ) -> Result<Option<Millis>, StoreError> {
+        self.reserve(key, now, interval, burst, latest).await
+    }
+
+    async fn peek_pace(&self, key: &str) -> Result<Option<Millis>, StoreError> {
+        self.peek(key).await
+    }
+
+    async fn hold_pace(&self, key: &str, tat: Millis) -> Result<(), StoreError> {
+        self.hold(key, tat).await
     }
 
     async fn complete(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError> {
@@ -202,6 +214,10 @@ impl JobStore for SqliteStore {
         let params = [Param::Int(now), Param::Int(at), Param::Text(error)];
         self.update_held(id, owner, set, &params, true).await?;
         Ok(())
+    }
+
+    async fn defer(&self, id: i64, owner: &str, at: Millis, waiting: &str, now: Millis) -> Result<(), StoreError> {
+        self.defer_job(id, owner, at, waiting, now).await
     }
 
     async fn bury(&self, id: i64, owner: &str, error: &str, now: Millis) -> Result<(), StoreError> {
@@ -232,6 +248,20 @@ impl JobStore for SqliteStore {
         .fetch_all(&self.reader)
         .await?;
         Ok(rows.iter().map(record).collect())
+    }
+
+    async fn job_detail(&self, id: i64) -> Result<Option<JobDetail>, StoreError> {
+        let sql = format!("SELECT {RECORD_COLUMNS}, payload, progress FROM jobs WHERE id = ?1");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.reader).await?;
+        Ok(row.map(|row| JobDetail {
+            record: record(&row),
+            payload: row.get("payload"),
+            progress: row.get("progress"),
+        }))
+    }
+
+    fn notify(&self) -> &dyn crate::store::notify::NotifyStore {
+        self
     }
 
     async fn get(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
@@ -306,6 +336,10 @@ impl JobStore for SqliteStore {
             .bind(before)
             .execute(&self.writer)
             .await?;
+        sqlx::query("DELETE FROM paces WHERE tat < ?1")
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
         self.prune_files(before).await?;
         Ok(done.rows_affected())
     }
@@ -362,37 +396,4 @@ impl JobStore for SqliteStore {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
     }
-}
-
-/// Opens the file read-only, if it exists, and counts the migrations it has had.
-pub(super) async fn probe(database_url: &str) -> anyhow::Result<Probe> {
-    let options = SqliteConnectOptions::from_str(database_url)?
-        .create_if_missing(false)
-        .read_only(true);
-    let path = options.get_filename().to_path_buf();
-    let known = MIGRATIONS.iter().filter(|m| m.migration_type.is_up_migration()).count();
-    if !path.exists() {
-        return Ok(Probe::Missing {
-            location: path.display().to_string(),
-        });
-    }
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await?;
-    let has_table: Option<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'")
-            .fetch_optional(&pool)
-            .await?;
-    let applied = match has_table {
-        Some(_) => {
-            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&pool)
-                .await?;
-            count as usize
-        }
-        None => 0,
-    };
-    pool.close().await;
-    Ok(Probe::Reachable { applied, known })
 }

@@ -1,0 +1,21 @@
+-- Notifications from other applications: repeats held back within a sender's wait_duration, per
+-- key (the sender, the channel and the title or dedupe_key), and told with the next post.
+CREATE TABLE IF NOT EXISTS notify_repeats (
+    key             TEXT     PRIMARY KEY,
+    posted_job      BIGINT,
+    until_at        BIGINT  NOT NULL,
+    repeats         BIGINT  NOT NULL DEFAULT 0,
+    since           BIGINT,
+    posted_repeats  BIGINT  NOT NULL DEFAULT 0,
+    posted_since    BIGINT
+);
+
+-- The Slack thread a thread_key's notifications share: who starts it, its ts once posted, and
+-- the highest level posted in it (an error after infos is also shown in the channel).
+CREATE TABLE IF NOT EXISTS notify_threads (
+    key          TEXT     PRIMARY KEY,
+    starter_job  BIGINT  NOT NULL,
+    ts           TEXT,
+    max_level    SMALLINT NOT NULL DEFAULT 0,
+    created_at   BIGINT  NOT NULL
+);

@@ -1,0 +1,111 @@
+//! Notifications from other applications to Slack, through the bot (`POST /api/notify`): a CI
+//! run, a model's drift alarm. Recorded durably before the 202, then delivered as a job with the
+//! usual retries, posted once (the ledger), repeats within a sender's `wait_duration` held back
+//! and counted, and related ones (`thread_key`) kept in one thread, where an escalation (an error
+//! after infos) is also shown in the channel.
+
+pub mod message;
+pub mod request;
+mod status;
+
+use serde::{Deserialize, Serialize};
+use slack_morphism::prelude::*;
+
+use super::Context;
+use super::errors::Error;
+use super::ledger::Ledger;
+use crate::queue::{Job, JobError, JobRun, Priority};
+use crate::store::notify::{Repeat, ThreadTurn};
+use crate::store::now_millis;
+pub use request::{Level, Notification, Problem};
+pub use status::{State, status};
+
+/// The job: one notification from one sender.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NotifyJob {
+    pub sender: String,
+    pub notification: Notification,
+}
+
+/// Saved as the job's progress when a repeat is held back (nothing is posted).
+#[derive(Debug, Serialize, Deserialize)]
+struct Held {
+    held: bool,
+}
+
+impl Job for NotifyJob {
+    const KIND: &'static str = "notification";
+    type Context = Context;
+    /// Someone is watching for an alert: it goes before scheduled deliveries.
+    const PRIORITY: Priority = Priority::Interactive;
+
+    fn summary(&self) -> String {
+        let n = &self.notification;
+        format!(
+            "notification from {} to {}: '{}'",
+            self.sender,
+            n.channel,
+            crate::render::mrkdwn::truncate(&n.title, 80)
+        )
+    }
+
+    async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
+        deliver(ctx, run, &self).await.map_err(JobError::from)
+    }
+}
+
+async fn deliver(ctx: &Context, run: &JobRun, job: &NotifyJob) -> Result<(), Error> {
+    let n = &job.notification;
+    let name = n.channel.trim_start_matches('#');
+    let channel = ctx.slack.directory.channel_id(&ctx.slack, name).await?.ok_or_else(|| {
+        Error::from(JobError::permanent(format!(
+            "no channel named #{name} that the bot can see (check the name; invite the bot to private channels)"
+        )))
+    })?;
+    let store = ctx.queue.store().notify();
+    let scope = format!("{}\u{1f}{}", job.sender, channel);
+    let (repeats, since) = match n.wait_ms {
+        Some(wait) => match store
+            .repeat(
+                &format!("{scope}\u{1f}{}", n.repeat_key()),
+                run.id(),
+                run.recorded_at(),
+                wait as i64,
+            )
+            .await?
+        {
+            Repeat::Held => {
+                run.save_progress(&Held { held: true }).await?;
+                return Ok(());
+            }
+            Repeat::Post { repeats, since } => (repeats, since),
+        },
+        None => (0, None),
+    };
+    let since = since.map(status::utc);
+    let message = message::message(n, &job.sender, ctx.notify_mentions, repeats, since.as_deref());
+    let ledger = Ledger::new(ctx, run)?;
+    let Some(thread_key) = &n.thread_key else {
+        ledger.post(&channel, &message, None).await?;
+        return Ok(());
+    };
+    let key = format!("{scope}\u{1f}{thread_key}");
+    let level = n.level as i16;
+    match store.thread_turn(&key, run.id(), now_millis()).await? {
+        ThreadTurn::Start => {
+            let posted = ledger.post(&channel, &message, None).await?;
+            store.thread_started(&key, &posted.ts.0, level).await?;
+        }
+        ThreadTurn::Reply { ts, level: highest } => {
+            // An escalation is also shown in the channel, where people will see it.
+            let broadcast = level > highest;
+            ledger.post_reply(&channel, &message, &SlackTs(ts), broadcast).await?;
+            store.thread_level(&key, level).await?;
+        }
+        ThreadTurn::Pending => {
+            let wait = std::time::Duration::from_secs(1);
+            return Err(JobError::deferred("waiting for the thread's first message to be posted", wait).into());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! What the task making a call works for: whether a person waits for it (their calls go first
+//! for a shared budget such as a Looker's query slots), and where to say what it waits for, so
+//! that `lookerbot jobs` can tell an operator why a job has not finished. The queue sets it around
+//! each job; the clients read it. Outside any job (an HTTP handler) a person is waiting.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+tokio::task_local! {
+    static SCOPE: Scope;
+}
+
+#[derive(Clone)]
+pub struct Scope {
+    interactive: bool,
+    waits: Option<Arc<watch::Sender<Option<String>>>>,
+    /// When the job must have finished (its lease): a wait past it is handed back to the queue.
+    deadline: Option<Instant>,
+}
+
+impl Scope {
+    /// A job's scope: `waits` receives what it waits for, `None` when it waits no more.
+    pub fn job(interactive: bool, waits: watch::Sender<Option<String>>, deadline: Instant) -> Self {
+        Self {
+            interactive,
+            waits: Some(Arc::new(waits)),
+            deadline: Some(deadline),
+        }
+    }
+
+    /// Runs `work` in this scope.
+    pub async fn enter<F: Future>(self, work: F) -> F::Output {
+        SCOPE.scope(self, work).await
+    }
+}
+
+/// Whether a person waits for the work running now.
+pub fn interactive() -> bool {
+    SCOPE.try_with(|scope| scope.interactive).unwrap_or(true)
+}
+
+/// How long the running job may still wait inline, keeping a margin to finish its work after;
+/// `None` outside a job.
+pub fn time_left() -> Option<Duration> {
+    let deadline = SCOPE.try_with(|scope| scope.deadline).ok().flatten()?;
+    let left = deadline.saturating_duration_since(Instant::now());
+    Some(left.saturating_sub(left / 2).saturating_sub(Duration::from_millis(250)))
+}
+
+/// Says what the running job waits for, until the returned guard is dropped.
+#[must_use = "the wait is over when the guard is dropped"]
+pub fn waiting(what: impl FnOnce() -> String) -> Waiting {
+    let waits = SCOPE.try_with(|scope| scope.waits.clone()).ok().flatten();
+    if let Some(waits) = &waits {
+        waits.send_replace(Some(what()));
+    }
+    Waiting { waits }
+}
+
+pub struct Waiting {
+    waits: Option<Arc<watch::Sender<Option<String>>>>,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        if let Some(waits) = &self.waits {
+            waits.send_replace(None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_wait_is_said_while_the_guard_lives_and_unsaid_after() {
+        let (sender, receiver) = watch::channel(None);
+        Scope::job(false, sender, Instant::now() + Duration::from_secs(10))
+            .enter(async {
+                assert!(!interactive());
+                let left = time_left().unwrap();
+                assert!(
+                    left > Duration::from_secs(4) && left < Duration::from_secs(5),
+                    "{left:?}"
+                );
+                let guard = waiting(|| "Slack's pace in C1".into());
+                assert_eq!(receiver.borrow().as_deref(), Some("Slack's pace in C1"));
+                drop(guard);
+                assert_eq!(*receiver.borrow(), None);
+            })
+            .await;
+        assert!(interactive(), "outside a job a person waits");
+        assert_eq!(time_left(), None);
+        drop(waiting(|| unreachable!("nobody listens outside a job")));
+    }
+}

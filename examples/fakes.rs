@@ -8,8 +8,12 @@
 //! to `#burst-99` besides its usual ones and lists what was posted (and each shared file's size)
 //! at `GET /__fake/messages`. Both count what they saw at `GET /__fake/stats`; the fake Slack
 //! keeps Slack's per-channel pace after `POST /__fake/pace?per_second=1&burst=3` and answers 503
-//! to everything for a while after `POST /__fake/outage?secs=60`.
+//! to everything for a while after `POST /__fake/outage?secs=60`. A fake Braze (`/users/track`,
+//! key `braze-rest-key-2f9c41`) listens on a port of its own, printed at start.
 
+#[path = "../tests/api/fake_braze.rs"]
+#[allow(dead_code)]
+mod fake_braze;
 #[path = "../tests/api/fake_looker.rs"]
 #[allow(dead_code, clippy::result_large_err)]
 mod fake_looker;
@@ -55,6 +59,10 @@ async fn main() {
                    "data": rows}),
         );
     }
-    println!("slack {} looker {} {}", slack.base_url, looker.web_url, looker.api_url);
+    let braze = fake_braze::FakeBraze::start().await;
+    println!(
+        "slack {} looker {} {} braze {}",
+        slack.base_url, looker.web_url, looker.api_url, braze.base_url
+    );
     std::future::pending::<()>().await;
 }

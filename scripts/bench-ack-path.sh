@@ -16,6 +16,7 @@
 #
 #   scripts/bench-ack-path.sh                 # 3 rounds of 10 s per case, 32 connections, 1 wrk thread
 #   DURATION=20s CONNECTIONS=64 ROUNDS=5 scripts/bench-ack-path.sh
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test scripts/bench-ack-path.sh   # events on PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +37,21 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 cargo build --release --quiet --bin lookerbot --example fakes
 
 work=$(mktemp -d)
-cleanup() { kill "${lb:-}" "${bolt:-}" "${custom:-}" "${looker:-}" "${fakes:-}" 2>/dev/null || true; rm -rf "$work"; }
+# Events go to SQLite, or to a schema of their own in DATABASE_URL's PostgreSQL (dropped at the end).
+pg_base=""
+store="sqlite://$work/bench.db"
+if [[ "${DATABASE_URL:-}" == postgres* ]]; then
+  pg_base=$DATABASE_URL
+  schema="lookerbot_ack_$$"
+  psql "$pg_base" -qc "CREATE SCHEMA $schema"
+  separator='?'; [[ "$pg_base" == *\?* ]] && separator='&'
+  store="$pg_base${separator}options[search_path]=$schema"
+fi
+cleanup() {
+  kill "${lb:-}" "${bolt:-}" "${custom:-}" "${looker:-}" "${fakes:-}" 2>/dev/null || true
+  [[ -n "$pg_base" ]] && psql "$pg_base" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 python3 scripts/sign-slack-requests.py slash 1000 "$SECRET" "$work/slash.lua"
@@ -49,7 +64,7 @@ env -i PATH="$PATH" RUST_LOG=warn \
   SLACK_API_KEY=xoxb-bench SLACK_SIGNING_SECRET="$SECRET" \
   LOOKER_URL=https://looker.bench.invalid LOOKER_API_BASE_URL=https://looker.bench.invalid/api/4.0 \
   LOOKER_API_CLIENT_ID=bench LOOKER_API_CLIENT_SECRET=bench \
-  LOOKERBOT_WORKERS=0 DATABASE_URL="sqlite://$work/bench.db" PORT="$LB_PORT" \
+  LOOKERBOT_WORKERS=0 DATABASE_URL="$store" PORT="$LB_PORT" \
   target/release/lookerbot serve &
 lb=$!
 env -i PATH="$PATH" SLACK_SIGNING_SECRET="$SECRET" PORT="$BOLT_PORT" node scripts/bolt/app.js >/dev/null &
@@ -122,5 +137,9 @@ echo "bolt-js   event app_mention (ack only)   $(printf '%s' "${results[bolt_eve
 echo "peak RSS: lookerbot $(rss $lb) MiB, bolt-js $(rss $bolt) MiB, lookerbot with custom commands $(rss $custom) MiB"
 custom_jobs=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from jobs').fetchone()[0])" "$work/custom.db")
 echo "lookerbot with custom commands recorded $custom_jobs jobs (the asker's first helps, until they were admitted; every later help is answered in the acknowledgement)"
-queued=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from jobs').fetchone()[0])" "$work/bench.db")
+if [[ -n "$pg_base" ]]; then
+  queued=$(psql "$pg_base" -Atc "select count(*) from $schema.jobs")
+else
+  queued=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from jobs').fetchone()[0])" "$work/bench.db")
+fi
 echo "lookerbot recorded $queued distinct events (warm-up and rounds; every event a new one, each recorded once)"

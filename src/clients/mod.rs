@@ -1,6 +1,7 @@
-//! Outbound clients: Looker's API (and the images it draws), Slack's Web API, and the S3 image
-//! bucket.
+//! Outbound clients: Looker's API (and the images it draws), Slack's Web API, the S3 image
+//! bucket, and Braze's REST API.
 
+pub mod braze;
 pub mod looker;
 pub mod s3;
 pub mod slack;

@@ -21,6 +21,8 @@ pub struct HubSettings {
     /// Hosts (`host` or `host:port`) whose `download_url`s are followed besides the configured
     /// Lookers': customer-hosted Lookers the bot has no API access to.
     pub download_hosts: Vec<String>,
+    /// Endpoints the `braze` integration accepts besides Braze's own hosts (a proxy), exactly.
+    pub braze_endpoints: Vec<Url>,
 }
 
 impl RawSettings {
@@ -37,6 +39,15 @@ impl RawSettings {
                         .split(',')
                         .map(|h| h.trim().to_ascii_lowercase())
                         .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            braze_endpoints: non_empty(&self.lookerbot_braze_endpoints)
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|e| !e.is_empty())
+                        .filter_map(|e| c.url("LOOKERBOT_BRAZE_ENDPOINTS", e))
                         .collect()
                 })
                 .unwrap_or_default(),

@@ -138,6 +138,10 @@ pub struct RawSettings {
     /// Let notification text mention people and channels (<!channel>, <@U…>) [default: false].
     #[arg(long, env = "LOOKERBOT_NOTIFY_ALLOW_MENTIONS")]
     pub lookerbot_notify_allow_mentions: Option<String>,
+    /// Braze REST endpoints the Action Hub's braze integration accepts besides Braze's own
+    /// https://*.braze.com and *.braze.eu hosts, comma-separated (a proxy) [default: none].
+    #[arg(long, env = "LOOKERBOT_BRAZE_ENDPOINTS")]
+    pub lookerbot_braze_endpoints: Option<String>,
     #[arg(long, env = "LOOKERBOT_MIGRATE_ON_START")]
     pub lookerbot_migrate_on_start: Option<String>,
     /// Jobs run at once [default: 16 plus three per query slot of each Looker; 0 runs none].

@@ -35,3 +35,17 @@ impl fmt::Debug for Secret {
         f.write_str("Secret([redacted])")
     }
 }
+
+/// Kept in a job's payload as the plain string (the store is the bot's own); never in `Debug`,
+/// logs or `lookerbot jobs`, which show only a job's summary.
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret)
+    }
+}

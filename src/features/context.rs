@@ -41,6 +41,8 @@ pub struct Context {
     pub destinations: Destinations,
     /// Whether notifications from other applications may mention people and channels.
     pub notify_mentions: bool,
+    /// Braze's REST API, for the Action Hub's `braze` integration.
+    pub braze: crate::clients::braze::BrazeClient,
 }
 
 impl Context {
@@ -72,6 +74,7 @@ impl Context {
             hub: settings.hub.clone(),
             destinations: Destinations::default(),
             notify_mentions: settings.notify.allow_mentions,
+            braze: crate::clients::braze::BrazeClient::new(settings.looker_timeout)?,
         })
     }
 }

@@ -18,7 +18,7 @@ use super::Context;
 use super::errors::Error;
 use crate::clients::slack::{FileUpload, PostTag, Posted};
 use crate::domain::slack::OutgoingMessage;
-use crate::queue::JobRun;
+use crate::queue::{JobError, JobRun};
 use crate::store::now_millis;
 
 /// A job's progress, as saved with it.
@@ -29,6 +29,9 @@ struct Progress {
     /// Files kept for the job (a one-time download), by name.
     #[serde(default)]
     files: BTreeMap<String, KeptFile>,
+    /// What else the job records having done (an export's batches sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    more: Option<serde_json::Value>,
 }
 
 /// A file kept in the job store for the rest of a job.
@@ -265,6 +268,36 @@ impl<'a> Ledger<'a> {
     }
 
     /// The files kept for this job (their ids), to forget once it is done.
+    /// What the job recorded besides its posts and files (see [`Ledger::record_more`]).
+    pub fn more<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>, Error> {
+        let progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(more) = progress.more.clone() else {
+            return Ok(None);
+        };
+        serde_json::from_value(more)
+            .map(Some)
+            .map_err(|e| JobError::permanent(format!("the job's recorded progress cannot be read: {e}")).into())
+    }
+
+    /// Records durably what else the job has done, with its posts and files.
+    pub async fn record_more<T: Serialize>(&self, more: &T) -> Result<(), Error> {
+        let Some(run) = self.run else { return Ok(()) };
+        let value = serde_json::to_value(more).map_err(|e| JobError::permanent(format!("progress: {e}")))?;
+        let progress = {
+            let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+            progress.more = Some(value);
+            progress.clone()
+        };
+        run.save_progress(&progress).await?;
+        Ok(())
+    }
+
+    /// What a finished job's progress recorded besides its posts (for whoever waits on it).
+    pub fn more_of<T: serde::de::DeserializeOwned>(progress: &str) -> Option<T> {
+        let progress: Progress = serde_json::from_str(progress).ok()?;
+        serde_json::from_value(progress.more?).ok()
+    }
+
     pub fn kept_files(&self) -> Vec<i64> {
         let progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
         progress.files.values().map(|f| f.id).collect()

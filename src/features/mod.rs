@@ -3,6 +3,7 @@
 
 pub mod action_hub;
 pub mod alerts;
+pub mod braze;
 pub mod commands;
 pub mod context;
 pub mod custom_commands;
@@ -38,6 +39,7 @@ pub fn jobs() -> JobKinds<Context> {
         .register::<action_hub::HubDelivery>()
         .register::<action_hub::ChannelMessage>()
         .register::<alerts::FailureReport>()
-        .register::<notify::NotifyJob>();
+        .register::<notify::NotifyJob>()
+        .register::<braze::BrazeExport>();
     kinds
 }

@@ -2,6 +2,7 @@
 // The fakes return ready-made HTTP responses as errors, the way axum handlers do.
 #![allow(clippy::result_large_err)]
 
+mod fake_braze;
 mod fake_looker;
 mod fake_slack;
 mod helpers;
@@ -10,6 +11,7 @@ mod reading;
 
 mod action_hub;
 mod alerts;
+mod braze;
 mod cli;
 mod concurrency;
 mod custom_commands;

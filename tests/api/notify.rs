@@ -263,3 +263,34 @@ async fn the_api_is_described_in_openapi() {
     assert!(doc["paths"]["/api/notify"]["post"].is_object());
     assert!(doc["paths"]["/api/notify/{id}"]["get"].is_object());
 }
+
+#[tokio::test]
+async fn notifications_of_one_thread_sent_at_once_still_share_one_thread() {
+    let app = spawn_app_with(|s| {
+        senders(s);
+        s.lookerbot_workers = Some("4".into());
+    })
+    .await;
+    app.slack.add_channel(Channel::public("C0000000OPS", "ops"));
+    let bodies: Vec<Value> = (0..4)
+        .map(|n| json!({"channel": "#ops", "title": format!("Step {n}"), "thread_key": "deploy-9"}))
+        .collect();
+    let sends = bodies.iter().map(|body| send(&app, Some(CI_TOKEN), body));
+    for (status, _) in futures_util::future::join_all(sends).await {
+        assert_eq!(status, 202);
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !app.jobs().await.is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let posts = app.slack.posts_to("#ops");
+    assert_eq!(posts.len(), 4, "{posts:?}");
+    let tops: Vec<_> = posts.iter().filter(|p| p.thread_ts.is_none()).collect();
+    assert_eq!(tops.len(), 1, "one thread: {posts:?}");
+    assert!(
+        posts
+            .iter()
+            .filter(|p| p.thread_ts.is_some())
+            .all(|p| p.thread_ts.as_deref() == Some(tops[0].ts.as_str()))
+    );
+}

@@ -46,6 +46,17 @@ pub const ALL_FORMATS: &[&str] = &[
     "csv_zip",
 ];
 
+/// The `braze` integration's form, as Looker's own Braze action has it.
+pub fn braze_form() -> Value {
+    json!({"fields": [
+        {"label": "Unique Key", "name": "braze_key", "description": "Primary key for user to map to within Braze.",
+         "required": true, "type": "select", "default": "external_id",
+         "options": [{"name": "external_id", "label": "external_id"}, {"name": "braze_id", "label": "braze_id"}]},
+        {"label": "Export Label", "name": "braze_segment", "type": "string", "required": true, "default": "LOOKER_EXPORT",
+         "description": "Name of export (Appends to Custom Attribute Array 'looker_export'). Defaults to 'LOOKER_EXPORT'."}
+    ]})
+}
+
 /// The hub's answer to `POST /`: its integrations, with absolute URLs under `base`.
 pub fn integrations(base: &str) -> Value {
     let base = base.trim_end_matches('/');
@@ -66,6 +77,28 @@ pub fn integrations(base: &str) -> Value {
                 "supported_formattings": ["formatted", "unformatted"],
                 "supported_visualization_formattings": ["apply", "noapply"],
                 // Looker sends a download_url only to a hub that lists `url`.
+                "supported_download_settings": ["push", "url"],
+                "uses_oauth": false
+            },
+            {
+                "name": "braze",
+                "label": "Braze",
+                "description": "Flags users from Looker to Braze via the REST API for use with segmentation. Ensure there's a 'braze_id' field tagged in the results. MAX EXPORT: 100000.",
+                "url": format!("{base}/actions/braze/execute"),
+                "form_url": format!("{base}/actions/braze/form"),
+                "params": [
+                    {"name": "braze_description", "label": "Braze Description", "required": false, "sensitive": false,
+                     "description": "Braze Action Description"},
+                    {"name": "braze_api_key", "label": "Braze API Key", "required": true, "sensitive": true,
+                     "description": "Braze API Key from https://dashboard.braze.com/app_settings/developer_console/ with users.track permission."},
+                    {"name": "braze_api_endpoint", "label": "Braze REST API Endpoint", "required": true, "sensitive": false,
+                     "description": "Braze REST API endpoint based on the instance location. See: https://www.braze.com/docs/developer_guide/rest_api/basics/#endpoints Example: https://rest.iad-01.braze.com"}
+                ],
+                "required_fields": [{"tag": "braze_id"}],
+                "supported_action_types": ["query"],
+                "supported_formats": ["json_detail"],
+                "supported_formattings": ["unformatted"],
+                "supported_visualization_formattings": ["noapply"],
                 "supported_download_settings": ["push", "url"],
                 "uses_oauth": false
             },

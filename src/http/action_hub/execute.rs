@@ -49,7 +49,7 @@ pub(super) fn request_type(request: &ActionRequest) -> Result<&'static str, Stri
 /// (its web or API address), or a host the operator listed in `LOOKERBOT_HUB_DOWNLOAD_HOSTS`.
 /// Nothing else in the request can vouch for an address: the plan's own URL comes from the same
 /// body, so it is not trusted.
-fn checked_download(state: &AppState, request: &ActionRequest) -> Result<Option<String>, String> {
+pub(super) fn checked_download(state: &AppState, request: &ActionRequest) -> Result<Option<String>, String> {
     let Some(plan) = &request.plan else { return Ok(None) };
     let Some(link) = plan.download_url.as_deref().filter(|u| !u.is_empty()) else {
         return Ok(None);
@@ -75,7 +75,7 @@ fn checked_download(state: &AppState, request: &ActionRequest) -> Result<Option<
     }
 }
 
-async fn forget(state: &AppState, kept: Option<Kept>) {
+pub(super) async fn forget(state: &AppState, kept: Option<Kept>) {
     if let Some(kept) = kept {
         let _ = state.queue.store().forget_file(kept.file_id).await;
     }

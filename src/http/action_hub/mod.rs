@@ -1,10 +1,12 @@
 //! The Action Hub's routes. Looker's `POST /` lists the integrations, `POST
-//! /actions/slack/form` and `/actions/slack/execute` are the `slack` integration's, and
+//! /actions/slack/form` and `/actions/slack/execute` are the `slack` integration's (and
+//! `/actions/braze/...` the `braze` one's), and
 //! Lookerbot's `POST /data_actions/form`, `/data_actions` and `/slack/post_from_query_action`
 //! are kept where Lookerbot had them. Every route checks its token from the headers before it
 //! reads a body; a wrong or missing token is refused with a JSON reason and nothing else.
 
 mod body;
+mod braze;
 mod execute;
 mod intake;
 mod lookerbot;
@@ -31,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .route("/", post(list))
         .route("/actions/slack/form", post(slack_form))
         .route("/actions/slack/execute", post(execute::execute))
+        .route("/actions/braze/form", post(braze::form))
+        .route("/actions/braze/execute", post(braze::execute))
         .route("/data_actions/form", post(lookerbot::form))
         .route("/data_actions", post(lookerbot::data_action))
         .route("/slack/post_from_query_action", post(lookerbot::post_from_query_action))
@@ -97,7 +101,7 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, Refused> {
 }
 
 /// Reads a small body (list, form) after the token is checked; empty is `{}`.
-async fn small_request(state: &AppState, body: Body) -> Result<body::ActionRequest, Refused> {
+pub(super) async fn small_request(state: &AppState, body: Body) -> Result<body::ActionRequest, Refused> {
     let (request, kept) = intake::read(state, body, SMALL_BODY).await?;
     if let Some(kept) = kept {
         let _ = state.queue.store().forget_file(kept.file_id).await;

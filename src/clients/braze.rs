@@ -59,7 +59,11 @@ impl BrazeClient {
     }
 
     pub async fn track(&self, endpoint: &Url, key: &Secret, attributes: &[Value]) -> Result<Tracked, BrazeError> {
-        let url = format!("{}/users/track", endpoint.as_str().trim_end_matches('/'));
+        let mut url = endpoint.clone();
+        url.set_fragment(None);
+        url.set_query(None);
+        let path = format!("{}/users/track", url.path().trim_end_matches('/'));
+        url.set_path(&path);
         let answer = self
             .http
             .post(url)
@@ -159,6 +163,7 @@ pub fn endpoint(setting: &str, also_allowed: &[Url]) -> Result<Url, String> {
         .any(|suffix| host.len() > suffix.len() && host.ends_with(suffix));
     let bare = matches!(url.path(), "" | "/")
         && url.query().is_none()
+        && url.fragment().is_none()
         && url.username().is_empty()
         && url.password().is_none();
     if url.scheme() == "https" && braze_host && bare && url.port().is_none() {
@@ -190,6 +195,7 @@ mod tests {
             "https://braze.com.evil.com",
             "https://user:pw@rest.braze.com",
             "https://rest.braze.com/users/track",
+            "https://rest.iad-01.braze.com#x",
             "https://.braze.com",
             "",
         ] {

@@ -130,7 +130,6 @@ pub struct RawSettings {
     /// per-instance limit]; `maxInstanceQueries` in LOOKERS overrides it per Looker.
     #[arg(long, env = "LOOKER_MAX_INSTANCE_QUERIES")]
     pub looker_max_instance_queries: Option<String>,
-    /// Apply database migrations when `serve` starts (PostgreSQL) [default: true].
     /// Senders allowed to post through POST /api/notify, as name:token pairs
     /// (`ci:<secret>,ml:<secret>`; tokens of 16 characters or more) [default: none, the API is off].
     #[arg(long, env = "LOOKERBOT_NOTIFY_TOKENS", hide_env_values = true)]
@@ -142,6 +141,7 @@ pub struct RawSettings {
     /// https://*.braze.com and *.braze.eu hosts, comma-separated (a proxy) [default: none].
     #[arg(long, env = "LOOKERBOT_BRAZE_ENDPOINTS")]
     pub lookerbot_braze_endpoints: Option<String>,
+    /// Apply database migrations when `serve` starts (PostgreSQL) [default: true].
     #[arg(long, env = "LOOKERBOT_MIGRATE_ON_START")]
     pub lookerbot_migrate_on_start: Option<String>,
     /// Jobs run at once [default: 16 plus three per query slot of each Looker; 0 runs none].

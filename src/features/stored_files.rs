@@ -51,7 +51,12 @@ pub async fn forget_when_finished(
 ) -> Result<(), JobError> {
     let finished = match outcome {
         Ok(()) => true,
-        Err(error) => error.failure == Failure::Permanent || run.is_last_attempt(),
+        // A job deferred to its turn runs again whatever its attempts: it still needs them.
+        Err(error) => match error.failure {
+            Failure::Permanent => true,
+            Failure::Transient => run.is_last_attempt(),
+            Failure::Deferred => false,
+        },
     };
     if finished {
         for id in files {

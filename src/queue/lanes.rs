@@ -36,7 +36,27 @@ impl Lanes {
             .collect()
     }
 
-    /// Counts a job in its lane until the guard is dropped.
+    /// Counts a job in its lane until the guard is dropped, if the lane has room; the check and
+    /// the count are one step, so workers claiming at once cannot pass the cap together.
+    pub fn try_enter(self: &Arc<Self>, lane: Option<&str>) -> Option<InLane> {
+        if let Some(lane) = lane {
+            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            let count = running.entry(lane.to_string()).or_default();
+            if *count >= (self.caps)(lane) {
+                if *count == 0 {
+                    running.remove(lane);
+                }
+                return None;
+            }
+            *count += 1;
+        }
+        Some(InLane {
+            lanes: self.clone(),
+            lane: lane.map(str::to_string),
+        })
+    }
+
+    /// Counts a job in its lane until the guard is dropped, whatever its cap.
     pub fn enter(self: &Arc<Self>, lane: Option<&str>) -> InLane {
         if let Some(lane) = lane {
             let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
@@ -83,5 +103,9 @@ mod tests {
         assert_eq!(lanes.busy(), vec!["looker:slow".to_string()]);
         drop(first);
         assert!(lanes.busy().is_empty());
+        let third = lanes.try_enter(Some("looker:slow"));
+        assert!(third.is_some());
+        assert!(lanes.try_enter(Some("looker:slow")).is_none(), "the cap is kept");
+        assert!(lanes.try_enter(None).is_some());
     }
 }

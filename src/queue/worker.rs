@@ -28,6 +28,10 @@ pub enum Outcome {
     Released,
 }
 
+/// A job deferred to its turn (a pace, a `Retry-After`) for longer than this since it was
+/// recorded is given up: something keeps refusing it.
+const MAX_WAITING: Duration = Duration::from_secs(24 * 3600);
+
 /// Exponential backoff with jitter: base·2^(n-1), capped at an hour, drawn from its upper half.
 pub fn backoff(base: Duration, attempt: u32) -> Duration {
     let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
@@ -90,7 +94,11 @@ impl<C: Send + Sync + 'static> Worker<C> {
         else {
             return Ok(None);
         };
-        let _in_lane = self.lanes.enter(job.lane.as_deref());
+        // Another worker may have filled the lane since it was read: then the job goes back.
+        let Some(_in_lane) = self.lanes.try_enter(job.lane.as_deref()) else {
+            self.store.release(job.id, &self.id, now_millis()).await?;
+            return Ok(Some(Outcome::Released));
+        };
         if job.attempts > job.max_attempts {
             let error = "gave up: the bot stopped while running this job on its last attempts";
             tracing::error!(job = job.id, summary = %job.summary, error, "job is dead");
@@ -145,6 +153,17 @@ impl<C: Send + Sync + 'static> Worker<C> {
             Err(_) => JobError::transient(format!("took longer than {}s", deadline.as_secs())),
         };
         let now = now_millis();
+        if error.failure == Failure::Deferred && now - job.created_at > MAX_WAITING.as_millis() as i64 {
+            let error = format!(
+                "gave up after waiting {} hours for its turn: {}",
+                MAX_WAITING.as_secs() / 3600,
+                error.message
+            );
+            tracing::error!(job = job.id, summary = %job.summary, error, "job is dead");
+            self.store.bury(job.id, &self.id, &error, now).await?;
+            record("dead");
+            return Ok(Some(Outcome::Dead));
+        }
         if error.failure == Failure::Deferred {
             let in_ms = error.retry_after.unwrap_or_default().as_millis() as i64;
             tracing::info!(job = job.id, summary = %job.summary, come_back_in_ms = in_ms, why = %error.message, "job waits its turn");

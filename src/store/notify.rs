@@ -26,8 +26,9 @@ pub enum ThreadTurn {
     Pending,
 }
 
-/// A thread's first post not made within this long is taken over by the next notification.
-pub const STALE_THREAD_START: Millis = 120_000;
+/// A thread's first post not made within this long is taken over by the next notification:
+/// longer than any job's lease, so a starter still at work is never overtaken.
+pub const STALE_THREAD_START: Millis = 30 * 60 * 1000;
 
 #[async_trait]
 pub trait NotifyStore: Send + Sync {
@@ -39,8 +40,9 @@ pub trait NotifyStore: Send + Sync {
     /// Whether `job` starts the thread `key` or replies in it.
     async fn thread_turn(&self, key: &str, job: i64, now: Millis) -> Result<ThreadTurn, StoreError>;
 
-    /// The thread's first post is `ts`, at `level`.
-    async fn thread_started(&self, key: &str, ts: &str, level: i16) -> Result<(), StoreError>;
+    /// `job`'s first post of the thread is `ts`, at `level`; `false` when the thread was already
+    /// started (by this job before, or by one that took over), which is left as it is.
+    async fn thread_started(&self, key: &str, job: i64, ts: &str, level: i16) -> Result<bool, StoreError>;
 
     /// A reply at `level` was posted.
     async fn thread_level(&self, key: &str, level: i16) -> Result<(), StoreError>;

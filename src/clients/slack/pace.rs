@@ -122,7 +122,7 @@ impl Paces {
         match answer {
             Ok(Some(go_at)) if go_at > latest => Turn::Later(millis(go_at - now)),
             Ok(Some(go_at)) => Turn::After(millis(go_at - now)),
-            Ok(None) if channel.is_some() => Turn::Later(patience.max(self.interval)),
+            Ok(None) if channel.is_some() => Turn::Later(self.next_turn(channel.unwrap_or_default(), now).await),
             Ok(None) => Turn::After(Duration::ZERO),
             Err(error) => {
                 // Without the shared pace, Slack's own 429s still keep it.
@@ -130,6 +130,22 @@ impl Paces {
                 Turn::After(Duration::ZERO)
             }
         }
+    }
+
+    /// How long until `channel`'s next free turn, with a little jitter so that the jobs sent
+    /// back together do not all come back at the same instant.
+    async fn next_turn(&self, channel: &str, now: Millis) -> Duration {
+        let interval = self.interval.as_millis() as Millis;
+        let tat = self
+            .book
+            .peek(&Self::channel_key(channel))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(now);
+        let go_at = tat - interval * (self.burst as Millis - 1);
+        let jitter = rand::random_range(0..=interval.max(1));
+        millis(go_at - now + jitter).max(self.interval)
     }
 
     /// Slack asked to wait `retry_after` before calling again (in `channel`, or `method`).

@@ -149,7 +149,10 @@ async fn export(ctx: &Context, ledger: &Ledger<'_>, job: &BrazeExport) -> Result
     let sent = send_batches(ctx, ledger, job, &endpoint, batches, &mut progress).await;
     let counts = match reading.await {
         Ok(Ok(counts)) => counts,
-        Ok(Err(ReadError::Stopped)) | Err(_) => Counts::default(),
+        Ok(Err(ReadError::Stopped)) => Counts::default(),
+        Err(_) => {
+            return Err(JobError::transient("reading Looker's result stopped unexpectedly; it is read again").into());
+        }
         Ok(Err(ReadError::Refused(reason) | ReadError::Unreadable(reason))) => {
             return Err(JobError::permanent(reason).into());
         }

@@ -28,6 +28,9 @@ pub fn message(
     since: Option<&str>,
 ) -> OutgoingMessage {
     let safe = |text: &str| if allow_mentions { text.to_string() } else { escape(text) };
+    // Verbatim: Slack does not turn a bare #channel or @here in a sender's text into a link.
+    let md = |text: &str| md(text, !allow_mentions);
+    let section = |text: &str| -> SlackBlock { SlackSectionBlock::new().with_text(md(text)).into() };
     let title = format!("{} *{}*", n.level.emoji(), safe(&n.title).replace('*', "∗"));
     let mut blocks = vec![section(&truncate(&title, 3000))];
     if !n.text.is_empty() {
@@ -64,7 +67,7 @@ pub fn message(
         SlackContextBlock::new(
             context
                 .into_iter()
-                .map(|c| SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(c)))
+                .map(|c| SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(c).with_verbatim(true)))
                 .collect(),
         )
         .into(),
@@ -87,12 +90,9 @@ fn level_word(level: Level) -> &'static str {
     }
 }
 
-fn md(text: &str) -> SlackBlockText {
-    SlackBlockText::MarkDown(SlackBlockMarkDownText::new(text.to_string()))
-}
-
-fn section(text: &str) -> SlackBlock {
-    SlackSectionBlock::new().with_text(md(text)).into()
+fn md(text: &str, verbatim: bool) -> SlackBlockText {
+    let text = SlackBlockMarkDownText::new(text.to_string());
+    SlackBlockText::MarkDown(if verbatim { text.with_verbatim(true) } else { text })
 }
 
 #[cfg(test)]
@@ -115,6 +115,7 @@ mod tests {
         assert!(shown.contains(":rotating_light: *Load &lt;failed&gt;*"), "{shown}");
         let allowed = serde_json::to_string(&message(&n, "ci", true, 0, None).blocks).unwrap();
         assert!(allowed.contains("<!channel>"), "{allowed}");
+        assert!(shown.contains("\"verbatim\":true"), "{shown}");
     }
 
     #[test]

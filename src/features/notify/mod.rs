@@ -14,7 +14,7 @@ use slack_morphism::prelude::*;
 use super::Context;
 use super::errors::Error;
 use super::ledger::Ledger;
-use crate::queue::{Job, JobError, JobRun, Priority};
+use crate::queue::{Job, JobError, JobRun};
 use crate::store::notify::{Repeat, ThreadTurn};
 use crate::store::now_millis;
 pub use request::{Level, Notification, Problem};
@@ -27,17 +27,17 @@ pub struct NotifyJob {
     pub notification: Notification,
 }
 
-/// Saved as the job's progress when a repeat is held back (nothing is posted).
-#[derive(Debug, Serialize, Deserialize)]
-struct Held {
-    held: bool,
+/// Whether the notification is posted, decided once and kept with the job, so that a retry
+/// (after a Slack failure, or a crash) keeps to the first decision.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Decision {
+    Post { repeats: u64, since: Option<i64> },
+    Held,
 }
 
 impl Job for NotifyJob {
     const KIND: &'static str = "notification";
     type Context = Context;
-    /// Someone is watching for an alert: it goes before scheduled deliveries.
-    const PRIORITY: Priority = Priority::Interactive;
 
     fn summary(&self) -> String {
         let n = &self.notification;
@@ -64,27 +64,32 @@ async fn deliver(ctx: &Context, run: &JobRun, job: &NotifyJob) -> Result<(), Err
     })?;
     let store = ctx.queue.store().notify();
     let scope = format!("{}\u{1f}{}", job.sender, channel);
-    let (repeats, since) = match n.wait_ms {
-        Some(wait) => match store
-            .repeat(
-                &format!("{scope}\u{1f}{}", n.repeat_key()),
-                run.id(),
-                run.recorded_at(),
-                wait as i64,
-            )
-            .await?
-        {
-            Repeat::Held => {
-                run.save_progress(&Held { held: true }).await?;
-                return Ok(());
-            }
-            Repeat::Post { repeats, since } => (repeats, since),
-        },
-        None => (0, None),
+    let ledger = Ledger::new(ctx, run)?;
+    let decision = match ledger.more::<Decision>()? {
+        Some(decided) => decided,
+        None => {
+            let decided = match n.wait_ms {
+                Some(wait) => {
+                    let key = format!("{scope}\u{1f}{}", n.repeat_key());
+                    match store.repeat(&key, run.id(), run.recorded_at(), wait as i64).await? {
+                        Repeat::Held => Decision::Held,
+                        Repeat::Post { repeats, since } => Decision::Post { repeats, since },
+                    }
+                }
+                None => Decision::Post {
+                    repeats: 0,
+                    since: None,
+                },
+            };
+            ledger.record_more(&decided).await?;
+            decided
+        }
+    };
+    let Decision::Post { repeats, since } = decision else {
+        return Ok(());
     };
     let since = since.map(status::utc);
     let message = message::message(n, &job.sender, ctx.notify_mentions, repeats, since.as_deref());
-    let ledger = Ledger::new(ctx, run)?;
     let Some(thread_key) = &n.thread_key else {
         ledger.post(&channel, &message, None).await?;
         return Ok(());
@@ -94,7 +99,12 @@ async fn deliver(ctx: &Context, run: &JobRun, job: &NotifyJob) -> Result<(), Err
     match store.thread_turn(&key, run.id(), now_millis()).await? {
         ThreadTurn::Start => {
             let posted = ledger.post(&channel, &message, None).await?;
-            store.thread_started(&key, &posted.ts.0, level).await?;
+            if !store.thread_started(&key, run.id(), &posted.ts.0, level).await? {
+                tracing::info!(
+                    job = run.id(),
+                    "the thread was started already; its first message stands"
+                );
+            }
         }
         ThreadTurn::Reply { ts, level: highest } => {
             // An escalation is also shown in the channel, where people will see it.

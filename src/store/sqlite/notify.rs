@@ -80,14 +80,18 @@ impl NotifyStore for SqliteStore {
         Ok(turn(job, row.get("starter_job"), row.get("ts"), row.get("max_level")))
     }
 
-    async fn thread_started(&self, key: &str, ts: &str, level: i16) -> Result<(), StoreError> {
-        sqlx::query("UPDATE notify_threads SET ts = ?2, max_level = MAX(max_level, ?3) WHERE key = ?1")
-            .bind(key)
-            .bind(ts)
-            .bind(level)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+    async fn thread_started(&self, key: &str, job: i64, ts: &str, level: i16) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE notify_threads SET ts = ?3, max_level = MAX(max_level, ?4)
+             WHERE key = ?1 AND starter_job = ?2 AND ts IS NULL",
+        )
+        .bind(key)
+        .bind(job)
+        .bind(ts)
+        .bind(level)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn thread_level(&self, key: &str, level: i16) -> Result<(), StoreError> {

@@ -5,6 +5,7 @@ pub mod braze;
 pub mod looker;
 pub mod s3;
 pub mod slack;
+pub mod tls;
 
 /// An error and its causes, `a: b: c`: reqwest's own text ("error sending request") hides the
 /// cause an operator needs (a refused certificate, a refused connection).

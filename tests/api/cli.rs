@@ -95,6 +95,34 @@ async fn check_reports_every_service_and_exits_0_when_all_is_well() {
 }
 
 #[tokio::test]
+async fn the_system_s_certificates_are_trusted_as_ssl_cert_file_names_them() {
+    // A Looker behind a TLS-inspecting proxy: its certificate is signed by a CA only the
+    // machine's own store (here SSL_CERT_FILE) knows.
+    let app = spawn_app().await;
+    let (looker, ca_pem) = crate::fake_looker::FakeLooker::start_tls().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_path = dir.path().join("corporate-ca.pem");
+    std::fs::write(&ca_path, ca_pem).unwrap();
+    let check = |ssl_cert_file: Option<&std::path::Path>| {
+        let mut command = lookerbot(dir.path());
+        with_settings(&mut command, &app);
+        command
+            .env("LOOKER_URL", &looker.web_url)
+            .env("LOOKER_API_BASE_URL", &looker.api_url);
+        if let Some(path) = ssl_cert_file {
+            command.env("SSL_CERT_FILE", path);
+        }
+        command.arg("check").output()
+    };
+    let refused = check(None).await.unwrap();
+    assert_ne!(refused.status.code(), Some(0), "{}", text(&refused));
+    let trusted = check(Some(&ca_path)).await.unwrap();
+    let report = text(&trusted);
+    assert_eq!(trusted.status.code(), Some(0), "{report}");
+    assert!(report.contains("logged in"), "{report}");
+}
+
+#[tokio::test]
 async fn check_says_where_looker_finds_the_action_hub() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();

@@ -90,7 +90,7 @@ impl SlackApi {
     pub fn new(settings: &SlackSettings) -> anyhow::Result<Self> {
         // https_or_http: real Slack is HTTPS; SLACK_API_BASE_URL may name a plain-HTTP proxy or test server.
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
+            .with_tls_config(crate::clients::tls::client_config()?)
             .https_or_http()
             .enable_http1()
             .enable_http2()

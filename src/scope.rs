@@ -1,5 +1,6 @@
 //! What the task making a call works for: whether a person waits for it (their calls go first
-//! for a shared budget such as a Looker's query slots), and where to say what it waits for, so
+//! for a shared budget such as a Looker's query slots), who that person is (a Looker that runs
+//! each person's work as their own Looker user reads it), and where to say what it waits for, so
 //! that `lookerbot jobs` can tell an operator why a job has not finished. The queue sets it around
 //! each job; the clients read it. Outside any job (an HTTP handler) a person is waiting.
 
@@ -14,9 +15,17 @@ tokio::task_local! {
     static SCOPE: Scope;
 }
 
+/// The person work is done for: their Slack id and, when Slack gave it, their verified email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub slack_user: String,
+    pub email: Option<String>,
+}
+
 #[derive(Clone)]
 pub struct Scope {
     interactive: bool,
+    person: Option<Arc<Person>>,
     waits: Option<Arc<watch::Sender<Option<String>>>>,
     /// When the job must have finished (its lease): a wait past it is handed back to the queue.
     deadline: Option<Instant>,
@@ -29,6 +38,7 @@ impl Scope {
             interactive,
             waits: Some(Arc::new(waits)),
             deadline: Some(deadline),
+            person: None,
         }
     }
 
@@ -36,6 +46,23 @@ impl Scope {
     pub async fn enter<F: Future>(self, work: F) -> F::Output {
         SCOPE.scope(self, work).await
     }
+}
+
+/// Runs `work` for `person`, in the current scope otherwise (outside a job: a person waits).
+pub async fn for_person<F: Future>(person: Person, work: F) -> F::Output {
+    let mut scope = SCOPE.try_with(Scope::clone).unwrap_or(Scope {
+        interactive: true,
+        waits: None,
+        deadline: None,
+        person: None,
+    });
+    scope.person = Some(Arc::new(person));
+    scope.enter(work).await
+}
+
+/// The person the running work is for, if it was started by one.
+pub fn person() -> Option<Arc<Person>> {
+    SCOPE.try_with(|scope| scope.person.clone()).ok().flatten()
 }
 
 /// Whether a person waits for the work running now.

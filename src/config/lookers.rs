@@ -4,7 +4,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::checker::{Checker, non_empty};
-use super::{LookerSettings, RawSettings, Secret, SettingsError};
+use super::{Identity, LookerSettings, RawSettings, Secret, SettingsError};
 
 /// The `LOOKERS` JSON entry, with Lookerbot's camelCase names.
 #[derive(Deserialize)]
@@ -27,6 +27,9 @@ struct LookerEntry {
     /// Queries the bot runs at once on this Looker as every user (else `LOOKER_MAX_INSTANCE_QUERIES`).
     #[serde(default)]
     max_instance_queries: Option<usize>,
+    /// `shared`, `sudo` or `sudo_or_shared` (else `LOOKERBOT_IDENTITY`).
+    #[serde(default)]
+    identity: Option<String>,
 }
 
 impl RawSettings {
@@ -69,6 +72,17 @@ impl RawSettings {
             1,
             10_000,
         );
+        let identities = [
+            ("shared", Identity::Shared),
+            ("sudo", Identity::Sudo),
+            ("sudo_or_shared", Identity::SudoOrShared),
+        ];
+        let identity = checker.choice(
+            "LOOKERBOT_IDENTITY",
+            &self.lookerbot_identity,
+            Identity::Shared,
+            &identities,
+        );
         if let Some(json) = non_empty(&self.lookers) {
             let entries: Vec<LookerEntry> = match serde_json::from_str(json) {
                 Ok(entries) => entries,
@@ -109,6 +123,20 @@ impl RawSettings {
                         webhook_token: entry.webhook_token.filter(|t| !t.is_empty()).map(Secret::new),
                         max_queries: entry.max_queries.unwrap_or(max_queries).max(1),
                         max_instance_queries: entry.max_instance_queries.unwrap_or(max_instance_queries).max(1),
+                        identity: match entry.identity.as_deref() {
+                            None => identity,
+                            Some(named) => identities
+                                .iter()
+                                .find(|(n, _)| *n == named)
+                                .map(|(_, i)| *i)
+                                .unwrap_or_else(|| {
+                                    checker.problem(
+                                        "LOOKERS",
+                                        format!("identity must be shared, sudo or sudo_or_shared (got {named:?})"),
+                                    );
+                                    identity
+                                }),
+                        },
                     })
                 })
                 .collect();
@@ -154,6 +182,7 @@ impl RawSettings {
                 webhook_token: non_empty(&self.looker_webhook_token).map(Secret::new),
                 max_queries,
                 max_instance_queries,
+                identity,
             }],
             _ => Vec::new(),
         }

@@ -41,6 +41,21 @@ pub struct LookerSettings {
     /// How many the bot runs at once on this Looker whoever it acts as: Looker's per-instance
     /// limit (75 by default). With one API user the per-user limit binds first.
     pub max_instance_queries: usize,
+    /// As whom the work a person starts runs on this Looker.
+    pub identity: Identity,
+}
+
+/// As whom the bot runs what a person asks (`LOOKERBOT_IDENTITY`, or `identity` in `LOOKERS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Identity {
+    /// The API user of the settings, for everyone (Lookerbot's way).
+    #[default]
+    Shared,
+    /// The Looker user with the asker's verified Slack email, through `POST /login/{user_id}`
+    /// (the API user must be a Looker admin; customer-hosted Looker).
+    Sudo,
+    /// As `Sudo`, and the shared API user for someone with no Looker user.
+    SudoOrShared,
 }
 
 impl LookerSettings {

@@ -130,6 +130,11 @@ pub struct RawSettings {
     /// per-instance limit]; `maxInstanceQueries` in LOOKERS overrides it per Looker.
     #[arg(long, env = "LOOKER_MAX_INSTANCE_QUERIES")]
     pub looker_max_instance_queries: Option<String>,
+    /// As whom a person's questions run on Looker: shared (the API user, for everyone), sudo
+    /// (the Looker user with the asker's Slack email; the API user must be an admin) or
+    /// sudo_or_shared [default: shared]; `identity` in LOOKERS sets it per Looker.
+    #[arg(long, env = "LOOKERBOT_IDENTITY")]
+    pub lookerbot_identity: Option<String>,
     /// Senders allowed to post through POST /api/notify, as name:token pairs
     /// (`ci:<secret>,ml:<secret>`; tokens of 16 characters or more) [default: none, the API is off].
     #[arg(long, env = "LOOKERBOT_NOTIFY_TOKENS", hide_env_values = true)]

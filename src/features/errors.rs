@@ -19,6 +19,14 @@ pub enum UserError {
     NotFound { what: String },
     #[error("The bot's Looker user isn't allowed to see {what}. Ask a Looker admin to share it.")]
     Forbidden { what: String },
+    #[error("I couldn't find {what} in Looker, or your Looker user can't see it.")]
+    NotFoundForYou { what: String },
+    #[error("Your Looker user isn't allowed to see {what}. Ask a Looker admin to share it with you.")]
+    ForbiddenForYou { what: String },
+    #[error(
+        "I answer everyone here as their own Looker user, and {looker} has no user with your Slack email. Ask your Looker admin to add you."
+    )]
+    NoLookerUser { looker: String },
     #[error("Looker isn't answering right now. Please try again in a few minutes.")]
     LookerUnavailable,
     #[error("Looker couldn't show {what}. An admin can find why in the bot's log.")]
@@ -119,7 +127,15 @@ impl UserError {
     pub fn from_looker(error: &LookerError, what: &str) -> Self {
         tracing::warn!(%error, what, "Looker refused");
         let what = crate::render::mrkdwn::escape(what);
+        let as_person = matches!(error, LookerError::Api { as_person: true, .. });
+        if let LookerError::NoLookerUser { looker } = error {
+            return UserError::NoLookerUser {
+                looker: crate::render::mrkdwn::escape(looker),
+            };
+        }
         match error.status() {
+            Some(404) if as_person => UserError::NotFoundForYou { what },
+            Some(403) if as_person => UserError::ForbiddenForYou { what },
             Some(404) => UserError::NotFound { what },
             Some(403) => UserError::Forbidden { what },
             _ if error.is_transient() => UserError::LookerUnavailable,
@@ -318,6 +334,7 @@ mod tests {
     #[test]
     fn operator_detail_never_reaches_the_sentence() {
         let error = LookerError::Api {
+            as_person: false,
             status: 500,
             what: "GET /looks/7".into(),
             message: "java.lang.NullPointerException at com.looker.X".into(),
@@ -328,6 +345,7 @@ mod tests {
             "Looker isn't answering right now. Please try again in a few minutes."
         );
         let error = LookerError::Api {
+            as_person: false,
             status: 422,
             what: "POST /queries".into(),
             message: "Validation Failed: secret_table".into(),

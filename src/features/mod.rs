@@ -13,6 +13,7 @@ pub mod data_actions;
 pub mod deliveries;
 pub mod downloads;
 pub mod errors;
+pub mod identity;
 pub mod lanes;
 pub mod ledger;
 pub mod looks;

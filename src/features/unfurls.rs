@@ -51,7 +51,11 @@ impl Job for UnfurlRequest {
     }
 
     async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
-        unfurl(ctx, self).await.map_err(JobError::from)
+        // A preview shows what the person who shared the link may see.
+        let sharer = self.user_id.clone();
+        super::identity::as_asker(ctx, &sharer, unfurl(ctx, self))
+            .await
+            .map_err(JobError::from)
     }
 }
 

@@ -520,3 +520,38 @@ async fn over_socket_mode_clicks_and_forms_get_the_same_answers() {
     assert_eq!(ack["payload"]["errors"]["field:0"], "Please fill this in.");
     assert!(app.looker.data_action_calls().is_empty());
 }
+
+#[tokio::test]
+async fn a_click_reaches_looker_as_the_clicker_where_the_looker_runs_each_persons_work_as_theirs() {
+    let app = spawn_app_with(|raw| raw.lookerbot_identity = Some("sudo".into())).await;
+    app.looker.add_user("10", "alice@acme.example");
+    let result = result_with_actions(&[("pending", 2)], &[action("Create ticket", false)]);
+    app.looker
+        .add_look("7", "Orders by Status", query("q7", "table"), result);
+    // A schedule posts the result as the API user; the click is Alice's own.
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders by Status", None),
+    )
+    .await;
+    app.drain_jobs().await;
+    app.looker
+        .answer_data_action(TICKET_URL, json!({"success": true, "message": "Ticket #43 created"}));
+    let key = keys(&app)[0].clone();
+    assert_eq!(
+        post_action(&app, &click(&app, &key, "U000000ALICE")).await.status(),
+        200
+    );
+    app.drain_jobs().await;
+    assert_eq!(app.looker.data_action_calls().len(), 1);
+    let requests = app.looker.requests();
+    let callers = app.looker.callers();
+    let sent_as: Vec<&String> = requests
+        .iter()
+        .zip(&callers)
+        .filter(|(r, _)| r.starts_with("POST /data_actions"))
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(sent_as, [&"10".to_string()], "{requests:?} {callers:?}");
+    assert_eq!(app.slack.said(), [":white_check_mark: Ticket #43 created"]);
+}

@@ -276,3 +276,23 @@ async fn a_mention_in_a_dm_is_one_question_though_slack_sends_two_events() {
     assert_eq!(answers.len(), 1, "{answers:?}");
     assert_eq!(answers[0].thread_ts, None);
 }
+
+#[tokio::test]
+async fn a_preview_shows_only_what_its_sharer_may_see_where_looker_runs_each_persons_work_as_theirs() {
+    let app = spawn_app_with(|s| s.lookerbot_identity = Some("sudo".into())).await;
+    with_look(&app);
+    app.looker.add_user("10", "alice@acme.example");
+    app.looker.add_user("11", "bob@acme.example");
+    app.looker.restrict_look("7", &["10"]);
+    let link = format!("{}/looks/7", app.looker.web_url);
+    for (n, user) in ["U00000000BOB", "U000000ALICE"].iter().enumerate() {
+        let shared = json!({"type": "link_shared", "channel": "C0000GENERAL", "user": user,
+                            "message_ts": format!("170000040{n}.000300"), "unfurl_id": format!("Uf{n}"),
+                            "source": "conversations_history", "links": [{"domain": "127.0.0.1", "url": link}]});
+        post_event(&app, "/slack/events", &envelope(&format!("EvShare{n}"), shared), None).await;
+        app.drain_jobs().await;
+    }
+    let unfurls = app.slack.unfurls();
+    assert_eq!(unfurls.len(), 1, "Bob's share is not previewed: {unfurls:?}");
+    assert_eq!(unfurls[0]["unfurl_id"], "Uf1");
+}

@@ -55,6 +55,12 @@ pub const CLIENT_SECRET: &str = "looker-client-secret";
 struct LookerState {
     token_ttl: Duration,
     tokens: HashMap<String, Instant>,
+    /// The Looker user a token was made for with `POST /login/{user_id}` (none: the API user).
+    token_users: HashMap<String, String>,
+    /// Looker users: (id, email, disabled).
+    users: Vec<(String, String, bool)>,
+    /// Looks only some users may see (the API user sees all), as model access decides in Looker.
+    look_access: HashMap<String, Vec<String>>,
     logins: usize,
     looks: HashMap<String, Value>,
     queries: HashMap<String, Value>,
@@ -66,6 +72,7 @@ struct LookerState {
     queries_run: usize,
     failures: HashMap<String, VecDeque<u16>>,
     requests: Vec<String>,
+    callers: Vec<String>,
     denials: usize,
     /// Every API call (but login) answers 503, as a Looker in maintenance does.
     down: bool,
@@ -174,6 +181,9 @@ impl FakeLooker {
         let state = Arc::new(Mutex::new(LookerState {
             token_ttl: Duration::from_secs(3600),
             tokens: HashMap::new(),
+            token_users: HashMap::new(),
+            users: Vec::new(),
+            look_access: HashMap::new(),
             logins: 0,
             looks: HashMap::new(),
             queries: HashMap::new(),
@@ -184,6 +194,7 @@ impl FakeLooker {
             queries_run: 0,
             failures: HashMap::new(),
             requests: Vec::new(),
+            callers: Vec::new(),
             denials: 0,
             down: false,
             latency: Duration::ZERO,
@@ -208,6 +219,8 @@ impl FakeLooker {
         }));
         let app = Router::new()
             .route("/api/4.0/login", post(login))
+            .route("/api/4.0/login/{user_id}", post(login_as))
+            .route("/api/4.0/users/search", get(search_users))
             .route("/downloads/{id}", get(download))
             .route("/api/4.0/looks/search", get(search_looks))
             .route("/api/4.0/dashboards/search", get(search_dashboards))
@@ -239,6 +252,22 @@ impl FakeLooker {
     }
 
     /// A Look with its saved query and the query's json_detail result.
+    /// A Looker user the API user may log in as (`POST /login/{id}`).
+    pub fn add_user(&self, id: &str, email: &str) {
+        self.state.lock().unwrap().users.push((id.into(), email.into(), false));
+    }
+
+    /// Only these Looker users (and the API user) may see the Look; others get Looker's 404.
+    pub fn restrict_look(&self, look_id: &str, users: &[&str]) {
+        let users = users.iter().map(|u| u.to_string()).collect();
+        self.state.lock().unwrap().look_access.insert(look_id.into(), users);
+    }
+
+    /// The Looker user each request ran as, in order (`api` for the API user).
+    pub fn callers(&self) -> Vec<String> {
+        self.state.lock().unwrap().callers.clone()
+    }
+
     pub fn add_look(&self, id: &str, title: &str, query: Value, result: Value) {
         let query_id = query["id"].as_str().unwrap().to_string();
         let mut s = self.state.lock().unwrap();
@@ -456,8 +485,54 @@ async fn login(
     .into_response()
 }
 
+/// `POST /login/{user_id}`: a token for that user, for the API user only (an admin's sudo).
+async fn login_as(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let caller = match admit(&state, &headers, format!("POST /login/{user_id}"), "login/") {
+        Ok(caller) => caller,
+        Err(denied) => return denied,
+    };
+    let mut s = state.lock().unwrap();
+    if caller != "api" {
+        return looker_error(StatusCode::FORBIDDEN, "Only an admin may log in as another user");
+    }
+    if !s.users.iter().any(|(id, _, disabled)| *id == user_id && !disabled) {
+        return looker_error(StatusCode::NOT_FOUND, "Not found");
+    }
+    s.counter += 1;
+    let token = format!("sudo-{}-{}", s.counter, uuid::Uuid::new_v4());
+    let ttl = s.token_ttl;
+    s.tokens.insert(token.clone(), Instant::now() + ttl);
+    s.token_users.insert(token.clone(), user_id);
+    axum::Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": ttl.as_secs()})).into_response()
+}
+
+/// `GET /users/search?email=`: Looker's users with that email (any letter case).
+async fn search_users(
+    State(state): State<Arc<Mutex<LookerState>>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(denied) = admit(&state, &headers, "GET /users/search".into(), "users/search") {
+        return denied;
+    }
+    let s = state.lock().unwrap();
+    let email = query.get("email").map(|e| e.to_ascii_lowercase()).unwrap_or_default();
+    let found: Vec<Value> = s
+        .users
+        .iter()
+        .filter(|(_, e, _)| e.to_ascii_lowercase() == email)
+        .map(|(id, e, disabled)| json!({"id": id, "email": e, "is_disabled": disabled}))
+        .collect();
+    axum::Json(found).into_response()
+}
+
 /// Checks `Authorization: token ...`, records the request and applies scripted failures.
-fn admit(state: &Arc<Mutex<LookerState>>, headers: &HeaderMap, what: String, path: &str) -> Result<(), Response> {
+/// Answers who the caller is (`api`, or the Looker user of a sudo token).
+fn admit(state: &Arc<Mutex<LookerState>>, headers: &HeaderMap, what: String, path: &str) -> Result<String, Response> {
     let mut s = state.lock().unwrap();
     let presented = headers
         .get("authorization")
@@ -471,6 +546,10 @@ fn admit(state: &Arc<Mutex<LookerState>>, headers: &HeaderMap, what: String, pat
         return Err(looker_error(StatusCode::UNAUTHORIZED, "Requires authentication."));
     }
     s.requests.push(what);
+    let caller = presented
+        .and_then(|t| s.token_users.get(t).cloned())
+        .unwrap_or_else(|| "api".into());
+    s.callers.push(caller.clone());
     if s.down {
         return Err(looker_error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -485,14 +564,22 @@ fn admit(state: &Arc<Mutex<LookerState>>, headers: &HeaderMap, what: String, pat
         let status = queue.pop_front().unwrap();
         return Err(looker_error(StatusCode::from_u16(status).unwrap(), "Scripted failure"));
     }
-    Ok(())
+    Ok(caller)
 }
 
 async fn look(State(state): State<Arc<Mutex<LookerState>>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    if let Err(denied) = admit(&state, &headers, format!("GET /looks/{id}"), &format!("looks/{id}")) {
-        return denied;
+    let caller = match admit(&state, &headers, format!("GET /looks/{id}"), &format!("looks/{id}")) {
+        Ok(caller) => caller,
+        Err(denied) => return denied,
+    };
+    let s = state.lock().unwrap();
+    if let Some(allowed) = s.look_access.get(&id)
+        && caller != "api"
+        && !allowed.contains(&caller)
+    {
+        return looker_error(StatusCode::NOT_FOUND, "Not found");
     }
-    match state.lock().unwrap().looks.get(&id) {
+    match s.looks.get(&id) {
         Some(look) => axum::Json(look.clone()).into_response(),
         None => looker_error(StatusCode::NOT_FOUND, "Not found"),
     }

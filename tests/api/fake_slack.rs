@@ -73,7 +73,8 @@ impl User {
     fn json(&self) -> Value {
         json!({"id": self.id, "team_id": self.team_id, "name": self.name, "deleted": false, "is_bot": self.is_bot,
                "is_restricted": self.is_guest, "is_ultra_restricted": false,
-               "profile": {"display_name": self.display_name, "real_name": self.name}})
+               "profile": {"display_name": self.display_name, "real_name": self.name,
+                           "email": format!("{}@acme.example", self.name)}})
     }
 }
 

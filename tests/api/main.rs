@@ -23,6 +23,7 @@ mod events;
 mod exactly_once;
 mod health;
 mod hostile;
+mod identity;
 mod images;
 mod interactions;
 mod looker_client;

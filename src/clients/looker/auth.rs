@@ -11,17 +11,36 @@ use super::http::error_message;
 use crate::clients::cause_chain;
 use crate::config::Secret;
 
-/// `POST /login` answer.
+/// `POST /login` (and `/login/{user_id}`) answer.
 #[derive(Debug, Deserialize)]
-struct AccessToken {
+pub(super) struct AccessToken {
     access_token: String,
     #[serde(default)]
     expires_in: Option<i64>,
 }
 
 pub(super) struct CachedToken {
-    value: Secret,
+    pub(super) value: Secret,
     refresh_at: Instant,
+}
+
+impl From<AccessToken> for CachedToken {
+    /// Kept until a little before it expires, so a call never starts with a token about to.
+    fn from(token: AccessToken) -> Self {
+        let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600).max(1) as u64);
+        let margin = (lifetime / 10).min(Duration::from_secs(60));
+        CachedToken {
+            value: Secret::new(token.access_token),
+            refresh_at: Instant::now() + lifetime - margin,
+        }
+    }
+}
+
+impl CachedToken {
+    /// Not due, and not the one Looker just refused.
+    pub(super) fn usable(&self, refused: Option<&Secret>) -> bool {
+        Instant::now() < self.refresh_at && refused.is_none_or(|r| !r.same_as(&self.value))
+    }
 }
 
 impl LookerClient {
@@ -51,22 +70,14 @@ impl LookerClient {
             .json()
             .await
             .map_err(|e| failed(Some(status.as_u16()), e.to_string()))?;
-        let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600).max(1) as u64);
-        // Refresh a little early so a call never starts with a token about to expire.
-        let margin = (lifetime / 10).min(Duration::from_secs(60));
-        tracing::debug!(looker = %self.settings.url, expires_in = lifetime.as_secs(), "logged in to Looker");
-        Ok(CachedToken {
-            value: Secret::new(token.access_token),
-            refresh_at: Instant::now() + lifetime - margin,
-        })
+        tracing::debug!(looker = %self.settings.url, expires_in = ?token.expires_in, "logged in to Looker");
+        Ok(CachedToken::from(token))
     }
 
     /// A valid token: the cached one, or a fresh login when it is missing, due or was just refused.
     pub(super) async fn token(&self, refused: Option<&Secret>) -> Result<Secret, LookerError> {
         let mut cached = self.token.lock().await;
-        let usable = cached
-            .as_ref()
-            .filter(|t| Instant::now() < t.refresh_at && refused.is_none_or(|r| !r.same_as(&t.value)));
+        let usable = cached.as_ref().filter(|t| t.usable(refused));
         if let Some(token) = usable {
             return Ok(token.value.clone());
         }

@@ -11,7 +11,16 @@ pub enum LookerError {
         message: String,
     },
     #[error("Looker answered {status} to {what}: {message}")]
-    Api { status: u16, what: String, message: String },
+    Api {
+        status: u16,
+        what: String,
+        message: String,
+        /// Whether it ran as the asker's own Looker user (their permissions, not the bot's).
+        as_person: bool,
+    },
+    /// The Looker runs each person's work as their own user, and this person has none there.
+    #[error("no Looker user at {looker} has the asker's Slack email")]
+    NoLookerUser { looker: String },
     #[error("could not reach Looker for {what}: {}", cause_chain(source))]
     Network {
         what: String,
@@ -30,7 +39,7 @@ impl LookerError {
             LookerError::Login { .. } => true,
             LookerError::Api { status, .. } => *status == 408 || *status == 429 || *status >= 500,
             LookerError::Network { .. } => true,
-            LookerError::Decode { .. } => false,
+            LookerError::Decode { .. } | LookerError::NoLookerUser { .. } => false,
         }
     }
 
@@ -42,6 +51,7 @@ impl LookerError {
             LookerError::Login { .. } => true,
             LookerError::Network { source, .. } => source.is_connect(),
             LookerError::Api { status, .. } => *status == 429,
+            LookerError::NoLookerUser { .. } => true,
             LookerError::Decode { .. } => false,
         }
     }

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::LookerClient;
+use super::acting::Acting;
 use super::error::LookerError;
 use crate::config::Secret;
 
@@ -58,15 +59,18 @@ impl LookerClient {
         let started = std::time::Instant::now();
         let query_run = path.contains("/run/") || (method == Method::POST && path.starts_with("render_tasks"));
         let looker = self.settings.url.host_str().unwrap_or("looker").to_string();
+        let acting = self.acting().await?;
         // A query waits for a slot here, not in Looker's queue, holding nothing else.
         let _slot = match query_run {
-            true => Some(self.query_slot(&looker).await),
+            true => Some(self.query_slot(&looker, &acting).await),
             false => None,
         };
         if query_run {
             metrics::gauge!("lookerbot_looker_queries_in_flight", "looker" => looker.clone()).increment(1.0);
         }
-        let answer = self.send_once_relogging(method, path, query, body, &what).await;
+        let answer = self
+            .send_once_relogging(method, path, query, body, &what, &acting)
+            .await;
         if query_run {
             metrics::gauge!("lookerbot_looker_queries_in_flight", "looker" => looker).decrement(1.0);
         }
@@ -81,9 +85,12 @@ impl LookerClient {
         answer
     }
 
-    /// A slot in the query budget, as the API user the bot logs in as; people first.
-    async fn query_slot(&self, looker: &str) -> super::budget::QuerySlot {
-        let user = format!("api:{}", self.settings.client_id);
+    /// A slot in the query budget of the Looker user the call runs as; people first.
+    async fn query_slot(&self, looker: &str, acting: &Acting) -> super::budget::QuerySlot {
+        let user = match acting {
+            Acting::Api => format!("api:{}", self.settings.client_id),
+            Acting::User(id) => format!("user:{id}"),
+        };
         let interactive = crate::scope::interactive();
         if let Some(slot) = self.queries.try_take(&user, interactive) {
             return slot;
@@ -97,19 +104,24 @@ impl LookerClient {
         self.queries.take(&user, interactive).await
     }
 
-    /// [`Self::send`] without its measuring.
-    async fn send_once_relogging(
+    /// [`Self::send`] without its measuring, as `acting`.
+    pub(super) async fn send_once_relogging(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, &str)],
         body: Option<&Value>,
         what: &str,
+        acting: &Acting,
     ) -> Result<reqwest::Response, LookerError> {
         let what = what.to_string();
         let mut refused: Option<Secret> = None;
         loop {
-            let token = self.token(refused.as_ref()).await?;
+            let token = match acting {
+                Acting::Api => self.token(refused.as_ref()).await?,
+                // Boxed: the sudo login is itself a call as the API user.
+                Acting::User(id) => Box::pin(self.user_token(id, refused.as_ref())).await?,
+            };
             let mut request = self
                 .http
                 .request(method.clone(), self.endpoint(path))
@@ -134,6 +146,7 @@ impl LookerClient {
                     status: status.as_u16(),
                     what,
                     message,
+                    as_person: matches!(acting, Acting::User(_)),
                 });
             }
             return Ok(response);

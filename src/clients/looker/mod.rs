@@ -2,12 +2,14 @@
 //! path), over one login per Looker with its token cached, a timeout on every call, and errors
 //! that carry Looker's own message.
 
+mod acting;
 mod auth;
 mod budget;
 mod error;
 mod http;
 mod images;
 mod registry;
+mod sudo;
 
 use std::time::Duration;
 
@@ -32,6 +34,8 @@ pub struct LookerClient {
     /// Query runs and renders in flight: at most `max_queries` per Looker user the bot acts
     /// as, `max_instance_queries` in all.
     queries: std::sync::Arc<budget::QueryBudget>,
+    /// People's own Looker users and their tokens, where work runs as each person.
+    sudo: sudo::SudoCache,
 }
 
 impl std::fmt::Debug for LookerClient {
@@ -94,6 +98,7 @@ impl LookerClient {
             http,
             token: Mutex::new(None),
             queries,
+            sudo: Default::default(),
         }
     }
 

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::features::Context;
 use crate::features::errors::{Error, UserError};
+use crate::features::identity::as_asker;
 use crate::features::ledger::Ledger;
 use crate::queue::{Job, JobError, JobRun, Priority};
 use access::{Admission, admit};
@@ -80,7 +81,8 @@ impl Job for CommandRequest {
             &self.reply,
         );
         let failure = match admit(ctx, &self.team_id, &self.user_id).await {
-            Ok(Admission::Admitted) => match answer(&mut conversation, &self).await {
+            // As the asker's own Looker user where the Looker says so.
+            Ok(Admission::Admitted) => match as_asker(ctx, &self.user_id, answer(&mut conversation, &self)).await {
                 Ok(()) => return Ok(()),
                 // Slack's pace: the answer comes at its turn, not an apology now.
                 Err(error) if error.waits_its_turn() => return Err(error.into()),

@@ -32,7 +32,8 @@ impl Job for DataActionForm {
     }
 
     async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
-        let view = match self.form(ctx).await {
+        // Looker is asked for the form as the clicker, where it runs each person's work as theirs.
+        let view = match crate::features::identity::as_asker(ctx, &self.asker.user, self.form(ctx)).await {
             Ok(view) => view,
             Err(error) if error.is_transient() => return Err(error.into()),
             Err(error) => {

@@ -63,7 +63,9 @@ impl Job for DataActionSend {
                 );
                 UserError::ActionUncertain.to_string()
             } else {
-                match self.perform(ctx, run, &mut progress).await {
+                // Sent as the clicker, where the Looker runs each person's work as theirs.
+                let performed = self.perform(ctx, run, &mut progress);
+                match crate::features::identity::as_asker(ctx, &self.asker.user, performed).await {
                     Ok(sentence) => sentence,
                     Err(error) if error.is_transient() => return Err(error.into()),
                     Err(error) => {

@@ -1,0 +1,149 @@
+//! Answers with the asker's own Looker permissions (`LOOKERBOT_IDENTITY=sudo`): two people ask
+//! the same question and get different answers, someone with no Looker user is told what to do
+//! and nothing runs as the shared user for them, schedules keep running as the API user, and a
+//! link preview shows what its sharer may see.
+
+use lookerbot::store::now_millis;
+
+use crate::helpers::*;
+
+fn slash_form(app: &TestApp, user: &str, text: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", "legacy-token")
+        .append_pair("team_id", "T000000ACME")
+        .append_pair("channel_id", "C0000GENERAL")
+        .append_pair("channel_name", "general")
+        .append_pair("user_id", user)
+        .append_pair("command", "/looker")
+        .append_pair("text", text)
+        .append_pair("api_app_id", "A0000000APP")
+        .append_pair("response_url", &app.slack.response_url())
+        .append_pair("trigger_id", "13345224609.738474920.8088930838d88f008e0")
+        .finish()
+}
+
+async fn ask(app: &TestApp, user: &str, text: &str) {
+    let body = slash_form(app, user, text);
+    let ack = app
+        .post_signed(
+            "/slack/receive",
+            FORM,
+            &body,
+            (now_millis() / 1000, SIGNING_SECRET),
+            &[],
+        )
+        .await;
+    assert_eq!(ack.status(), 200);
+    app.drain_jobs().await;
+}
+
+/// Alice and Bob are Looker users 10 and 11 (by the emails Slack gives them); Look 7 is only
+/// Alice's to see. Carol has no Looker user.
+async fn sudo_app(identity: &str) -> TestApp {
+    let identity = identity.to_string();
+    let app = spawn_app_with(move |s| s.lookerbot_identity = Some(identity)).await;
+    app.looker.add_user("10", "alice@acme.example");
+    app.looker.add_user("11", "BOB@acme.example");
+    app.looker.add_look(
+        "7",
+        "Pipeline by Rep",
+        query("q7", "table"),
+        status_counts(&[("won", 12)]),
+    );
+    app.looker.restrict_look("7", &["10"]);
+    app
+}
+
+#[tokio::test]
+async fn two_people_asking_the_same_question_get_what_each_may_see() {
+    let app = sudo_app("sudo").await;
+    ask(&app, "U000000ALICE", "look 7").await;
+    let posted = app.slack.posts_to("#general");
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert!(posted[0].text.contains("Pipeline by Rep"), "{}", posted[0].text);
+    ask(&app, "U00000000BOB", "look 7").await;
+    assert_eq!(app.slack.posts_to("#general").len(), 1, "nothing posted for Bob");
+    let said = app.slack.said();
+    assert_eq!(
+        said.last().unwrap(),
+        "I couldn't find Look 7 in Looker, or your Looker user can't see it."
+    );
+    let callers: Vec<String> = app.looker.callers();
+    assert!(
+        callers.contains(&"10".to_string()) && callers.contains(&"11".to_string()),
+        "{callers:?}"
+    );
+    assert!(
+        !app.looker
+            .requests()
+            .iter()
+            .zip(&callers)
+            .any(|(r, c)| r.contains("/looks/7") && c == "api"),
+        "the Look was never asked for as the shared user"
+    );
+}
+
+#[tokio::test]
+async fn someone_with_no_looker_user_is_told_what_to_do_and_nothing_runs_as_the_shared_user() {
+    let app = sudo_app("sudo").await;
+    ask(&app, "U0000CAROL00", "look 7").await;
+    assert!(app.slack.posts_to("#general").is_empty());
+    let said = app.slack.said();
+    assert!(
+        said.last()
+            .unwrap()
+            .contains("has no user with your Slack email. Ask your Looker admin to add you."),
+        "{said:?}"
+    );
+    assert!(
+        !app.looker.requests().iter().any(|r| r.contains("/looks/7")),
+        "{:?}",
+        app.looker.requests()
+    );
+}
+
+#[tokio::test]
+async fn sudo_or_shared_answers_someone_without_a_looker_user_as_the_shared_user() {
+    let app = sudo_app("sudo_or_shared").await;
+    ask(&app, "U0000CAROL00", "look 7").await;
+    assert_eq!(app.slack.posts_to("#general").len(), 1);
+}
+
+#[tokio::test]
+async fn a_schedule_still_runs_as_the_api_user() {
+    let app = sudo_app("sudo").await;
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Pipeline by Rep", None),
+    )
+    .await;
+    app.drain_jobs().await;
+    assert_eq!(app.slack.posts_to("#general").len(), 1);
+    assert!(
+        app.looker.callers().iter().all(|c| c == "api"),
+        "{:?}",
+        app.looker.callers()
+    );
+}
+
+#[tokio::test]
+async fn a_persons_looker_user_and_token_are_reused() {
+    let app = sudo_app("sudo").await;
+    for _ in 0..3 {
+        ask(&app, "U000000ALICE", "look 7").await;
+    }
+    let logins = app
+        .looker
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("POST /login/10"))
+        .count();
+    assert_eq!(logins, 1, "one sudo login for three questions");
+    let searches = app
+        .looker
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET /users/search"))
+        .count();
+    assert_eq!(searches, 1, "the email's user is remembered");
+}

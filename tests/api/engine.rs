@@ -5,27 +5,11 @@
 
 use std::time::Duration;
 
-use lookerbot::store::now_millis;
 use serde_json::json;
 
 use crate::fake_looker::{CLIENT_ID, CLIENT_SECRET, FakeLooker};
 use crate::fake_slack::{Channel, Failure};
 use crate::helpers::*;
-
-fn slash_form(app: &TestApp, text: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("token", "legacy-token")
-        .append_pair("team_id", "T000000ACME")
-        .append_pair("channel_id", "C0000GENERAL")
-        .append_pair("channel_name", "general")
-        .append_pair("user_id", "U000000ALICE")
-        .append_pair("command", "/looker")
-        .append_pair("text", text)
-        .append_pair("api_app_id", "A0000000APP")
-        .append_pair("response_url", &app.slack.response_url())
-        .append_pair("trigger_id", "13345224609.738474920.8088930838d88f008e0")
-        .finish()
-}
 
 fn add_channels(app: &TestApp, prefix: &str, count: usize) -> Vec<String> {
     (0..count)
@@ -69,17 +53,7 @@ async fn a_persons_question_is_answered_before_a_burst_of_scheduled_deliveries()
     // one query, where behind the deliveries already waiting for slots it would take 8 s.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let asked = tokio::time::Instant::now();
-    let body = slash_form(&app, "look 7");
-    let ack = app
-        .post_signed(
-            "/slack/receive",
-            FORM,
-            &body,
-            (now_millis() / 1000, SIGNING_SECRET),
-            &[],
-        )
-        .await;
-    assert_eq!(ack.status(), 200);
+    send_slash(&app, "U000000ALICE", "look 7").await;
     until("the answer", Duration::from_secs(20), async || {
         !app.slack.posts_to("#general").is_empty()
     })

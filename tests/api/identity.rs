@@ -3,37 +3,10 @@
 //! and nothing runs as the shared user for them, schedules keep running as the API user, and a
 //! link preview shows what its sharer may see.
 
-use lookerbot::store::now_millis;
-
 use crate::helpers::*;
 
-fn slash_form(app: &TestApp, user: &str, text: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("token", "legacy-token")
-        .append_pair("team_id", "T000000ACME")
-        .append_pair("channel_id", "C0000GENERAL")
-        .append_pair("channel_name", "general")
-        .append_pair("user_id", user)
-        .append_pair("command", "/looker")
-        .append_pair("text", text)
-        .append_pair("api_app_id", "A0000000APP")
-        .append_pair("response_url", &app.slack.response_url())
-        .append_pair("trigger_id", "13345224609.738474920.8088930838d88f008e0")
-        .finish()
-}
-
 async fn ask(app: &TestApp, user: &str, text: &str) {
-    let body = slash_form(app, user, text);
-    let ack = app
-        .post_signed(
-            "/slack/receive",
-            FORM,
-            &body,
-            (now_millis() / 1000, SIGNING_SECRET),
-            &[],
-        )
-        .await;
-    assert_eq!(ack.status(), 200);
+    send_slash(app, user, text).await;
     app.drain_jobs().await;
 }
 

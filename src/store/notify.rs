@@ -20,8 +20,8 @@ pub enum Repeat {
 pub enum ThreadTurn {
     /// This job starts the thread: post in the channel, then [`NotifyStore::thread_started`].
     Start,
-    /// Reply under `ts`; `level` is the highest level posted in the thread so far.
-    Reply { ts: String, level: i16 },
+    /// Reply under `ts`.
+    Reply { ts: String },
     /// Another job is starting the thread now: come back in a moment.
     Pending,
 }
@@ -44,8 +44,9 @@ pub trait NotifyStore: Send + Sync {
     /// started (by this job before, or by one that took over), which is left as it is.
     async fn thread_started(&self, key: &str, job: i64, ts: &str, level: i16) -> Result<bool, StoreError>;
 
-    /// A reply at `level` was posted.
-    async fn thread_level(&self, key: &str, level: i16) -> Result<(), StoreError>;
+    /// Raises the thread's highest level to `level`; `true` when this call raised it (an
+    /// escalation, told once however many arrive at once).
+    async fn raise_level(&self, key: &str, level: i16) -> Result<bool, StoreError>;
 }
 
 /// The decision [`NotifyStore::repeat`] makes from a key's row, and the row after it.
@@ -94,10 +95,10 @@ impl RepeatRow {
 }
 
 /// A thread's turn for `job`, from its row: the starter (again, after a crash) starts it.
-pub(super) fn turn(job: i64, starter: i64, ts: Option<String>, level: i16) -> ThreadTurn {
+pub(super) fn turn(job: i64, starter: i64, ts: Option<String>) -> ThreadTurn {
     match ts {
         _ if starter == job => ThreadTurn::Start,
-        Some(ts) => ThreadTurn::Reply { ts, level },
+        Some(ts) => ThreadTurn::Reply { ts },
         None => ThreadTurn::Pending,
     }
 }

@@ -31,7 +31,13 @@ pub struct NotifyJob {
 /// (after a Slack failure, or a crash) keeps to the first decision.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Decision {
-    Post { repeats: u64, since: Option<i64> },
+    Post {
+        repeats: u64,
+        since: Option<i64>,
+        /// For a reply in a thread: whether it is an escalation, also shown in the channel.
+        #[serde(default)]
+        broadcast: Option<bool>,
+    },
     Held,
 }
 
@@ -73,23 +79,33 @@ async fn deliver(ctx: &Context, run: &JobRun, job: &NotifyJob) -> Result<(), Err
                     let key = format!("{scope}\u{1f}{}", n.repeat_key());
                     match store.repeat(&key, run.id(), run.recorded_at(), wait as i64).await? {
                         Repeat::Held => Decision::Held,
-                        Repeat::Post { repeats, since } => Decision::Post { repeats, since },
+                        Repeat::Post { repeats, since } => Decision::Post {
+                            repeats,
+                            since,
+                            broadcast: None,
+                        },
                     }
                 }
                 None => Decision::Post {
                     repeats: 0,
                     since: None,
+                    broadcast: None,
                 },
             };
             ledger.record_more(&decided).await?;
             decided
         }
     };
-    let Decision::Post { repeats, since } = decision else {
+    let Decision::Post {
+        repeats,
+        since,
+        broadcast: decided_broadcast,
+    } = decision
+    else {
         return Ok(());
     };
-    let since = since.map(status::utc);
-    let message = message::message(n, &job.sender, ctx.notify_mentions, repeats, since.as_deref());
+    let since_text = since.map(status::utc);
+    let message = message::message(n, &job.sender, ctx.notify_mentions, repeats, since_text.as_deref());
     let Some(thread_key) = &n.thread_key else {
         ledger.post(&channel, &message, None).await?;
         return Ok(());
@@ -106,11 +122,24 @@ async fn deliver(ctx: &Context, run: &JobRun, job: &NotifyJob) -> Result<(), Err
                 );
             }
         }
-        ThreadTurn::Reply { ts, level: highest } => {
-            // An escalation is also shown in the channel, where people will see it.
-            let broadcast = level > highest;
+        ThreadTurn::Reply { ts } => {
+            // An escalation (above any level before it in the thread) is also shown in the
+            // channel: claimed in one step, so two at once are broadcast once, and kept with the
+            // job, so a retry keeps to it.
+            let broadcast = match decided_broadcast {
+                Some(broadcast) => broadcast,
+                None => {
+                    let broadcast = store.raise_level(&key, level).await?;
+                    let decided = Decision::Post {
+                        repeats,
+                        since,
+                        broadcast: Some(broadcast),
+                    };
+                    ledger.record_more(&decided).await?;
+                    broadcast
+                }
+            };
             ledger.post_reply(&channel, &message, &SlackTs(ts), broadcast).await?;
-            store.thread_level(&key, level).await?;
         }
         ThreadTurn::Pending => {
             let wait = std::time::Duration::from_secs(1);

@@ -140,3 +140,59 @@ async fn people_waiting_go_before_scheduled_work() {
         assert_eq!(store.get(next.id).await.unwrap().unwrap().summary, "a test job");
     });
 }
+
+#[tokio::test]
+async fn a_thread_is_started_once_and_an_escalation_claimed_once() {
+    use crate::store::notify::{Repeat, ThreadTurn};
+    each_backend!(|harness, store| {
+        let other = harness.open().await;
+        let notify = store.notify();
+        assert_eq!(notify.thread_turn("k", 1, 1_000).await.unwrap(), ThreadTurn::Start);
+        assert_eq!(
+            other.notify().thread_turn("k", 2, 1_001).await.unwrap(),
+            ThreadTurn::Pending
+        );
+        assert!(notify.thread_started("k", 1, "1700.1", 0).await.unwrap());
+        assert!(
+            !other.notify().thread_started("k", 2, "1700.2", 0).await.unwrap(),
+            "not overwritten"
+        );
+        let reply = ThreadTurn::Reply { ts: "1700.1".into() };
+        assert_eq!(other.notify().thread_turn("k", 2, 1_002).await.unwrap(), reply);
+        assert_eq!(
+            notify.thread_turn("k", 1, 1_003).await.unwrap(),
+            ThreadTurn::Start,
+            "the starter again, after a crash"
+        );
+        assert!(!notify.raise_level("k", 0).await.unwrap());
+        assert!(notify.raise_level("k", 2).await.unwrap());
+        assert!(
+            !other.notify().raise_level("k", 2).await.unwrap(),
+            "one escalation, once"
+        );
+        // Repeats: the first posts, the next within the wait is held, the same job asking again
+        // gets its first answer.
+        assert_eq!(
+            notify.repeat("r", 5, 0, 1_000).await.unwrap(),
+            Repeat::Post {
+                repeats: 0,
+                since: None
+            }
+        );
+        assert_eq!(other.notify().repeat("r", 6, 500, 1_000).await.unwrap(), Repeat::Held);
+        assert_eq!(
+            notify.repeat("r", 5, 900, 1_000).await.unwrap(),
+            Repeat::Post {
+                repeats: 0,
+                since: None
+            }
+        );
+        assert_eq!(
+            notify.repeat("r", 7, 1_000, 1_000).await.unwrap(),
+            Repeat::Post {
+                repeats: 1,
+                since: Some(500)
+            }
+        );
+    });
+}

@@ -72,12 +72,12 @@ impl NotifyStore for PostgresStore {
         .bind(now - STALE_THREAD_START)
         .execute(&mut *tx)
         .await?;
-        let row = sqlx::query("SELECT starter_job, ts, max_level FROM notify_threads WHERE key = $1")
+        let row = sqlx::query("SELECT starter_job, ts FROM notify_threads WHERE key = $1")
             .bind(key)
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(turn(job, row.get("starter_job"), row.get("ts"), row.get("max_level")))
+        Ok(turn(job, row.get("starter_job"), row.get("ts")))
     }
 
     async fn thread_started(&self, key: &str, job: i64, ts: &str, level: i16) -> Result<bool, StoreError> {
@@ -94,12 +94,12 @@ impl NotifyStore for PostgresStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn thread_level(&self, key: &str, level: i16) -> Result<(), StoreError> {
-        sqlx::query("UPDATE notify_threads SET max_level = GREATEST(max_level, $2) WHERE key = $1")
+    async fn raise_level(&self, key: &str, level: i16) -> Result<bool, StoreError> {
+        let raised = sqlx::query("UPDATE notify_threads SET max_level = $2 WHERE key = $1 AND max_level < $2")
             .bind(key)
             .bind(level)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        Ok(raised.rows_affected() == 1)
     }
 }

@@ -100,6 +100,7 @@ impl App {
             bot: self.bot.clone(),
             help: Default::default(),
             refusals: Default::default(),
+            notify_senders: Default::default(),
         };
         if let Some(app_token) = self.settings.slack.app_token.clone() {
             background.spawn(socket_mode::run(state.clone(), app_token, shutdown.clone()));

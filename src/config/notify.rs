@@ -11,6 +11,8 @@ pub struct NotifySettings {
     pub senders: Vec<(String, Secret)>,
     /// Leave `<!channel>`, `<@U…>` in a sender's text as mentions (else they are shown as text).
     pub allow_mentions: bool,
+    /// Notifications one sender may send a minute (per replica); past it, 429.
+    pub per_minute: u32,
 }
 
 impl NotifySettings {
@@ -57,6 +59,13 @@ impl RawSettings {
                 "LOOKERBOT_NOTIFY_ALLOW_MENTIONS",
                 &self.lookerbot_notify_allow_mentions,
                 false,
+            ),
+            per_minute: c.number(
+                "LOOKERBOT_NOTIFY_PER_MINUTE",
+                &self.lookerbot_notify_per_minute,
+                120u32,
+                1,
+                1_000_000,
             ),
         }
     }

@@ -142,6 +142,10 @@ pub struct RawSettings {
     /// Let notification text mention people and channels (<!channel>, <@U…>) [default: false].
     #[arg(long, env = "LOOKERBOT_NOTIFY_ALLOW_MENTIONS")]
     pub lookerbot_notify_allow_mentions: Option<String>,
+    /// Notifications one sender may send a minute, per replica; past it, 429 with Retry-After
+    /// [default: 120].
+    #[arg(long, env = "LOOKERBOT_NOTIFY_PER_MINUTE")]
+    pub lookerbot_notify_per_minute: Option<String>,
     /// Braze REST endpoints the Action Hub's braze integration accepts besides Braze's own
     /// https://*.braze.com and *.braze.eu hosts, comma-separated (a proxy) [default: none].
     #[arg(long, env = "LOOKERBOT_BRAZE_ENDPOINTS")]

@@ -49,6 +49,8 @@ pub struct AppState {
     pub help: slack_commands::HelpAnswers,
     /// Refused requests, logged at most once a minute each kind.
     pub refusals: Arc<RefusalLog>,
+    /// Notifications each sender sent this minute.
+    pub notify_senders: Arc<notify::SenderWindows>,
 }
 
 /// Refusals by who was refused.

@@ -16,6 +16,32 @@ use crate::features::notify::{self, Notification, NotifyJob};
 use crate::queue::Push;
 use crate::store::Enqueued;
 
+/// How many notifications each sender sent in the current minute (per replica): a sender in a
+/// loop cannot fill the queue ahead of everyone else's work.
+#[derive(Default)]
+pub struct SenderWindows {
+    windows: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>,
+}
+
+impl SenderWindows {
+    /// Counts one more from `sender`; how long until it may send again when over `per_minute`.
+    fn admit(&self, sender: &str, per_minute: u32) -> Result<(), std::time::Duration> {
+        let minute = std::time::Duration::from_secs(60);
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        let (started, count) = windows.entry(sender.to_string()).or_insert((now, 0));
+        if now.duration_since(*started) >= minute {
+            *started = now;
+            *count = 0;
+        }
+        if *count >= per_minute {
+            return Err(minute.saturating_sub(now.duration_since(*started)));
+        }
+        *count += 1;
+        Ok(())
+    }
+}
+
 /// A notification is a few kilobytes; anything far larger is not one.
 const MAX_BODY: usize = 64 * 1024;
 
@@ -86,6 +112,19 @@ async fn accept(State(state): State<AppState>, headers: HeaderMap, body: Body) -
         Ok(sender) => sender,
         Err(refused) => return refused.into_response(),
     };
+    if let Err(wait) = state.notify_senders.admit(&sender, state.settings.notify.per_minute) {
+        state.refusals.notify.note("a sender over its notifications a minute");
+        let secs = wait.as_secs().max(1);
+        let text = format!(
+            "more than {} notifications a minute from {sender}; try again in {secs} s",
+            state.settings.notify.per_minute
+        );
+        let mut refused = refuse(StatusCode::TOO_MANY_REQUESTS, &text);
+        if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+            refused.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return refused;
+    }
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

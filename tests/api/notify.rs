@@ -294,3 +294,41 @@ async fn notifications_of_one_thread_sent_at_once_still_share_one_thread() {
             .all(|p| p.thread_ts.as_deref() == Some(tops[0].ts.as_str()))
     );
 }
+
+#[tokio::test]
+async fn a_sender_past_its_notifications_a_minute_is_asked_to_wait_and_nothing_more_is_recorded() {
+    let app = spawn_app_with(|s| {
+        senders(s);
+        s.lookerbot_notify_per_minute = Some("3".into());
+    })
+    .await;
+    let body = json!({"channel": "#ops", "title": "Loop"});
+    for _ in 0..3 {
+        assert_eq!(send(&app, Some(CI_TOKEN), &body).await.0, 202);
+    }
+    let response = app
+        .http
+        .post(format!("{}/api/notify", app.address))
+        .bearer_auth(CI_TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let wait: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let answer: Value = response.json().await.unwrap();
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("more than 3 notifications a minute from ci"),
+        "{answer}"
+    );
+    assert_eq!(app.jobs().await.len(), 3);
+    assert_eq!(
+        send(&app, Some(ML_TOKEN), &body).await.0,
+        202,
+        "another sender is not held back"
+    );
+}

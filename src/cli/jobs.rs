@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::store::{self, JobRecord, JobState, JobStore, now_millis};
+use crate::store::{self, JobRecord, JobState, JobStore, now_millis, utc_text};
 use crate::telemetry::printable;
 
 /// The database `DATABASE_URL` names, if it exists (`None`: nothing created yet): read-only, or
@@ -58,7 +58,7 @@ pub async fn list(database_url: &str, only_failed: bool, limit: u32) -> ExitCode
             job.id,
             job.state.as_str(),
             format!("{}/{}", job.attempts, job.max_attempts),
-            utc(job.updated_at),
+            utc_text(job.updated_at),
             printable(&job.summary)
         );
         if let Some(why) = why_not_done(&job, now_millis()) {
@@ -76,16 +76,10 @@ pub async fn list(database_url: &str, only_failed: bool, limit: u32) -> ExitCode
 fn why_not_done(job: &JobRecord, now: i64) -> Option<String> {
     match (job.state, &job.waiting) {
         (JobState::Running, Some(waiting)) => Some(format!("now {waiting}")),
-        (JobState::Queued, Some(waiting)) => Some(format!("{waiting}; back at {}", utc(job.run_after))),
-        (JobState::Queued, None) if job.run_after > now => Some(format!("next attempt at {}", utc(job.run_after))),
+        (JobState::Queued, Some(waiting)) => Some(format!("{waiting}; back at {}", utc_text(job.run_after))),
+        (JobState::Queued, None) if job.run_after > now => Some(format!("next attempt at {}", utc_text(job.run_after))),
         _ => None,
     }
-}
-
-/// RFC 3339 UTC time, to the second, from unix milliseconds.
-fn utc(millis: i64) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis.max(0) as u64);
-    humantime::format_rfc3339_seconds(time).to_string()
 }
 
 /// What to do with dead jobs.

@@ -25,7 +25,7 @@ pub fn client_config() -> anyhow::Result<rustls::ClientConfig> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn the_built_in_roots_are_always_there() {
+    fn the_configuration_builds_and_leaves_alpn_to_the_connector() {
         let config = super::client_config().unwrap();
         assert!(config.alpn_protocols.is_empty(), "the connector sets ALPN itself");
     }

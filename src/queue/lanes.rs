@@ -55,18 +55,6 @@ impl Lanes {
             lane: lane.map(str::to_string),
         })
     }
-
-    /// Counts a job in its lane until the guard is dropped, whatever its cap.
-    pub fn enter(self: &Arc<Self>, lane: Option<&str>) -> InLane {
-        if let Some(lane) = lane {
-            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-            *running.entry(lane.to_string()).or_default() += 1;
-        }
-        InLane {
-            lanes: self.clone(),
-            lane: lane.map(str::to_string),
-        }
-    }
 }
 
 pub struct InLane {
@@ -95,11 +83,11 @@ mod tests {
     #[test]
     fn a_lane_is_busy_at_its_cap_and_free_again_when_a_job_leaves() {
         let lanes = Lanes::new(|lane| if lane == "looker:slow" { 2 } else { 5 });
-        let first = lanes.enter(Some("looker:slow"));
-        let _other = lanes.enter(Some("looker:fast"));
-        let _none = lanes.enter(None);
+        let first = lanes.try_enter(Some("looker:slow")).unwrap();
+        let _other = lanes.try_enter(Some("looker:fast")).unwrap();
+        let _none = lanes.try_enter(None).unwrap();
         assert!(lanes.busy().is_empty());
-        let _second = lanes.enter(Some("looker:slow"));
+        let _second = lanes.try_enter(Some("looker:slow")).unwrap();
         assert_eq!(lanes.busy(), vec!["looker:slow".to_string()]);
         drop(first);
         assert!(lanes.busy().is_empty());

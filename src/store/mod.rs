@@ -25,6 +25,12 @@ pub fn now_millis() -> Millis {
         .unwrap_or(0)
 }
 
+/// RFC 3339 UTC, to the second (`2026-12-01T09:00:00Z`), for operators and senders.
+pub fn utc_text(millis: Millis) -> String {
+    let time = UNIX_EPOCH + Duration::from_millis(millis.max(0) as u64);
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
 /// The database failed: unreachable, locked, full or refusing a statement.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("database error: {message}")]

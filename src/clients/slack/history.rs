@@ -86,6 +86,11 @@ impl SlackApi {
         self.identity.get_or_try_init(|| self.auth_test()).await
     }
 
+    /// Who the bot is, if it was asked already; never calls Slack (for an HTTP answer).
+    pub fn known_identity(&self) -> Option<&SlackIdentity> {
+        self.identity.get()
+    }
+
     /// The bot's own message with this tag in the channel (or the thread) since `since_ms`.
     pub async fn find_tagged(
         &self,

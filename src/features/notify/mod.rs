@@ -61,6 +61,11 @@ impl Job for NotifyJob {
 }
 
 async fn deliver(ctx: &Context, run: &JobRun, job: &NotifyJob) -> Result<(), Error> {
+    // The workspace's address, for the links `GET /api/notify/{id}` gives (asked once, here
+    // rather than in that answer).
+    if let Err(error) = ctx.slack.identity().await {
+        tracing::debug!(%error, "the workspace's address is not known yet; links wait for it");
+    }
     let n = &job.notification;
     let name = n.channel.trim_start_matches('#');
     let channel = ctx.slack.directory.channel_id(&ctx.slack, name).await?.ok_or_else(|| {
@@ -104,7 +109,7 @@ async fn deliver(ctx: &Context, run: &JobRun, job: &NotifyJob) -> Result<(), Err
     else {
         return Ok(());
     };
-    let since_text = since.map(status::utc);
+    let since_text = since.map(crate::store::utc_text);
     let message = message::message(n, &job.sender, ctx.notify_mentions, repeats, since_text.as_deref());
     let Some(thread_key) = &n.thread_key else {
         ledger.post(&channel, &message, None).await?;

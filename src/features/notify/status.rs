@@ -57,10 +57,11 @@ pub async fn status(ctx: &Context, sender: &str, id: i64) -> Result<Option<State
             let progress = detail.progress.unwrap_or_default();
             match posted_messages(&progress).into_iter().next() {
                 Some((channel, ts)) => {
-                    let link = match ctx.slack.identity().await {
-                        Ok(identity) => Some(permalink(&identity.url, &channel, &ts)),
-                        Err(_) => None,
-                    };
+                    // Known since the job posted it: the answer never waits on Slack.
+                    let link = ctx
+                        .slack
+                        .known_identity()
+                        .map(|identity| permalink(&identity.url, &channel, &ts));
                     State::Posted { channel, ts, link }
                 }
                 None => State::Held,
@@ -77,12 +78,6 @@ fn permalink(workspace: &str, channel: &str, ts: &str) -> String {
         workspace.trim_end_matches('/'),
         ts.replace('.', "")
     )
-}
-
-/// RFC 3339 UTC, to the second, from unix milliseconds.
-pub(super) fn utc(millis: i64) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis.max(0) as u64);
-    humantime::format_rfc3339_seconds(time).to_string()
 }
 
 #[cfg(test)]

@@ -7,13 +7,14 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::body::ActionRequest;
-use super::execute::{checked_download, forget, request_type};
-use super::intake::{Kept, Refused, read};
+use super::execute::{checked_download, request_type};
+use super::intake::Kept;
+use super::record::{execute_request, forget, record};
 use super::{outcome, refusal, refused_token, small_request};
 use crate::clients::braze::endpoint;
 use crate::config::Secret;
@@ -22,8 +23,7 @@ use crate::features::braze::{BrazeExport, Progress};
 use crate::features::ledger::Ledger;
 use crate::http::AppState;
 use crate::http::looker_auth::hub_token;
-use crate::queue::{Push, Settled};
-use crate::store::Enqueued;
+use crate::queue::Settled;
 
 /// The integration's settings, checked as Looker's hub checks them before a form or an export.
 fn setting<'a>(request: &'a ActionRequest, name: &str, label: &str) -> Result<&'a str, String> {
@@ -56,23 +56,9 @@ pub(super) async fn form(State(state): State<AppState>, headers: HeaderMap, body
 }
 
 pub(super) async fn execute(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    if !hub_token(&state.settings, &headers) {
-        return refused_token(&state);
-    }
-    let limit = state.bot.hub.max_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return refusal(Refused::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the request is larger than LOOKERBOT_HUB_MAX_MB allows",
-        ));
-    }
-    let (request, kept) = match read(&state, body, limit).await {
+    let (request, kept) = match execute_request(&state, &headers, body).await {
         Ok(read) => read,
-        Err(refused) => return refusal(refused),
+        Err(refused) => return refused,
     };
     let export = match export_for(&state, &request, kept) {
         Ok(export) => export,
@@ -81,26 +67,9 @@ pub(super) async fn execute(State(state): State<AppState>, headers: HeaderMap, b
             return outcome(false, Some(reason), json!({}));
         }
     };
-    let how = headers
-        .get("x-looker-webhook-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|id| !id.is_empty())
-        .map(|id| Push::once(format!("looker-action:braze:{id}")))
-        .unwrap_or_default();
-    let id = match state.queue.push(&export, how).await {
-        Ok(Enqueued::Created(id)) => id,
-        Ok(Enqueued::Duplicate(id)) => {
-            forget(&state, kept).await;
-            id
-        }
-        Err(error) => {
-            tracing::error!(%error, "could not record a Braze export");
-            forget(&state, kept).await;
-            return refusal(Refused::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the bot could not record this export; try again shortly",
-            ));
-        }
+    let id = match record(&state, &headers, &export, kept, "looker-action:braze:").await {
+        Ok(id) => id,
+        Err(refused) => return refused,
     };
     match state.queue.settled(id, state.bot.hub.wait).await {
         Ok(Settled::Done) => {

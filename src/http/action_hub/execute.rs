@@ -6,20 +6,20 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
 use super::body::ActionRequest;
-use super::intake::{Kept, Refused, read};
-use super::{outcome, refusal, refused_token};
+use super::intake::{Kept, Refused};
+use super::record::{execute_request, forget, record};
+use super::{outcome, refusal};
 use crate::features::action_hub::{HubDelivery, HubFile, Target};
 use crate::features::deliveries::extension_for;
 use crate::features::downloads::on_looker;
 use crate::http::AppState;
-use crate::http::looker_auth::hub_token;
-use crate::queue::{Push, Settled};
-use crate::store::{Enqueued, now_millis};
+use crate::queue::Settled;
+use crate::store::now_millis;
 
 /// The request types the `slack` integration takes.
 const TYPES: &[&str] = &["query", "dashboard"];
@@ -75,30 +75,10 @@ pub(super) fn checked_download(state: &AppState, request: &ActionRequest) -> Res
     }
 }
 
-pub(super) async fn forget(state: &AppState, kept: Option<Kept>) {
-    if let Some(kept) = kept {
-        let _ = state.queue.store().forget_file(kept.file_id).await;
-    }
-}
-
 pub(super) async fn execute(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    if !hub_token(&state.settings, &headers) {
-        return refused_token(&state);
-    }
-    let limit = state.bot.hub.max_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return refusal(Refused::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the request is larger than LOOKERBOT_HUB_MAX_MB allows",
-        ));
-    }
-    let (request, kept) = match read(&state, body, limit).await {
+    let (request, kept) = match execute_request(&state, &headers, body).await {
         Ok(read) => read,
-        Err(refused) => return refusal(refused),
+        Err(refused) => return refused,
     };
     let delivery = match delivery_for(&state, &request, kept) {
         Ok(delivery) => delivery,
@@ -108,31 +88,9 @@ pub(super) async fn execute(State(state): State<AppState>, headers: HeaderMap, b
         }
     };
     let target = delivery.target.to_string();
-    let how = headers
-        .get("x-looker-webhook-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|id| !id.is_empty())
-        .map(|id| Push::once(format!("looker-action:{id}")))
-        .unwrap_or_default();
-    let id = match state.queue.push(&delivery, how).await {
-        Ok(Enqueued::Created(id)) => {
-            let bytes = kept.map(|k| k.length).unwrap_or(0);
-            tracing::info!(job = id, bytes, summary = %delivery_summary(&delivery), "Action Hub delivery queued");
-            id
-        }
-        Ok(Enqueued::Duplicate(id)) => {
-            // Looker sent this one before: its first recording stands.
-            forget(&state, kept).await;
-            id
-        }
-        Err(error) => {
-            tracing::error!(%error, "could not record an Action Hub delivery");
-            forget(&state, kept).await;
-            return refusal(Refused::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the bot could not record this delivery; try again shortly",
-            ));
-        }
+    let id = match record(&state, &headers, &delivery, kept, "looker-action:").await {
+        Ok(id) => id,
+        Err(refused) => return refused,
     };
     match state.queue.settled(id, state.bot.hub.wait).await {
         Ok(Settled::Done | Settled::Gone) => outcome(true, Some(format!("Sent to {target}.")), json!({})),
@@ -145,11 +103,6 @@ pub(super) async fn execute(State(state): State<AppState>, headers: HeaderMap, b
             json!({}),
         ),
     }
-}
-
-fn delivery_summary(delivery: &HubDelivery) -> String {
-    use crate::queue::Job;
-    delivery.summary()
 }
 
 /// The job for a request, or Looker's answer when there is nothing to record.

@@ -10,6 +10,7 @@ mod braze;
 mod execute;
 mod intake;
 mod lookerbot;
+mod record;
 
 use axum::Json;
 use axum::Router;

@@ -9,6 +9,9 @@
 #[path = "../tests/api/fake_looker.rs"]
 #[allow(dead_code, clippy::result_large_err)]
 mod fake_looker;
+#[path = "../tests/api/fake_looker_oauth.rs"]
+#[allow(dead_code)]
+mod fake_looker_oauth;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lookerbot::clients::looker::Lookers;
@@ -33,6 +36,7 @@ fn lookers(looker: &fake_looker::FakeLooker, identity: &str) -> Lookers {
 
 fn alice() -> Person {
     Person {
+        team: "T000000ACME".into(),
         slack_user: "U000000ALICE".into(),
         email: Some("alice@acme.example".into()),
     }
@@ -60,14 +64,15 @@ fn benches(c: &mut Criterion) {
     let sudo = lookers(&looker, "sudo");
     runtime.block_on(async {
         fetch(&shared).await;
-        for_person(alice(), fetch(&sudo)).await;
+        for_person(alice(), Default::default(), fetch(&sudo)).await;
     });
     let mut group = c.benchmark_group("identity");
     group.bench_function("shared API user, warm", |b| {
         b.to_async(&runtime).iter(|| fetch(&shared))
     });
     group.bench_function("own Looker user, cached", |b| {
-        b.to_async(&runtime).iter(|| for_person(alice(), fetch(&sudo)))
+        b.to_async(&runtime)
+            .iter(|| for_person(alice(), Default::default(), fetch(&sudo)))
     });
     group.bench_function("shared API user, cold client", |b| {
         b.to_async(&runtime)
@@ -75,7 +80,7 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("own Looker user, cold client", |b| {
         b.to_async(&runtime)
-            .iter(|| async { for_person(alice(), fetch(&lookers(&looker, "sudo"))).await })
+            .iter(|| async { for_person(alice(), Default::default(), fetch(&lookers(&looker, "sudo"))).await })
     });
     group.finish();
 }

@@ -7,6 +7,9 @@
 #[path = "../tests/api/fake_looker.rs"]
 #[allow(dead_code, clippy::result_large_err)]
 mod fake_looker;
+#[path = "../tests/api/fake_looker_oauth.rs"]
+#[allow(dead_code)]
+mod fake_looker_oauth;
 #[path = "../tests/api/fake_slack.rs"]
 #[allow(dead_code, clippy::result_large_err)]
 mod fake_slack;

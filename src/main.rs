@@ -1,4 +1,4 @@
-//! The `lookerbot` command: serve (default), check, manifest, jobs.
+//! The `lookerbot` command: serve (default), check, manifest, migrate, jobs, audit, identity.
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use lookerbot::cli::{check, jobs, manifest};
+use lookerbot::cli::{audit, check, identity, jobs, manifest};
 use lookerbot::config::RawSettings;
 use lookerbot::startup::App;
 use lookerbot::telemetry;
@@ -53,6 +53,39 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+    /// Who asked what, as which Looker user, where the answer went and what came of it.
+    Audit {
+        /// Only this Slack user's (their id, U…).
+        #[arg(long)]
+        user: Option<String>,
+        /// Only what happened within this long (`7d`, `12h`).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        since: Option<std::time::Duration>,
+        #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+        format: AuditFormat,
+        #[arg(long, default_value_t = 1000)]
+        limit: u32,
+    },
+    /// People's linked Looker accounts (LOOKERBOT_IDENTITY=oauth).
+    Identity {
+        #[command(subcommand)]
+        action: IdentityAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum IdentityAction {
+    /// Forget every Looker account a Slack user linked, and end those sessions at Looker.
+    Revoke {
+        /// The Slack user's id (U…).
+        slack_user: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AuditFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -177,6 +210,26 @@ async fn run(cli: Cli) -> ExitCode {
                 Some(JobsAction::Drop { id }) => jobs::repair(&database_url, jobs::Repair::Drop(id)).await,
             }
         }
+        Command::Audit {
+            user,
+            since,
+            format,
+            limit,
+        } => {
+            let request = audit::AuditRequest {
+                user,
+                since,
+                json: matches!(format, AuditFormat::Json),
+                limit,
+            };
+            audit::list(&cli.settings.database_url(), request).await
+        }
+        Command::Identity {
+            action: IdentityAction::Revoke { slack_user },
+        } => match validated(&cli.settings) {
+            Some(settings) => identity::revoke(&settings, &slack_user).await,
+            None => ExitCode::from(BAD_SETTINGS),
+        },
     }
 }
 

@@ -18,6 +18,7 @@ tokio::task_local! {
 /// The person work is done for: their Slack id and, when Slack gave it, their verified email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
+    pub team: String,
     pub slack_user: String,
     pub email: Option<String>,
 }
@@ -26,6 +27,8 @@ pub struct Person {
 pub struct Scope {
     interactive: bool,
     person: Option<Arc<Person>>,
+    /// As whom the person's work ran on Looker, for the audit.
+    acted: Option<Acted>,
     waits: Option<Arc<watch::Sender<Option<String>>>>,
     /// When the job must have finished (its lease): a wait past it is handed back to the queue.
     deadline: Option<Instant>,
@@ -39,6 +42,7 @@ impl Scope {
             waits: Some(Arc::new(waits)),
             deadline: Some(deadline),
             person: None,
+            acted: None,
         }
     }
 
@@ -48,16 +52,29 @@ impl Scope {
     }
 }
 
-/// Runs `work` for `person`, in the current scope otherwise (outside a job: a person waits).
-pub async fn for_person<F: Future>(person: Person, work: F) -> F::Output {
+/// Where the Looker client notes as whom a person's work ran (the last Looker user it acted as).
+pub type Acted = Arc<std::sync::Mutex<Option<String>>>;
+
+/// Runs `work` for `person`, in the current scope otherwise (outside a job: a person waits);
+/// `acted` learns as whom it ran.
+pub async fn for_person<F: Future>(person: Person, acted: Acted, work: F) -> F::Output {
     let mut scope = SCOPE.try_with(Scope::clone).unwrap_or(Scope {
         interactive: true,
         waits: None,
         deadline: None,
         person: None,
+        acted: None,
     });
     scope.person = Some(Arc::new(person));
+    scope.acted = Some(acted);
     scope.enter(work).await
+}
+
+/// Notes as whom the running person's work runs on Looker (nothing outside a person's work).
+pub fn note_acting(who: impl FnOnce() -> String) {
+    if let Ok(Some(acted)) = SCOPE.try_with(|scope| scope.acted.clone()) {
+        *acted.lock().unwrap_or_else(|p| p.into_inner()) = Some(who());
+    }
 }
 
 /// The person the running work is for, if it was started by one.

@@ -83,6 +83,11 @@ impl App {
             );
         }
         background.spawn(prune_finished_jobs(self.queue.clone(), shutdown.clone()));
+        background.spawn(prune_audit(
+            self.bot.clone(),
+            self.settings.audit_retention,
+            shutdown.clone(),
+        ));
         if let Some(channel) = self.settings.alerts_channel.clone() {
             background.spawn(features::alerts::watch(self.bot.clone(), channel, shutdown.clone()));
         }
@@ -112,6 +117,17 @@ impl App {
         while background.join_next().await.is_some() {}
         tracing::info!("lookerbot stopped");
         Ok(())
+    }
+}
+
+/// Forgets audit entries past their retention once an hour.
+async fn prune_audit(bot: Arc<features::Context>, retention: Duration, stop: CancellationToken) {
+    loop {
+        features::audit::prune(&bot, retention).await;
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.cancelled() => return,
+        }
     }
 }
 

@@ -47,10 +47,22 @@ pub async fn run(settings: &Settings) -> (String, bool) {
             for (_, looker) in lookers.all() {
                 let name = looker.web_base();
                 match looker.verify_login().await {
-                    Ok(()) => line(
-                        true,
-                        format!("Looker {name}: logged in to {}", looker.settings().api_base_url),
-                    ),
+                    Ok(()) => {
+                        line(
+                            true,
+                            format!("Looker {name}: logged in to {}", looker.settings().api_base_url),
+                        );
+                        let redirect = settings
+                            .hub
+                            .public_url
+                            .as_ref()
+                            .map(crate::features::identity::connect::redirect_uri);
+                        match looker.identity_readiness(redirect.as_deref()).await {
+                            Some(Ok(ready)) => line(true, format!("Looker {name}: {ready}")),
+                            Some(Err(missing)) => line(false, format!("Looker {name}: {missing}")),
+                            None => {}
+                        }
+                    }
                     Err(error) => line(
                         false,
                         format!(

@@ -9,7 +9,7 @@ use crate::telemetry::printable;
 
 /// The database `DATABASE_URL` names, if it exists (`None`: nothing created yet): read-only, or
 /// `writable` for `retry` and `drop`. What went wrong is printed.
-async fn existing(database_url: &str, writable: bool) -> Result<Option<Arc<dyn JobStore>>, ExitCode> {
+pub(super) async fn existing(database_url: &str, writable: bool) -> Result<Option<Arc<dyn JobStore>>, ExitCode> {
     let cannot = |error: anyhow::Error| {
         eprintln!("cannot open the database ({error:#}); check DATABASE_URL");
         ExitCode::FAILURE

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 use url::Url;
 
-/// Bot scopes: posting, slash command, mentions and DMs, channel and user lookup, files, unfurls,
-/// and reading the bot's own earlier posts back (the `*:history` scopes: a delivery resumed after
+/// Bot scopes: posting, slash command, mentions and DMs, channel and user lookup (`*:read`: who
+/// reads a conversation, for the audience guard), files, unfurls, and reading the bot's own earlier posts back (the `*:history` scopes: a delivery resumed after
 /// a crash looks for the message it may already have posted, so it never posts twice).
 pub const BOT_SCOPES: &[&str] = &[
     "app_mentions:read",
@@ -23,6 +23,7 @@ pub const BOT_SCOPES: &[&str] = &[
     "links:read",
     "links:write",
     "mpim:history",
+    "mpim:read",
     "team:read",
     "users:read",
     "users:read.email",

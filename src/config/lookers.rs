@@ -27,9 +27,12 @@ struct LookerEntry {
     /// Queries the bot runs at once on this Looker as every user (else `LOOKER_MAX_INSTANCE_QUERIES`).
     #[serde(default)]
     max_instance_queries: Option<usize>,
-    /// `shared`, `sudo` or `sudo_or_shared` (else `LOOKERBOT_IDENTITY`).
+    /// `shared`, `sudo`, `sudo_or_shared`, `oauth` or `oauth_or_shared` (else `LOOKERBOT_IDENTITY`).
     #[serde(default)]
     identity: Option<String>,
+    /// The bot's OAuth client app in this Looker (else `LOOKER_OAUTH_CLIENT_ID`).
+    #[serde(default)]
+    oauth_client_id: Option<String>,
 }
 
 impl RawSettings {
@@ -72,11 +75,8 @@ impl RawSettings {
             1,
             10_000,
         );
-        let identities = [
-            ("shared", Identity::Shared),
-            ("sudo", Identity::Sudo),
-            ("sudo_or_shared", Identity::SudoOrShared),
-        ];
+        let identities = Identity::NAMES;
+        let oauth_client_id = non_empty(&self.looker_oauth_client_id).map(str::to_string);
         let identity = checker.choice(
             "LOOKERBOT_IDENTITY",
             &self.lookerbot_identity,
@@ -132,11 +132,18 @@ impl RawSettings {
                                 .unwrap_or_else(|| {
                                     checker.problem(
                                         "LOOKERS",
-                                        format!("identity must be shared, sudo or sudo_or_shared (got {named:?})"),
+                                        format!(
+                                            "identity must be shared, sudo, sudo_or_shared, oauth or \
+                                             oauth_or_shared (got {named:?})"
+                                        ),
                                     );
                                     identity
                                 }),
                         },
+                        oauth_client_id: entry
+                            .oauth_client_id
+                            .filter(|id| !id.trim().is_empty())
+                            .or_else(|| oauth_client_id.clone()),
                     })
                 })
                 .collect();
@@ -183,6 +190,7 @@ impl RawSettings {
                 max_queries,
                 max_instance_queries,
                 identity,
+                oauth_client_id,
             }],
             _ => Vec::new(),
         }

@@ -2,6 +2,7 @@
 //! that reports every problem at once, then handed to the clients. No other module reads the
 //! environment.
 
+mod audience;
 mod checker;
 mod hub;
 mod lookers;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use url::Url;
 
+pub use audience::{Audience, AudienceSettings};
 pub use hub::HubSettings;
 pub use notify::NotifySettings;
 pub use raw::RawSettings;
@@ -43,6 +45,8 @@ pub struct LookerSettings {
     pub max_instance_queries: usize,
     /// As whom the work a person starts runs on this Looker.
     pub identity: Identity,
+    /// The `client_guid` the bot is registered under in this Looker as an OAuth client app.
+    pub oauth_client_id: Option<String>,
 }
 
 /// As whom the bot runs what a person asks (`LOOKERBOT_IDENTITY`, or `identity` in `LOOKERS`).
@@ -56,6 +60,25 @@ pub enum Identity {
     Sudo,
     /// As `Sudo`, and the shared API user for someone with no Looker user.
     SudoOrShared,
+    /// The Looker account each person linked through Looker's OAuth (the bot registered in
+    /// Looker as an OAuth client app; works on Looker (Google Cloud core) too).
+    Oauth,
+    /// As `Oauth`, and the shared API user for someone who has not linked.
+    OauthOrShared,
+}
+
+impl Identity {
+    pub const NAMES: [(&'static str, Identity); 5] = [
+        ("shared", Identity::Shared),
+        ("sudo", Identity::Sudo),
+        ("sudo_or_shared", Identity::SudoOrShared),
+        ("oauth", Identity::Oauth),
+        ("oauth_or_shared", Identity::OauthOrShared),
+    ];
+
+    pub fn is_oauth(self) -> bool {
+        matches!(self, Identity::Oauth | Identity::OauthOrShared)
+    }
 }
 
 impl LookerSettings {
@@ -217,6 +240,14 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// How long a data-action button keeps working.
     pub data_action_lifetime: Duration,
+    /// Who may read answers in each channel.
+    pub audience: AudienceSettings,
+    /// How long the audit is kept.
+    pub audit_retention: Duration,
+    /// Seals people's Looker OAuth tokens at rest (`LOOKERBOT_TOKEN_KEY`).
+    pub token_key: Option<Secret>,
+    /// Link a Looker account only when its email is the person's Slack email.
+    pub oauth_same_email: bool,
 }
 
 /// One thing wrong with the settings, naming the variable to fix.

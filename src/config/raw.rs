@@ -132,9 +132,22 @@ pub struct RawSettings {
     pub looker_max_instance_queries: Option<String>,
     /// As whom a person's questions run on Looker: shared (the API user, for everyone), sudo
     /// (the Looker user with the asker's Slack email; the API user must be an admin) or
-    /// sudo_or_shared [default: shared]; `identity` in LOOKERS sets it per Looker.
+    /// sudo_or_shared, oauth (the Looker account each person links through Looker's OAuth) or
+    /// oauth_or_shared [default: shared]; `identity` in LOOKERS sets it per Looker.
     #[arg(long, env = "LOOKERBOT_IDENTITY")]
     pub lookerbot_identity: Option<String>,
+    /// The client_guid of the bot's OAuth client app in Looker, for LOOKERBOT_IDENTITY=oauth
+    /// (`oauthClientId` in LOOKERS sets it per Looker).
+    #[arg(long, env = "LOOKER_OAUTH_CLIENT_ID")]
+    pub looker_oauth_client_id: Option<String>,
+    /// Key sealing people's Looker OAuth tokens at rest: 32 random bytes, base64 or hex
+    /// (`openssl rand -base64 32`); required with LOOKERBOT_IDENTITY=oauth.
+    #[arg(long, env = "LOOKERBOT_TOKEN_KEY", hide_env_values = true)]
+    pub lookerbot_token_key: Option<String>,
+    /// With LOOKERBOT_IDENTITY=oauth, link a Looker account only when its email is the person's
+    /// Slack email (so nobody links someone else's account to themselves) [default: true].
+    #[arg(long, env = "LOOKERBOT_OAUTH_SAME_EMAIL")]
+    pub lookerbot_oauth_same_email: Option<String>,
     /// Senders allowed to post through POST /api/notify, as name:token pairs
     /// (`ci:<secret>,ml:<secret>`; tokens of 16 characters or more) [default: none, the API is off].
     #[arg(long, env = "LOOKERBOT_NOTIFY_TOKENS", hide_env_values = true)]
@@ -236,6 +249,21 @@ pub struct RawSettings {
     /// Hosts (comma-separated, `host` or `host:port`) whose Action Hub download links are followed besides the configured Lookers'.
     #[arg(long, env = "LOOKERBOT_HUB_DOWNLOAD_HOSTS")]
     pub lookerbot_hub_download_hosts: Option<String>,
+    /// Who may read answers, per channel: channel=audience pairs, comma-separated, the channel an
+    /// id, a #name or a #pattern-*, the audience public (posted in the channel), private (the
+    /// asker alone, with a button to share) or links (a link to Looker, never data); the first
+    /// rule naming a channel wins [default: none].
+    #[arg(long, env = "LOOKERBOT_AUDIENCE")]
+    pub lookerbot_audience: Option<String>,
+    /// Audience of our own channels no LOOKERBOT_AUDIENCE rule names [default: public].
+    #[arg(long, env = "LOOKERBOT_AUDIENCE_DEFAULT")]
+    pub lookerbot_audience_default: Option<String>,
+    /// Audience of Slack Connect channels (shared with other organisations) no rule names [default: private].
+    #[arg(long, env = "LOOKERBOT_AUDIENCE_EXTERNAL")]
+    pub lookerbot_audience_external: Option<String>,
+    /// Days the audit of questions and data actions is kept [default: 90].
+    #[arg(long, env = "LOOKERBOT_AUDIT_DAYS")]
+    pub lookerbot_audit_days: Option<String>,
     /// Days a data-action button keeps working [default: 30].
     #[arg(long, env = "LOOKERBOT_DATA_ACTION_DAYS")]
     pub lookerbot_data_action_days: Option<String>,

@@ -24,6 +24,17 @@ impl Secret {
         self.0.as_bytes().ct_eq(presented.as_bytes()).into()
     }
 
+    /// The 32 bytes of a key written as hex or base64 (`openssl rand -base64 32`), if it is one.
+    pub fn key_bytes(&self) -> Option<[u8; 32]> {
+        use base64::Engine;
+        let text = self.0.trim();
+        let bytes = hex::decode(text)
+            .ok()
+            .or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())
+            .or_else(|| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok())?;
+        bytes.try_into().ok()
+    }
+
     /// Constant-time comparison with another secret.
     pub fn same_as(&self, other: &Secret) -> bool {
         self.matches(other.expose())

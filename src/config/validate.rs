@@ -2,6 +2,7 @@
 //! lists every problem.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::checker::{Checker, non_empty};
 use super::{
@@ -96,6 +97,31 @@ impl RawSettings {
         let hub = self.hub(&mut c);
         let notify = self.notify(&mut c);
         let data_action_lifetime = self.data_action_lifetime(&mut c);
+        let audience = self.audience(&mut c);
+        let token_key = non_empty(&self.lookerbot_token_key).map(Secret::new);
+        if token_key.as_ref().is_some_and(|key| key.key_bytes().is_none()) {
+            c.problem(
+                "LOOKERBOT_TOKEN_KEY",
+                "expected 32 random bytes in base64 or hex, e.g. from `openssl rand -base64 32`",
+            );
+        }
+        for looker in lookers.iter().filter(|l| l.identity.is_oauth()) {
+            let host = looker.host();
+            if looker.oauth_client_id.is_none() {
+                c.problem(
+                    "LOOKER_OAUTH_CLIENT_ID",
+                    format!("{host} answers people with their linked Looker accounts (oauth): register the bot in Looker as an OAuth client app and give its client_guid here or as oauthClientId in LOOKERS"),
+                );
+            }
+            if token_key.is_none() {
+                c.problem("LOOKERBOT_TOKEN_KEY", format!("{host} uses oauth: people's tokens are sealed with this key; set 32 random bytes (`openssl rand -base64 32`)"));
+            }
+            if hub.public_url.is_none() {
+                c.problem("PUBLIC_URL", format!("{host} uses oauth: Looker sends people back to PUBLIC_URL/looker/oauth/callback, so the bot's public address is needed"));
+            }
+        }
+        let oauth_same_email = c.flag("LOOKERBOT_OAUTH_SAME_EMAIL", &self.lookerbot_oauth_same_email, true);
+        let audit_days = c.number("LOOKERBOT_AUDIT_DAYS", &self.lookerbot_audit_days, 90u64, 1, 36_500);
         let metrics = MetricsAccess {
             token: non_empty(&self.lookerbot_metrics_token).map(Secret::new),
             open: c.flag("LOOKERBOT_METRICS_OPEN", &self.lookerbot_metrics_open, false),
@@ -123,6 +149,10 @@ impl RawSettings {
             hub,
             notify,
             data_action_lifetime,
+            audience,
+            audit_retention: Duration::from_secs(audit_days * 86_400),
+            token_key,
+            oauth_same_email,
             metrics,
             alerts_channel: non_empty(&self.lookerbot_alerts_channel).map(str::to_string),
         };

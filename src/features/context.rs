@@ -11,7 +11,7 @@ use super::data_actions::ActionSigner;
 use crate::clients::looker::{Lookers, downloads_client};
 use crate::clients::s3::S3Images;
 use crate::clients::slack::SlackApi;
-use crate::config::{DashboardStyle, Features, HubSettings, Settings};
+use crate::config::{AudienceSettings, DashboardStyle, Features, HubSettings, Settings};
 use crate::queue::Queue;
 use crate::render::RenderOptions;
 
@@ -43,6 +43,12 @@ pub struct Context {
     pub notify_mentions: bool,
     /// Braze's REST API, for the Action Hub's `braze` integration.
     pub braze: crate::clients::braze::BrazeClient,
+    /// Who may read answers in each channel.
+    pub audience: AudienceSettings,
+    /// People's linked Looker accounts, where any Looker answers with them (`oauth`).
+    pub links: Option<Arc<super::identity::links::StoredLinks>>,
+    /// Link a Looker account only when its email is the person's Slack email.
+    pub oauth_same_email: bool,
 }
 
 impl Context {
@@ -51,9 +57,16 @@ impl Context {
         if queue.store().is_shared() {
             slack = slack.with_pace_book(Arc::new(super::shared_pace::StorePaces(queue.store().clone())));
         }
+        let links = linked_accounts(settings, &queue);
+        let lookers = Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout)?;
+        if let Some(links) = &links {
+            for (_, looker) in lookers.all() {
+                looker.keep_links_in(links.clone());
+            }
+        }
         Ok(Context {
             queue,
-            lookers: Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout)?,
+            lookers,
             slack: Arc::new(slack),
             render: RenderOptions {
                 max_table_rows: settings.table_max_rows,
@@ -75,6 +88,23 @@ impl Context {
             destinations: Destinations::default(),
             notify_mentions: settings.notify.allow_mentions,
             braze: crate::clients::braze::BrazeClient::new(settings.looker_timeout)?,
+            audience: settings.audience.clone(),
+            links,
+            oauth_same_email: settings.oauth_same_email,
         })
     }
+}
+
+/// Where linked accounts are kept, when a Looker answers with them and the settings allow it.
+fn linked_accounts(settings: &Settings, queue: &Queue) -> Option<Arc<super::identity::links::StoredLinks>> {
+    if !settings.lookers.iter().any(|l| l.identity.is_oauth()) {
+        return None;
+    }
+    let sealer = super::identity::seal::Sealer::from_setting(settings.token_key.as_ref()?)?;
+    let redirect = super::identity::connect::redirect_uri(settings.hub.public_url.as_ref()?);
+    Some(Arc::new(super::identity::links::StoredLinks::new(
+        queue.store().clone(),
+        Arc::new(sealer),
+        redirect,
+    )))
 }

@@ -27,6 +27,16 @@ pub enum UserError {
         "I answer everyone here as their own Looker user, and {looker} has no user with your Slack email. Ask your Looker admin to add you."
     )]
     NoLookerUser { looker: String },
+    #[error(
+        "I answer everyone here with their own Looker account, and you haven't connected yours at {looker}. Type `/looker connect` to connect it, then ask again."
+    )]
+    NotLinked { looker: String },
+    #[error(
+        "I answer everyone here with their own Looker account: <{link}|connect your account at {looker}> (the link is yours alone and works for 15 minutes), then ask again."
+    )]
+    ConnectFirst { looker: String, link: String },
+    #[error("This channel gets links to Looker, not data, so I can't share this answer here.")]
+    LinksOnlyHere,
     #[error("Looker isn't answering right now. Please try again in a few minutes.")]
     LookerUnavailable,
     #[error("Looker couldn't show {what}. An admin can find why in the bot's log.")]
@@ -130,6 +140,11 @@ impl UserError {
         let as_person = matches!(error, LookerError::Api { as_person: true, .. });
         if let LookerError::NoLookerUser { looker } = error {
             return UserError::NoLookerUser {
+                looker: crate::render::mrkdwn::escape(looker),
+            };
+        }
+        if let LookerError::NotLinked { looker } = error {
+            return UserError::NotLinked {
                 looker: crate::render::mrkdwn::escape(looker),
             };
         }

@@ -3,6 +3,8 @@
 
 pub mod action_hub;
 pub mod alerts;
+pub mod audience;
+pub mod audit;
 pub mod braze;
 pub mod commands;
 pub mod context;

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
 use super::Context;
+use super::audit::{self, Asked};
 use super::commands::access::{Admission, admit};
 use super::commands::question_key;
 use super::dashboard_filters::effective_filters;
@@ -50,12 +51,34 @@ impl Job for UnfurlRequest {
         )
     }
 
-    async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
+    async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
+        // A preview is read by everyone in the channel: only where its audience is public.
+        let placement = super::audience::placement(ctx, &self.channel).await;
+        let asked = Asked {
+            team: &self.team_id,
+            slack_user: &self.user_id,
+            kind: "preview",
+            what: self.links.join(" "),
+            channel: &self.channel,
+            audience: placement.recorded(),
+            key: format!("job:{}", run.id()),
+        };
+        if !placement.in_conversation() {
+            tracing::info!(channel = %self.channel, audience = placement.recorded(), "no preview where the channel's readers may not see data");
+            let outcome = "not previewed: the channel's readers may not see data".to_string();
+            audit::record(ctx, asked, None, outcome).await;
+            return Ok(());
+        }
         // A preview shows what the person who shared the link may see.
-        let sharer = self.user_id.clone();
-        super::identity::as_asker(ctx, &sharer, unfurl(ctx, self))
-            .await
-            .map_err(JobError::from)
+        let (result, looker_user) =
+            super::identity::as_asker(ctx, &self.team_id, &self.user_id, unfurl(ctx, &self)).await;
+        match &result {
+            Err(error) if error.is_transient() || error.waits_its_turn() => {}
+            Ok(0) => {}
+            Ok(shown) => audit::record(ctx, asked, looker_user, format!("previewed {shown} link(s)")).await,
+            Err(_) => audit::record(ctx, asked, looker_user, audit::outcome(&result)).await,
+        }
+        result.map(|_| ()).map_err(JobError::from)
     }
 }
 
@@ -123,16 +146,17 @@ async fn preview_link(ctx: &Context, looker: &LookerClient, link: &Link) -> Resu
     }
 }
 
-async fn unfurl(ctx: &Context, request: UnfurlRequest) -> Result<(), Error> {
+/// Previews the links the sharer may see; how many.
+async fn unfurl(ctx: &Context, request: &UnfurlRequest) -> Result<usize, Error> {
     // A message that asked the bot (a mention, a DM) is answered in place: no preview as well.
     let asked = question_key(&request.team_id, &request.channel, &request.message_ts);
     if request.source.as_deref() != Some("composer") && ctx.queue.recorded(&asked).await? {
         tracing::info!(channel = %request.channel, "links answered in place; no preview");
-        return Ok(());
+        return Ok(0);
     }
     if let Admission::Refused(reason) = admit(ctx, &request.team_id, &request.user_id).await? {
         tracing::info!(user = %request.user_id, %reason, "no preview for a link shared by someone the bot does not serve");
-        return Ok(());
+        return Ok(0);
     }
     let mut unfurls = HashMap::new();
     for url in &request.links {
@@ -147,8 +171,9 @@ async fn unfurl(ctx: &Context, request: UnfurlRequest) -> Result<(), Error> {
         }
     }
     if unfurls.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
+    let shown = unfurls.len();
     let id = match (&request.unfurl_id, &request.source) {
         (Some(unfurl_id), Some(source)) => SlackUnfurlRequestId::UnfurlIdSource(SlackUnfurlIdSource::new(
             source.clone(),
@@ -160,5 +185,5 @@ async fn unfurl(ctx: &Context, request: UnfurlRequest) -> Result<(), Error> {
         )),
     };
     ctx.slack.unfurl(id, unfurls).await?;
-    Ok(())
+    Ok(shown)
 }

@@ -5,6 +5,7 @@ mod action_hub;
 mod fuzz;
 mod health;
 mod looker_auth;
+mod looker_oauth;
 mod looker_webhook;
 mod metrics;
 mod notify;
@@ -120,6 +121,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(looker_webhook::router())
+        .merge(looker_oauth::router())
         .merge(action_hub::router())
         .merge(slack_commands::router())
         .merge(slack_events::router())

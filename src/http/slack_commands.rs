@@ -125,6 +125,7 @@ pub async fn acknowledge(state: &AppState, form: SlashForm) -> Option<Value> {
         reply: ReplyTo::ResponseUrl { url: form.response_url },
         command,
         text: form.text,
+        sharing: false,
     };
     match state.queue.push(&request, Push::default()).await {
         Ok(_) if state.settings.features.loading_messages => Some(ephemeral(&OutgoingMessage::text("Working on it…"))),

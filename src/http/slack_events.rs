@@ -162,6 +162,7 @@ fn interpret(envelope: &Envelope, expand_urls: bool, lookers: &Registry) -> Opti
                 reply: ReplyTo::Ephemeral,
                 command: parse(&words, lookers),
                 text: words,
+                sharing: false,
             };
             Some(Work::Command(request, Push::once(dedupe_key)))
         }

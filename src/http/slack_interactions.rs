@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::slack_verify::VerifiedSlack;
+use crate::features::commands::share::{self, SHARE_ACTION_ID, ShareClick};
 use crate::features::data_actions::{self, ACTION_ID_PREFIX, Click, FORM_CALLBACK_ID, Submission, SubmitAnswer};
 use crate::telemetry::printable;
 
@@ -146,6 +147,27 @@ pub async fn acknowledge(state: &AppState, interaction: Interaction) -> Result<O
                     .value
                     .clone()
                     .or_else(|| action.selected_option.as_ref().and_then(|o| o.value.clone()));
+                if action_id == SHARE_ACTION_ID {
+                    let click = ShareClick {
+                        team: team.clone(),
+                        user: user.clone(),
+                        channel: interaction.channel.as_ref().map(|c| c.id.clone()).unwrap_or_default(),
+                        value: key.unwrap_or_default(),
+                        response_url: interaction.response_url.clone(),
+                        trigger_id: interaction.trigger_id.clone(),
+                    };
+                    match share::clicked(&state.bot, click).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::info!(user = %printable(&user), "a share button without a question; nothing to do")
+                        }
+                        Err(error) => {
+                            tracing::error!(%error, "could not record a share click");
+                            return Err(Unrecorded);
+                        }
+                    }
+                    continue;
+                }
                 let (true, Some(key)) = (action_id.starts_with(ACTION_ID_PREFIX), key) else {
                     // Link buttons ("Open in Looker") are opened by Slack itself.
                     tracing::debug!(user = %printable(&user), action_id = %printable(action_id), "button clicked; nothing to do");

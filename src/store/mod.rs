@@ -4,7 +4,9 @@
 mod batch;
 #[cfg(test)]
 mod conformance;
+mod error;
 pub mod notify;
+pub mod people;
 mod postgres;
 mod sqlite;
 
@@ -12,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
+pub use error::StoreError;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -29,21 +32,6 @@ pub fn now_millis() -> Millis {
 pub fn utc_text(millis: Millis) -> String {
     let time = UNIX_EPOCH + Duration::from_millis(millis.max(0) as u64);
     humantime::format_rfc3339_seconds(time).to_string()
-}
-
-/// The database failed: unreachable, locked, full or refusing a statement.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("database error: {message}")]
-pub struct StoreError {
-    message: String,
-}
-
-impl StoreError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-        }
-    }
 }
 
 /// Which due job goes first: someone waiting in Slack before scheduled work.
@@ -232,6 +220,9 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Notifications' repeats and threads, kept beside the queue.
     fn notify(&self) -> &dyn notify::NotifyStore;
+
+    /// The audit, linked Looker accounts and sign-ins.
+    fn people(&self) -> &dyn people::PeopleStore;
 
     /// Gives dead jobs (one, or all with `None`) a fresh set of attempts, due at once; their
     /// progress is kept, so they go on where they stopped. How many were dead.

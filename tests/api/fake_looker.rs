@@ -52,13 +52,13 @@ struct TaskState {
 }
 pub const CLIENT_SECRET: &str = "looker-client-secret";
 
-struct LookerState {
-    token_ttl: Duration,
-    tokens: HashMap<String, Instant>,
+pub(crate) struct LookerState {
+    pub(crate) token_ttl: Duration,
+    pub(crate) tokens: HashMap<String, Instant>,
     /// The Looker user a token was made for with `POST /login/{user_id}` (none: the API user).
-    token_users: HashMap<String, String>,
+    pub(crate) token_users: HashMap<String, String>,
     /// Looker users: (id, email, disabled).
-    users: Vec<(String, String, bool)>,
+    pub(crate) users: Vec<(String, String, bool)>,
     /// Looks only some users may see (the API user sees all), as model access decides in Looker.
     look_access: HashMap<String, Vec<String>>,
     logins: usize,
@@ -71,8 +71,8 @@ struct LookerState {
     most_queries_running: usize,
     queries_run: usize,
     failures: HashMap<String, VecDeque<u16>>,
-    requests: Vec<String>,
-    callers: Vec<String>,
+    pub(crate) requests: Vec<String>,
+    pub(crate) callers: Vec<String>,
     denials: usize,
     /// Every API call (but login) answers 503, as a Looker in maintenance does.
     down: bool,
@@ -103,6 +103,8 @@ struct LookerState {
     /// while waiting for Looker's answer).
     hang_action: bool,
     hung: Arc<tokio::sync::Notify>,
+    /// Looker's OAuth, as `/auth` and `/api/token` implement it.
+    pub(crate) oauth: crate::fake_looker_oauth::OauthState,
 }
 
 #[derive(Clone)]
@@ -111,10 +113,10 @@ pub struct FakeLooker {
     pub web_url: String,
     /// What `LOOKER_API_BASE_URL` should be.
     pub api_url: String,
-    state: Arc<Mutex<LookerState>>,
+    pub(crate) state: Arc<Mutex<LookerState>>,
 }
 
-fn looker_error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn looker_error(status: StatusCode, message: &str) -> Response {
     (
         status,
         axum::Json(json!({"message": message, "documentation_url": "https://cloud.google.com/looker/docs/"})),
@@ -216,6 +218,7 @@ impl FakeLooker {
             form_delay: Duration::ZERO,
             hang_action: false,
             hung: Arc::new(tokio::sync::Notify::new()),
+            oauth: Default::default(),
         }));
         let app = Router::new()
             .route("/api/4.0/login", post(login))
@@ -239,6 +242,7 @@ impl FakeLooker {
             .route("/api/4.0/data_actions", post(perform_data_action))
             .route("/api/4.0/data_actions/form", post(data_action_form))
             .route("/__fake/stats", get(fake_stats))
+            .merge(crate::fake_looker_oauth::routes())
             .layer(axum::middleware::from_fn_with_state(state.clone(), slow))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
@@ -532,12 +536,17 @@ async fn search_users(
 
 /// Checks `Authorization: token ...`, records the request and applies scripted failures.
 /// Answers who the caller is (`api`, or the Looker user of a sudo token).
-fn admit(state: &Arc<Mutex<LookerState>>, headers: &HeaderMap, what: String, path: &str) -> Result<String, Response> {
+pub(crate) fn admit(
+    state: &Arc<Mutex<LookerState>>,
+    headers: &HeaderMap,
+    what: String,
+    path: &str,
+) -> Result<String, Response> {
     let mut s = state.lock().unwrap();
     let presented = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("token "));
+        .and_then(|v| v.strip_prefix("token ").or_else(|| v.strip_prefix("Bearer ")));
     let valid = presented
         .and_then(|t| s.tokens.get(t))
         .is_some_and(|expiry| Instant::now() < *expiry);

@@ -34,6 +34,8 @@ pub struct Channel {
     /// Whether the bot is in it (`users.conversations` lists only these).
     pub is_member: bool,
     pub is_archived: bool,
+    /// Shared with another organisation (Slack Connect).
+    pub is_ext_shared: bool,
 }
 
 impl Channel {
@@ -44,7 +46,21 @@ impl Channel {
             is_private: false,
             is_member: true,
             is_archived: false,
+            is_ext_shared: false,
         }
+    }
+
+    /// `conversations.info`'s channel object, as Slack's docs show it.
+    fn info(&self) -> Value {
+        json!({"id": self.id, "name": self.name, "name_normalized": self.name, "created": 1_600_000_000,
+            "creator": "U000000ALICE", "is_channel": !self.is_private, "is_group": false, "is_im": false,
+            "is_mpim": false, "is_private": self.is_private, "is_archived": self.is_archived,
+            "is_general": self.name == "general", "is_shared": self.is_ext_shared,
+            "is_ext_shared": self.is_ext_shared, "is_org_shared": false, "is_pending_ext_shared": false,
+            "is_member": self.is_member, "unlinked": 0, "context_team_id": "T000000ACME",
+            "shared_team_ids": if self.is_ext_shared { json!(["T000000ACME", "T00000OTHER"]) } else { json!(["T000000ACME"]) },
+            "topic": {"value": "", "creator": "", "last_set": 0}, "purpose": {"value": "", "creator": "", "last_set": 0},
+            "previous_names": []})
     }
 }
 
@@ -121,6 +137,8 @@ struct SlackState {
     files: HashMap<String, UploadedFile>,
     responses: Vec<Value>,
     ephemerals: Vec<(String, String, String)>,
+    /// Every `chat.postEphemeral` as sent (blocks, thread).
+    ephemeral_bodies: Vec<Value>,
     unfurls: Vec<Value>,
     deleted: Vec<String>,
     socket_url: Option<String>,
@@ -323,6 +341,11 @@ impl FakeSlack {
     /// `(channel, user, text)` of every `chat.postEphemeral`.
     pub fn ephemerals(&self) -> Vec<(String, String, String)> {
         self.state.lock().unwrap().ephemerals.clone()
+    }
+
+    /// Bodies of every `chat.postEphemeral` (with their blocks).
+    pub fn ephemeral_bodies(&self) -> Vec<Value> {
+        self.state.lock().unwrap().ephemeral_bodies.clone()
     }
 
     /// Bodies of `chat.unfurl`.
@@ -707,6 +730,21 @@ fn respond(
                 .collect();
             ok(json!({"channels": channels, "response_metadata": {"next_cursor": next}}))
         }
+        "conversations.info" => {
+            let Some(id) = text_param(&p, "channel") else {
+                return slack_error("invalid_arguments");
+            };
+            if let Some(channel) = s.channels.iter().find(|c| c.id == id) {
+                return ok(json!({"channel": channel.info()}));
+            }
+            if id.starts_with('D') && known_channel(&s, &id) {
+                return ok(
+                    json!({"channel": {"id": id, "created": 1_600_000_000, "is_im": true, "is_org_shared": false,
+                    "user": format!("U{}", &id[1..]), "is_user_deleted": false, "priority": 0}}),
+                );
+            }
+            slack_error("channel_not_found")
+        }
         "users.list" => {
             let users: Vec<&User> = s.users.iter().collect();
             let (page, next) = paginate(&users, &p, s.page_size);
@@ -805,7 +843,17 @@ fn respond(
                 return slack_error("channel_not_found");
             }
             let text = text_param(&p, "text").unwrap_or_default();
+            if let Some(blocks) = p.get("blocks") {
+                let blocks = match blocks.clone() {
+                    Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
+                    other => other,
+                };
+                if let Err(rejection) = check_blocks(&blocks) {
+                    return rejection;
+                }
+            }
             s.ephemerals.push((channel, user, text));
+            s.ephemeral_bodies.push(Value::Object(p.clone()));
             ok(json!({"message_ts": now_ts(n)}))
         }
         "chat.unfurl" => {

@@ -4,6 +4,7 @@
 
 mod fake_braze;
 mod fake_looker;
+mod fake_looker_oauth;
 mod fake_slack;
 mod helpers;
 mod process;
@@ -11,6 +12,7 @@ mod reading;
 
 mod action_hub;
 mod alerts;
+mod audience;
 mod braze;
 mod cli;
 mod concurrency;
@@ -29,6 +31,7 @@ mod interactions;
 mod looker_client;
 mod metrics;
 mod notify;
+mod oauth;
 mod real_traffic;
 mod replicas;
 mod restart;

@@ -21,6 +21,10 @@ pub enum LookerError {
     /// The Looker runs each person's work as their own user, and this person has none there.
     #[error("no Looker user at {looker} has the asker's Slack email")]
     NoLookerUser { looker: String },
+    /// The Looker runs each person's work with the account they linked, and this person has
+    /// not linked one (or their link stopped working).
+    #[error("the asker has not linked a Looker account at {looker}")]
+    NotLinked { looker: String },
     #[error("could not reach Looker for {what}: {}", cause_chain(source))]
     Network {
         what: String,
@@ -39,7 +43,7 @@ impl LookerError {
             LookerError::Login { .. } => true,
             LookerError::Api { status, .. } => *status == 408 || *status == 429 || *status >= 500,
             LookerError::Network { .. } => true,
-            LookerError::Decode { .. } | LookerError::NoLookerUser { .. } => false,
+            LookerError::Decode { .. } | LookerError::NoLookerUser { .. } | LookerError::NotLinked { .. } => false,
         }
     }
 
@@ -51,7 +55,7 @@ impl LookerError {
             LookerError::Login { .. } => true,
             LookerError::Network { source, .. } => source.is_connect(),
             LookerError::Api { status, .. } => *status == 429,
-            LookerError::NoLookerUser { .. } => true,
+            LookerError::NoLookerUser { .. } | LookerError::NotLinked { .. } => true,
             LookerError::Decode { .. } => false,
         }
     }

@@ -89,7 +89,7 @@ impl LookerClient {
     async fn query_slot(&self, looker: &str, acting: &Acting) -> super::budget::QuerySlot {
         let user = match acting {
             Acting::Api => format!("api:{}", self.settings.client_id),
-            Acting::User(id) => format!("user:{id}"),
+            Acting::User(id) | Acting::Linked { user: id, .. } => format!("user:{id}"),
         };
         let interactive = crate::scope::interactive();
         if let Some(slot) = self.queries.try_take(&user, interactive) {
@@ -121,11 +121,21 @@ impl LookerClient {
                 Acting::Api => self.token(refused.as_ref()).await?,
                 // Boxed: the sudo login is itself a call as the API user.
                 Acting::User(id) => Box::pin(self.user_token(id, refused.as_ref())).await?,
+                Acting::Linked { token, .. } => match &refused {
+                    None => token.clone(),
+                    Some(refused) => Box::pin(self.linked_again(refused)).await?,
+                },
+            };
+            // Looker's own SDKs send OAuth tokens as bearer tokens.
+            let scheme = if matches!(acting, Acting::Linked { .. }) {
+                "Bearer"
+            } else {
+                "token"
             };
             let mut request = self
                 .http
                 .request(method.clone(), self.endpoint(path))
-                .header(reqwest::header::AUTHORIZATION, format!("token {}", token.expose()))
+                .header(reqwest::header::AUTHORIZATION, format!("{scheme} {}", token.expose()))
                 .query(query);
             if let Some(body) = body {
                 request = request.json(body);
@@ -146,7 +156,7 @@ impl LookerClient {
                     status: status.as_u16(),
                     what,
                     message,
-                    as_person: matches!(acting, Acting::User(_)),
+                    as_person: acting.as_person(),
                 });
             }
             return Ok(response);

@@ -8,6 +8,8 @@ mod budget;
 mod error;
 mod http;
 mod images;
+mod oauth;
+mod readiness;
 mod registry;
 mod sudo;
 
@@ -24,6 +26,7 @@ use crate::domain::looker::models::{
 pub use error::LookerError;
 use http::segment;
 pub use images::{Format, Image, ImageError, RenderRequest, RenderTarget};
+pub use oauth::{Grant, LinkedAccounts, LinkedToken, TokenOwner};
 pub use registry::Lookers;
 
 /// One Looker instance.
@@ -36,6 +39,8 @@ pub struct LookerClient {
     queries: std::sync::Arc<budget::QueryBudget>,
     /// People's own Looker users and their tokens, where work runs as each person.
     sudo: sudo::SudoCache,
+    /// Where people's OAuth-linked accounts are kept (set at start-up where any Looker uses them).
+    links: std::sync::OnceLock<std::sync::Arc<dyn oauth::LinkedAccounts>>,
 }
 
 impl std::fmt::Debug for LookerClient {
@@ -99,6 +104,7 @@ impl LookerClient {
             token: Mutex::new(None),
             queries,
             sudo: Default::default(),
+            links: Default::default(),
         }
     }
 

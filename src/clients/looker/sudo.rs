@@ -42,19 +42,31 @@ impl LookerClient {
     /// says so, else the API user.
     pub(super) async fn acting(&self) -> Result<Acting, LookerError> {
         let identity = self.settings.identity;
-        if identity == Identity::Shared {
-            return Ok(Acting::Api);
-        }
         let Some(person) = crate::scope::person() else {
             return Ok(Acting::Api);
         };
-        match self.looker_user(&person).await? {
-            Some(id) => Ok(Acting::User(id)),
-            None if identity == Identity::SudoOrShared => Ok(Acting::Api),
-            None => Err(LookerError::NoLookerUser {
-                looker: self.settings.url.host_str().unwrap_or("Looker").to_string(),
-            }),
-        }
+        let acting = match identity {
+            Identity::Shared => Acting::Api,
+            Identity::Oauth | Identity::OauthOrShared => self.linked(&person).await?,
+            Identity::Sudo | Identity::SudoOrShared => match self.looker_user(&person).await? {
+                Some(id) => Acting::User(id),
+                None if identity == Identity::SudoOrShared => Acting::Api,
+                None => {
+                    return Err(LookerError::NoLookerUser {
+                        looker: self.settings.url.host_str().unwrap_or("Looker").to_string(),
+                    });
+                }
+            },
+        };
+        crate::scope::note_acting(|| match &acting {
+            Acting::Api => format!("{}: the API user", self.settings.host()),
+            Acting::User(id) | Acting::Linked { user: id, .. } => format!(
+                "{}: user {id}{}",
+                self.settings.host(),
+                person.email.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+            ),
+        });
+        Ok(acting)
     }
 
     /// The enabled Looker user with the person's email, if any.

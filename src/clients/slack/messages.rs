@@ -78,11 +78,20 @@ impl SlackApi {
         user: &SlackUserId,
         sentence: &str,
     ) -> Result<(), SlackError> {
-        let request = SlackApiChatPostEphemeralRequest::new(
-            channel.clone(),
-            user.clone(),
-            SlackMessageContent::new().with_text(sentence.into()),
-        );
+        self.post_ephemeral_message(channel, user, &OutgoingMessage::text(sentence), None)
+            .await
+    }
+
+    /// A message only `user` sees, in `channel` (in a thread of it when given).
+    pub async fn post_ephemeral_message(
+        &self,
+        channel: &SlackChannelId,
+        user: &SlackUserId,
+        message: &OutgoingMessage,
+        thread_ts: Option<&SlackTs>,
+    ) -> Result<(), SlackError> {
+        let request = SlackApiChatPostEphemeralRequest::new(channel.clone(), user.clone(), content(message))
+            .opt_thread_ts(thread_ts.cloned());
         slack_call!(self, "chat.postEphemeral", chat_post_ephemeral(&request)).map(|_| ())
     }
 

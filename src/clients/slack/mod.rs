@@ -22,6 +22,7 @@ macro_rules! slack_call {
     }};
 }
 
+mod channels;
 mod directory;
 mod error;
 mod files;
@@ -41,6 +42,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use slack_morphism::prelude::*;
 
 use crate::config::{Secret, SlackSettings};
+pub use channels::ChannelFacts;
 pub use directory::Directory;
 pub use error::{SlackError, SlackErrorCode};
 pub use files::{FileContent, FileSource, FileUpload, UploadTicket};
@@ -75,6 +77,7 @@ pub struct SlackApi {
     /// Hosts a `response_url` may point at: Slack's, or the configured API host (a proxy, tests).
     response_hosts: Vec<String>,
     users: users::UserCache,
+    channels: channels::ChannelCache,
     token: SlackApiToken,
     timeout: Duration,
     /// Longest total wait on `Retry-After` inside one call before handing back to the job queue.
@@ -116,6 +119,7 @@ impl SlackApi {
             .map(|h| h.to_string())
             .collect(),
             users: Default::default(),
+            channels: Default::default(),
             token: SlackApiToken::new(SlackApiTokenValue(settings.bot_token.expose().to_string())),
             timeout: settings.timeout,
             max_inline_wait: Duration::from_secs(30),

@@ -16,6 +16,21 @@ impl SlackApi {
 
     /// An ephemeral message (with blocks) to the person who asked, through `response_url`.
     pub async fn respond_message(&self, response_url: &str, message: &OutgoingMessage) -> Result<(), SlackError> {
+        let mut body =
+            serde_json::json!({"response_type": "ephemeral", "replace_original": false, "text": message.text});
+        if !message.blocks.is_empty() {
+            body["blocks"] = serde_json::to_value(&message.blocks).unwrap_or_default();
+        }
+        self.respond_json(response_url, &body).await
+    }
+
+    /// Removes the message a click came from (an answer only its asker saw, once shared).
+    pub async fn delete_original(&self, response_url: &str) -> Result<(), SlackError> {
+        self.respond_json(response_url, &serde_json::json!({"delete_original": true}))
+            .await
+    }
+
+    async fn respond_json(&self, response_url: &str, body: &serde_json::Value) -> Result<(), SlackError> {
         let method = "response_url";
         let url = url::Url::parse(response_url)
             .ok()
@@ -28,15 +43,10 @@ impl SlackApi {
                 code: SlackErrorCode::Other("untrusted_response_url".into()),
                 detail: vec![],
             })?;
-        let mut body =
-            serde_json::json!({"response_type": "ephemeral", "replace_original": false, "text": message.text});
-        if !message.blocks.is_empty() {
-            body["blocks"] = serde_json::to_value(&message.blocks).unwrap_or_default();
-        }
         let response = self
             .http
             .post(url)
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map_err(|e| SlackError::Transport {

@@ -1,9 +1,13 @@
 //! `dashboard [host] <id> [filter=value ...]`, a pasted dashboard link, and custom commands:
 //! every tile of the dashboard, in the conversation.
 
+use slack_morphism::prelude::*;
+
 use super::reply::Conversation;
+use crate::domain::slack::OutgoingMessage;
 use crate::features::dashboards::{DashboardRequest, post_dashboard};
-use crate::features::errors::{Error, UserError};
+use crate::features::errors::{About, Error, UserError};
+use crate::render::mrkdwn::escape;
 
 pub async fn dashboard(conversation: &mut Conversation<'_>, request: &DashboardRequest) -> Result<(), Error> {
     let ctx = conversation.ctx;
@@ -11,6 +15,34 @@ pub async fn dashboard(conversation: &mut Conversation<'_>, request: &DashboardR
         .lookers
         .choose(&request.looker)
         .map_err(|unknown| UserError::unknown_looker(&unknown))?;
+    if !conversation.placement.in_conversation() {
+        // Where the channel's readers may not see the tiles: the dashboard's name and link,
+        // fetched as the asker (the tiles come when the asker shares it).
+        let dashboard = looker
+            .dashboard(&request.id)
+            .await
+            .about(format!("dashboard {}", request.id))?;
+        let title = request
+            .title
+            .clone()
+            .or(dashboard.title)
+            .unwrap_or_else(|| format!("Dashboard {}", request.id));
+        let link = request
+            .link
+            .clone()
+            .unwrap_or_else(|| format!("{}/dashboards/{}", looker.web_base(), request.id));
+        if conversation.placement.links_only() {
+            return conversation.show_link(&title, &link).await;
+        }
+        let line = format!("*<{link}|{}>*", escape(&title));
+        let message = OutgoingMessage {
+            text: title.clone(),
+            blocks: vec![SlackBlock::Section(
+                SlackSectionBlock::new().with_text(SlackBlockMarkDownText::new(line).into()),
+            )],
+        };
+        return conversation.show_privately(message, true).await;
+    }
     post_dashboard(
         ctx,
         &conversation.ledger,

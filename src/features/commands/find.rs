@@ -142,7 +142,13 @@ pub async fn answer(conversation: &mut Conversation<'_>, request: &FindRequest) 
         None => lookers.all().map(|(_, l)| l).collect(),
     };
     let message = find(&chosen, request).await.about("that search")?;
-    conversation.show_message(&message).await
+    // Titles and links, no data: fine where only links may go, private where answers are.
+    let placement = conversation.placement;
+    if placement.in_conversation() || placement.links_only() {
+        conversation.show_message(&message).await
+    } else {
+        conversation.show_privately(message, false).await
+    }
 }
 
 #[cfg(test)]

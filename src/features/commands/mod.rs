@@ -4,16 +4,21 @@
 //! an operator needs goes to the log and, when an operator can fix it, to `lookerbot jobs --failed`.
 
 pub mod access;
+mod connect;
 mod dashboard;
 pub mod find;
 pub mod grammar;
 pub mod help;
 mod look;
 pub mod reply;
+pub mod share;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Audience;
 use crate::features::Context;
+use crate::features::audience::{Placement, placement};
+use crate::features::audit::{self, Asked};
 use crate::features::errors::{Error, UserError};
 use crate::features::identity::as_asker;
 use crate::features::ledger::Ledger;
@@ -47,6 +52,9 @@ pub struct CommandRequest {
     /// The words as typed, for logs and `lookerbot jobs`.
     #[serde(default)]
     pub text: String,
+    /// Asked again by "Share to channel": the answer goes in the channel unless it takes only links.
+    #[serde(default)]
+    pub sharing: bool,
 }
 
 fn default_invocation() -> String {
@@ -72,6 +80,18 @@ impl Job for CommandRequest {
     /// Slack's pace is not a failure: the job comes back at its turn). The job is
     /// buried (with the operator's detail) only when an operator can do something about it.
     async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
+        let mut placement = placement(ctx, &self.channel_id).await;
+        if self.sharing && !placement.links_only() {
+            placement = Placement {
+                audience: Audience::Public,
+                dm: placement.dm,
+            };
+        }
+        let share = if placement.in_conversation() || placement.links_only() {
+            None
+        } else {
+            share::button(&self)
+        };
         let mut conversation = Conversation::new(
             ctx,
             Ledger::new(ctx, run)?,
@@ -79,23 +99,83 @@ impl Job for CommandRequest {
             self.thread_ts.as_deref(),
             &self.user_id,
             &self.reply,
-        );
-        let failure = match admit(ctx, &self.team_id, &self.user_id).await {
-            // As the asker's own Looker user where the Looker says so.
-            Ok(Admission::Admitted) => match as_asker(ctx, &self.user_id, answer(&mut conversation, &self)).await {
-                Ok(()) => return Ok(()),
-                // Slack's pace: the answer comes at its turn, not an apology now.
-                Err(error) if error.waits_its_turn() => return Err(error.into()),
-                Err(error) => error.for_user(),
-            },
-            Ok(Admission::Refused(reason)) => reason,
-            Err(error) => Error::from(error).for_user(),
+        )
+        .placed(placement, share);
+        let asked = Asked {
+            team: &self.team_id,
+            slack_user: &self.user_id,
+            kind: self.kind(placement),
+            what: what(&self.command),
+            channel: &self.channel_id,
+            audience: placement.recorded(),
+            key: format!("job:{}", run.id()),
         };
+        let (failure, looker_user) = match admit(ctx, &self.team_id, &self.user_id).await {
+            Ok(Admission::Admitted) if self.sharing && placement.links_only() => (UserError::LinksOnlyHere, None),
+            // As the asker's own Looker user where the Looker says so.
+            Ok(Admission::Admitted) => {
+                match as_asker(ctx, &self.team_id, &self.user_id, answer(&mut conversation, &self)).await {
+                    (Ok(()), looker_user) => {
+                        audit::record(ctx, asked, looker_user, "answered".into()).await;
+                        if self.sharing
+                            && let ReplyTo::ResponseUrl { url } = &self.reply
+                            && let Err(error) = ctx.slack.delete_original(url).await
+                        {
+                            tracing::info!(%error, "could not remove the answer only its asker saw");
+                        }
+                        return Ok(());
+                    }
+                    // Slack's pace: the answer comes at its turn, not an apology now.
+                    (Err(error), _) if error.waits_its_turn() => return Err(error.into()),
+                    (Err(error), looker_user) => (error.for_user(), looker_user),
+                }
+            }
+            Ok(Admission::Refused(reason)) => (reason, None),
+            Err(error) => (Error::from(error).for_user(), None),
+        };
+        // Not connected yet: the sentence carries the person's own link.
+        let failure = crate::features::identity::connect::explain(ctx, &self.team_id, &self.user_id, failure);
+        let outcome = match failure.detail() {
+            Some(_) => format!("failed: {failure}"),
+            None => format!("refused: {failure}"),
+        };
+        audit::record(ctx, asked, looker_user, outcome).await;
         conversation.say(&failure.to_string()).await.map_err(JobError::from)?;
         match failure.detail() {
             Some(detail) => Err(JobError::permanent(detail)),
             None => Ok(()),
         }
+    }
+}
+
+impl CommandRequest {
+    /// How the audit names the way it was asked.
+    fn kind(&self, placement: Placement) -> &'static str {
+        if self.sharing {
+            "share"
+        } else if self.invoked_as.starts_with('/') {
+            "command"
+        } else if placement.dm {
+            "dm"
+        } else {
+            "mention"
+        }
+    }
+}
+
+/// What a command runs, as the audit names it.
+fn what(command: &Command) -> String {
+    match command {
+        Command::Help => "help".into(),
+        Command::Find { request } => format!("find {}", request.words),
+        Command::Look { id, .. } => format!("look {id}"),
+        Command::Query { slug, .. } => format!("query {slug}"),
+        Command::Dashboard { request } => format!("dashboard {}", request.id),
+        Command::NotAFilter { word } => format!("dashboard (not a filter: {word})"),
+        Command::ForeignLink { url } => format!("link {url}"),
+        Command::Unknown { text } => format!("words {text}"),
+        Command::Connect => "connect".into(),
+        Command::Disconnect => "disconnect".into(),
     }
 }
 
@@ -126,6 +206,8 @@ async fn answer(conversation: &mut Conversation<'_>, request: &CommandRequest) -
                 return conversation.answer_asker(&pointer).await;
             }
         },
+        Command::Connect => return connect::connect(conversation, &request.team_id).await,
+        Command::Disconnect => return connect::disconnect(conversation, &request.team_id).await,
         Command::ForeignLink { .. } => return Err(UserError::ForeignLink.into()),
         Command::NotAFilter { word } => return Err(UserError::NotAFilter { word: word.clone() }.into()),
         other => other.clone(),
@@ -137,6 +219,11 @@ async fn answer(conversation: &mut Conversation<'_>, request: &CommandRequest) -
         Command::Query { slug, url, looker } => look::query(conversation, looker, slug, url).await,
         Command::Dashboard { request: board } => dashboard::dashboard(conversation, board).await,
         Command::Find { request: find } => find::answer(conversation, find).await,
-        Command::Help | Command::Unknown { .. } | Command::ForeignLink { .. } | Command::NotAFilter { .. } => Ok(()),
+        Command::Help
+        | Command::Unknown { .. }
+        | Command::ForeignLink { .. }
+        | Command::NotAFilter { .. }
+        | Command::Connect
+        | Command::Disconnect => Ok(()),
     }
 }

@@ -9,6 +9,7 @@ use slack_morphism::prelude::*;
 use crate::clients::looker::LookerClient;
 use crate::domain::slack::OutgoingMessage;
 use crate::features::Context;
+use crate::features::audience::Placement;
 use crate::features::errors::Error;
 use crate::features::ledger::Ledger;
 use crate::features::posting::post_rendered;
@@ -34,6 +35,10 @@ pub struct Conversation<'a> {
     pub thread: Option<SlackTs>,
     pub asker: SlackUserId,
     pub reply: &'a ReplyTo,
+    /// Who may read the answer where it was asked.
+    pub placement: Placement,
+    /// The "Share to channel" button for an answer shown to the asker alone.
+    share: Option<SlackBlock>,
     /// The "working on it" line, while it is there.
     loading: Option<SlackTs>,
 }
@@ -54,8 +59,17 @@ impl<'a> Conversation<'a> {
             thread: thread.map(|ts| SlackTs(ts.to_string())),
             asker: SlackUserId(asker.to_string()),
             reply,
+            placement: Placement::DM,
+            share: None,
             loading: None,
         }
+    }
+
+    /// Where the answer may go, and the button that shares an answer shown to the asker alone.
+    pub fn placed(mut self, placement: Placement, share: Option<SlackBlock>) -> Self {
+        self.placement = placement;
+        self.share = share;
+        self
     }
 
     /// Whether the command came from a conversation (a mention or a DM) rather than `/looker`.
@@ -63,9 +77,10 @@ impl<'a> Conversation<'a> {
         matches!(self.reply, ReplyTo::Ephemeral)
     }
 
-    /// Posts the "working on it" line, where Lookerbot's setting asks for one.
+    /// Posts the "working on it" line, where Lookerbot's setting asks for one (only where the
+    /// answer will be posted too).
     pub async fn start_working(&mut self) -> Result<(), Error> {
-        if self.is_conversation() && self.ctx.features.loading_messages {
+        if self.is_conversation() && self.ctx.features.loading_messages && self.placement.in_conversation() {
             let line = OutgoingMessage::text("Working on it…");
             self.loading = Some(self.post(&line).await?);
         }
@@ -114,8 +129,13 @@ impl<'a> Conversation<'a> {
     }
 
     /// A rendered answer: a plain one replaces the "working on it" line; one with a file is
-    /// posted after it, and the line removed.
+    /// posted after it, and the line removed. Where the channel's readers may not see it, the
+    /// asker alone does.
     pub async fn show(&mut self, looker: &LookerClient, rendered: Rendered) -> Result<(), Error> {
+        if !self.placement.in_conversation() {
+            let more = rendered.image.is_some() || rendered.csv.is_some();
+            return self.show_privately(rendered.message, more).await;
+        }
         if self.loading.is_some() && rendered.image.is_none() && rendered.csv.is_none() {
             return self.show_message(&rendered.message).await;
         }
@@ -130,6 +150,48 @@ impl<'a> Conversation<'a> {
         .await?;
         self.stop_working().await;
         Ok(())
+    }
+
+    /// An answer only the asker sees, with the button that shares it in the channel.
+    pub async fn show_privately(&mut self, mut message: OutgoingMessage, more: bool) -> Result<(), Error> {
+        let mut note = String::from("Only you can see this answer");
+        if self.share.is_some() {
+            note.push_str(": share it to post it in the channel");
+            if more {
+                note.push_str(", with its chart and attachments");
+            }
+        }
+        note.push('.');
+        message.blocks.push(SlackBlock::Context(SlackContextBlock::new(vec![
+            SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(note)),
+        ])));
+        message.blocks.extend(self.share.clone());
+        self.stop_working().await;
+        match self.reply {
+            ReplyTo::ResponseUrl { url } => self.ctx.slack.respond_message(url, &message).await?,
+            ReplyTo::Ephemeral => {
+                self.ctx
+                    .slack
+                    .post_ephemeral_message(&self.channel, &self.asker, &message, self.thread.as_ref())
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// Only a link to Looker, never data (a channel whose audience is `links`).
+    pub async fn show_link(&mut self, title: &str, url: &str) -> Result<(), Error> {
+        let line = format!("<{url}|{}>", crate::render::mrkdwn::escape(title));
+        let message = OutgoingMessage {
+            text: format!("{title}: {url}"),
+            blocks: vec![
+                SlackBlock::Section(SlackSectionBlock::new().with_text(SlackBlockMarkDownText::new(line).into())),
+                SlackBlock::Context(SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
+                    SlackBlockMarkDownText::new("This channel gets links to Looker, not data.".into()),
+                )])),
+            ],
+        };
+        self.show_message(&message).await
     }
 
     /// Removes the "working on it" line if it is still there.

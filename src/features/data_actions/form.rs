@@ -33,7 +33,10 @@ impl Job for DataActionForm {
 
     async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
         // Looker is asked for the form as the clicker, where it runs each person's work as theirs.
-        let view = match crate::features::identity::as_asker(ctx, &self.asker.user, self.form(ctx)).await {
+        let view = match crate::features::identity::as_asker(ctx, &self.asker.team, &self.asker.user, self.form(ctx))
+            .await
+            .0
+        {
             Ok(view) => view,
             Err(error) if error.is_transient() => return Err(error.into()),
             Err(error) => {

@@ -13,8 +13,10 @@ use super::{Asker, KeyRefusal, unix_seconds};
 use crate::clients::looker::LookerClient;
 use crate::domain::looker::models::DataActionResponse;
 use crate::features::Context;
+use crate::features::audit::{self, Asked};
 use crate::features::commands::access::{Admission, admit};
 use crate::features::errors::{Error, UserError};
+use crate::features::identity::as_asker;
 use crate::queue::{Job, JobError, JobRun, Priority};
 use crate::render::mrkdwn::escape;
 use crate::store::{DataActionRecord, now_millis};
@@ -36,6 +38,9 @@ pub struct DataActionSend {
 /// What an attempt recorded.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Progress {
+    /// The action's label, for the audit.
+    #[serde(default)]
+    label: Option<String>,
     /// The call to Looker began (unix ms).
     #[serde(default)]
     sent_at: Option<i64>,
@@ -65,14 +70,33 @@ impl Job for DataActionSend {
             } else {
                 // Sent as the clicker, where the Looker runs each person's work as theirs.
                 let performed = self.perform(ctx, run, &mut progress);
-                match crate::features::identity::as_asker(ctx, &self.asker.user, performed).await {
+                let asker = &self.asker;
+                let (result, looker_user) = as_asker(ctx, &asker.team, &asker.user, performed).await;
+                let sentence = match result {
                     Ok(sentence) => sentence,
                     Err(error) if error.is_transient() => return Err(error.into()),
                     Err(error) => {
                         tracing::warn!(%error, "a data action failed");
-                        error.for_user().to_string()
+                        let failure = crate::features::identity::connect::explain(
+                            ctx,
+                            &asker.team,
+                            &asker.user,
+                            error.for_user(),
+                        );
+                        failure.to_string()
                     }
-                }
+                };
+                let asked = Asked {
+                    team: &asker.team,
+                    slack_user: &asker.user,
+                    kind: "data_action",
+                    what: progress.label.clone().unwrap_or_else(|| "a data action".into()),
+                    channel: asker.channel.as_deref().unwrap_or("-"),
+                    audience: "private",
+                    key: format!("job:{}", run.id()),
+                };
+                audit::record(ctx, asked, looker_user, sentence.clone()).await;
+                sentence
             };
             progress.outcome = Some(sentence);
             run.save_progress(&progress).await?;
@@ -98,6 +122,7 @@ impl DataActionSend {
         let action: Value = serde_json::from_str(&record.action).map_err(|e| UserError::ActionFailed {
             detail: format!("the kept action cannot be read: {e}"),
         })?;
+        progress.label = action.get("label").and_then(Value::as_str).map(str::to_string);
         progress.sent_at = Some(now_millis());
         run.save_progress(&*progress).await?;
         match looker.perform_data_action(&action, &self.form_values).await {

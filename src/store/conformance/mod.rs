@@ -378,3 +378,4 @@ async fn a_store_answers_its_ping_and_lists_newest_first() {
 }
 
 mod lanes;
+mod people;

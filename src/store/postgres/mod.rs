@@ -8,6 +8,7 @@ mod enqueue;
 mod files;
 mod lanes;
 mod notify;
+mod people;
 
 use std::time::Duration;
 
@@ -218,6 +219,10 @@ impl JobStore for PostgresStore {
     }
 
     fn notify(&self) -> &dyn crate::store::notify::NotifyStore {
+        self
+    }
+
+    fn people(&self) -> &dyn crate::store::people::PeopleStore {
         self
     }
 

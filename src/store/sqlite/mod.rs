@@ -8,6 +8,7 @@ mod enqueue;
 mod files;
 mod lanes;
 mod notify;
+mod people;
 mod probe;
 #[cfg(test)]
 mod tests;
@@ -30,12 +31,6 @@ use enqueue::{MAX_BATCH, commit_enqueues};
 pub(super) use probe::probe;
 
 static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
-
-impl From<sqlx::Error> for StoreError {
-    fn from(error: sqlx::Error) -> Self {
-        StoreError::new(error.to_string())
-    }
-}
 
 type EnqueueRequest = super::batch::Waiting<NewJob, Enqueued>;
 
@@ -261,6 +256,10 @@ impl JobStore for SqliteStore {
     }
 
     fn notify(&self) -> &dyn crate::store::notify::NotifyStore {
+        self
+    }
+
+    fn people(&self) -> &dyn crate::store::people::PeopleStore {
         self
     }
 

@@ -41,6 +41,10 @@ pub enum Command {
     Unknown {
         text: String,
     },
+    /// `connect`: the person's own link to connect their Looker account (`oauth` Lookers).
+    Connect,
+    /// `disconnect`: forget the person's connected Looker accounts.
+    Disconnect,
 }
 
 /// A command as job payloads hold it, including those recorded by earlier versions (a Look or a
@@ -79,6 +83,8 @@ enum CommandWire {
     Unknown {
         text: String,
     },
+    Connect,
+    Disconnect,
 }
 
 impl From<CommandWire> for Command {
@@ -102,6 +108,8 @@ impl From<CommandWire> for Command {
             CommandWire::NotAFilter { word } => Command::NotAFilter { word },
             CommandWire::ForeignLink { url } => Command::ForeignLink { url },
             CommandWire::Unknown { text } => Command::Unknown { text },
+            CommandWire::Connect => Command::Connect,
+            CommandWire::Disconnect => Command::Disconnect,
         }
     }
 }
@@ -188,6 +196,8 @@ pub fn parse(text: &str, lookers: &Registry) -> Command {
     let unknown = || Command::Unknown { text: text.to_string() };
     match first.as_deref() {
         None | Some("help") => Command::Help,
+        Some("connect") if words.len() == 1 => Command::Connect,
+        Some("disconnect") if words.len() == 1 => Command::Disconnect,
         Some("find" | "search") => match parse_find(&words[1..]) {
             Some(request) => Command::Find { request },
             None => unknown(),

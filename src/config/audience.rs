@@ -1,0 +1,211 @@
+//! Who may read an answer in a channel: per channel the operator chooses `public` (the answer
+//! is posted in the channel), `private` (only the asker sees it, with a button to share it) or
+//! `links` (only a link to Looker, never data), by channel id, `#name` or `#pattern-*`; channels
+//! no rule names get a default, and channels shared with other organisations (Slack Connect) a
+//! default of their own, `private` unless the operator says otherwise.
+
+use regex::Regex;
+
+use super::RawSettings;
+use super::checker::{Checker, non_empty};
+
+/// Where an answer in a channel may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Public,
+    Private,
+    Links,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Public => "public",
+            Audience::Private => "private",
+            Audience::Links => "links",
+        }
+    }
+
+    fn parse(word: &str) -> Option<Audience> {
+        [Audience::Public, Audience::Private, Audience::Links]
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(word.trim()))
+    }
+}
+
+/// Which channels a rule names.
+#[derive(Debug, Clone)]
+enum Channels {
+    /// A channel id (`C…`, `G…`), exactly.
+    Id(String),
+    /// A channel name, `*` matching any run of characters.
+    Name(Regex),
+}
+
+#[derive(Debug, Clone)]
+pub struct AudienceSettings {
+    rules: Vec<(Channels, Audience)>,
+    /// For our own channels no rule names.
+    pub default: Audience,
+    /// For Slack Connect channels no rule names.
+    pub external: Audience,
+}
+
+impl Default for AudienceSettings {
+    fn default() -> Self {
+        Self {
+            rules: Vec::new(),
+            default: Audience::Public,
+            external: Audience::Private,
+        }
+    }
+}
+
+impl AudienceSettings {
+    /// The audience of a channel, by the first rule naming it, else by the defaults.
+    pub fn of(&self, id: &str, name: Option<&str>, external: bool) -> Audience {
+        let named = self.rules.iter().find(|(channels, _)| match channels {
+            Channels::Id(wanted) => wanted.eq_ignore_ascii_case(id),
+            Channels::Name(pattern) => name.is_some_and(|name| pattern.is_match(name)),
+        });
+        match named {
+            Some((_, audience)) => *audience,
+            None if external => self.external,
+            None => self.default,
+        }
+    }
+}
+
+impl RawSettings {
+    pub(super) fn audience(&self, c: &mut Checker) -> AudienceSettings {
+        let words = [
+            ("public", Audience::Public),
+            ("private", Audience::Private),
+            ("links", Audience::Links),
+        ];
+        let mut settings = AudienceSettings {
+            rules: Vec::new(),
+            default: c.choice(
+                "LOOKERBOT_AUDIENCE_DEFAULT",
+                &self.lookerbot_audience_default,
+                Audience::Public,
+                &words,
+            ),
+            external: c.choice(
+                "LOOKERBOT_AUDIENCE_EXTERNAL",
+                &self.lookerbot_audience_external,
+                Audience::Private,
+                &words,
+            ),
+        };
+        for entry in non_empty(&self.lookerbot_audience).unwrap_or("").split(',') {
+            let entry = entry.trim();
+            if entry.is_empty() {
+                continue;
+            }
+            let parsed = entry
+                .split_once('=')
+                .and_then(|(channels, audience)| Some((channels_of(channels.trim())?, Audience::parse(audience)?)));
+            match parsed {
+                Some(rule) => settings.rules.push(rule),
+                None => c.problem(
+                    "LOOKERBOT_AUDIENCE",
+                    format!(
+                        "{entry:?}: expected channel=audience pairs separated by commas, the channel an id \
+                         (C0123ABCD), a #name or a #pattern-*, the audience public, private or links"
+                    ),
+                ),
+            }
+        }
+        settings
+    }
+}
+
+fn channels_of(text: &str) -> Option<Channels> {
+    if let Some(name) = text.strip_prefix('#') {
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '*'));
+        if !valid {
+            return None;
+        }
+        let pattern = name.split('*').map(regex::escape).collect::<Vec<_>>().join(".*");
+        return Regex::new(&format!("(?i)^{pattern}$")).ok().map(Channels::Name);
+    }
+    let is_id = text.len() >= 9
+        && matches!(text.as_bytes()[0], b'C' | b'G')
+        && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    is_id.then(|| Channels::Id(text.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(rules: &str, default: Option<&str>, external: Option<&str>) -> Result<AudienceSettings, Vec<String>> {
+        let raw = RawSettings {
+            lookerbot_audience: Some(rules.into()),
+            lookerbot_audience_default: default.map(str::to_string),
+            lookerbot_audience_external: external.map(str::to_string),
+            ..Default::default()
+        };
+        let mut c = Checker::default();
+        let parsed = raw.audience(&mut c);
+        match c.finish() {
+            Ok(_) => Ok(parsed),
+            Err(error) => Err(error.0.into_iter().map(|p| p.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn the_first_rule_naming_a_channel_wins_then_the_defaults() {
+        let s = settings(
+            "#finance=private, #hr-*=links, C0000GENERAL=links, #*-public=public",
+            None,
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.of("C1", Some("finance"), false), Audience::Private);
+        assert_eq!(
+            s.of("C1", Some("Finance"), false),
+            Audience::Private,
+            "names are case-insensitive"
+        );
+        assert_eq!(
+            s.of("C1", Some("finance-team"), false),
+            Audience::Public,
+            "a name is whole"
+        );
+        assert_eq!(s.of("C1", Some("hr-payroll"), false), Audience::Links);
+        assert_eq!(s.of("C0000GENERAL", Some("general"), false), Audience::Links);
+        assert_eq!(
+            s.of("C2", Some("partner-public"), true),
+            Audience::Public,
+            "named, so the rule applies"
+        );
+        assert_eq!(
+            s.of("C3", Some("partner"), true),
+            Audience::Private,
+            "Slack Connect: private"
+        );
+        assert_eq!(s.of("C3", None, false), Audience::Public);
+    }
+
+    #[test]
+    fn defaults_are_settings_and_mistakes_name_the_entry() {
+        let s = settings("", Some("links"), Some("public")).unwrap();
+        assert_eq!(s.of("C1", Some("x"), false), Audience::Links);
+        assert_eq!(s.of("C1", Some("x"), true), Audience::Public);
+        let problems = settings("#ok=public, finance=private, #x=secret", None, Some("open")).unwrap_err();
+        assert!(
+            problems.iter().any(|p| p.contains("\"finance=private\"")),
+            "{problems:?}"
+        );
+        assert!(problems.iter().any(|p| p.contains("\"#x=secret\"")), "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.starts_with("LOOKERBOT_AUDIENCE_EXTERNAL")),
+            "{problems:?}"
+        );
+    }
+}

@@ -1,0 +1,174 @@
+//! People's linked Looker accounts, kept in the store with their tokens sealed: read and opened
+//! when the person's work calls Looker, renewed with the refresh token shortly before the access
+//! token expires (or when Looker refuses it), and forgotten when Looker no longer takes the
+//! refresh token (the person is asked to connect again). Replicas renewing at once settle on one
+//! result: a renewal is written only over the tokens it renewed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::seal::Sealer;
+use crate::clients::looker::{Grant, LinkedAccounts, LinkedToken, LookerClient, LookerError};
+use crate::config::Secret;
+use crate::scope::Person;
+use crate::store::people::LinkRecord;
+use crate::store::{JobStore, Millis, now_millis};
+
+/// An access token this close to expiring is renewed before use.
+const RENEW_BEFORE: Millis = 60_000;
+
+/// What is sealed in a link.
+#[derive(Serialize, Deserialize)]
+pub struct Tokens {
+    pub access: String,
+    #[serde(default)]
+    pub refresh: Option<String>,
+    /// Unix ms; Looker's tokens last an hour.
+    pub expires_at: Millis,
+}
+
+impl Tokens {
+    pub fn from_grant(grant: &Grant, previous_refresh: Option<String>) -> Tokens {
+        Tokens {
+            access: grant.access_token.expose().to_string(),
+            // No refresh token in a renewal: the one before goes on working.
+            refresh: grant
+                .refresh_token
+                .as_ref()
+                .map(|t| t.expose().to_string())
+                .or(previous_refresh),
+            expires_at: now_millis() + grant.expires_in.unwrap_or(3600) as Millis * 1000,
+        }
+    }
+}
+
+/// The owner a link's seal is bound to.
+pub fn owner(looker: &str, team: &str, slack_user: &str) -> String {
+    format!("{looker}/{team}/{slack_user}")
+}
+
+pub struct StoredLinks {
+    pub store: Arc<dyn JobStore>,
+    pub sealer: Arc<Sealer>,
+    /// The callback Looker knows the bot by (sent again with each renewal).
+    pub redirect_uri: String,
+    /// One renewal at a time per person in this process.
+    renewing: tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl StoredLinks {
+    pub fn new(store: Arc<dyn JobStore>, sealer: Arc<Sealer>, redirect_uri: String) -> Self {
+        Self {
+            store,
+            sealer,
+            redirect_uri,
+            renewing: Default::default(),
+        }
+    }
+
+    /// The link's tokens, opened; `None` when they were sealed with another key.
+    pub fn open(&self, link: &LinkRecord) -> Option<Tokens> {
+        let owner = owner(&link.looker, &link.team, &link.slack_user);
+        let plain = self.sealer.open(&owner, &link.sealed)?;
+        serde_json::from_slice(&plain).ok()
+    }
+
+    pub fn seal(&self, looker: &str, team: &str, slack_user: &str, tokens: &Tokens) -> String {
+        let plain = serde_json::to_vec(tokens).expect("tokens serialise");
+        self.sealer.seal(&owner(looker, team, slack_user), &plain)
+    }
+
+    async fn person_lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.renewing.lock().await.entry(key.to_string()).or_default().clone()
+    }
+}
+
+fn store_error(error: crate::store::StoreError) -> LookerError {
+    LookerError::Decode {
+        what: "the linked Looker account".into(),
+        message: error.to_string(),
+    }
+}
+
+#[async_trait]
+impl LinkedAccounts for StoredLinks {
+    async fn access(
+        &self,
+        looker: &LookerClient,
+        person: &Person,
+        refused: Option<&Secret>,
+    ) -> Result<Option<LinkedToken>, LookerError> {
+        let host = looker.settings().host();
+        let people = self.store.people();
+        let key = owner(&host, &person.team, &person.slack_user);
+        let lock = self.person_lock(&key).await;
+        let _one_at_a_time = lock.lock().await;
+        let Some(link) = people
+            .link(&host, &person.team, &person.slack_user)
+            .await
+            .map_err(store_error)?
+        else {
+            return Ok(None);
+        };
+        let Some(tokens) = self.open(&link) else {
+            tracing::warn!(looker = %host, "a linked Looker account's tokens do not open with LOOKERBOT_TOKEN_KEY; the person is asked to connect again");
+            return Ok(None);
+        };
+        let current = |tokens: &Tokens| LinkedToken {
+            looker_user: link.looker_user.clone(),
+            token: Secret::new(tokens.access.clone()),
+        };
+        let fresh = tokens.expires_at - now_millis() > RENEW_BEFORE;
+        match refused {
+            None if fresh => return Ok(Some(current(&tokens))),
+            // Renewed by someone else since it was refused.
+            Some(refused) if !refused.matches(&tokens.access) => return Ok(Some(current(&tokens))),
+            _ => {}
+        }
+        let Some(refresh) = tokens.refresh.clone() else {
+            people
+                .drop_links(Some(&host), Some(&person.team), &person.slack_user)
+                .await
+                .map_err(store_error)?;
+            return Ok(None);
+        };
+        match looker
+            .refresh_grant(&Secret::new(refresh.clone()), &self.redirect_uri)
+            .await
+        {
+            Ok(grant) => {
+                let renewed = Tokens::from_grant(&grant, Some(refresh));
+                let mut record = link.clone();
+                record.sealed = self.seal(&host, &person.team, &person.slack_user, &renewed);
+                record.updated_at = now_millis();
+                if people.swap_link(&record, &link.sealed).await.map_err(store_error)? {
+                    return Ok(Some(current(&renewed)));
+                }
+                // Another replica renewed first: theirs is the link now.
+                let theirs = people
+                    .link(&host, &person.team, &person.slack_user)
+                    .await
+                    .map_err(store_error)?;
+                Ok(theirs.as_ref().and_then(|l| self.open(l)).map(|t| current(&t)))
+            }
+            Err(error) if error.is_transient() => Err(error),
+            Err(error) => {
+                tracing::info!(looker = %host, %error, "Looker no longer renews a linked account; forgetting it");
+                let gone = people
+                    .link(&host, &person.team, &person.slack_user)
+                    .await
+                    .map_err(store_error)?;
+                if gone.is_some_and(|l| l.sealed == link.sealed) {
+                    people
+                        .drop_links(Some(&host), Some(&person.team), &person.slack_user)
+                        .await
+                        .map_err(store_error)?;
+                }
+                Ok(None)
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! The conformance suite, continued: the audit (filtered by person and time, once per key,
+//! pruned), linked accounts (replaced, swapped only over what was read, dropped by Looker,
+//! workspace or person) and sign-ins (used once, only from their browser, not when stale).
+
+use super::*;
+use crate::store::people::{AuditEntry, AuditQuery, LinkRecord, SignIn};
+
+fn entry(user: &str, at: Millis, key: &str) -> AuditEntry {
+    AuditEntry {
+        at,
+        team: "T1".into(),
+        slack_user: user.into(),
+        looker_user: Some("looker.example.com: user 10".into()),
+        kind: "command".into(),
+        what: "look 7".into(),
+        channel: "C1".into(),
+        audience: "private".into(),
+        outcome: "answered".into(),
+        key: Some(key.into()),
+    }
+}
+
+fn link(looker: &str, team: &str, user: &str, sealed: &str) -> LinkRecord {
+    LinkRecord {
+        looker: looker.into(),
+        team: team.into(),
+        slack_user: user.into(),
+        looker_user: "10".into(),
+        sealed: sealed.into(),
+        linked_at: 1,
+        updated_at: 1,
+    }
+}
+
+#[tokio::test]
+async fn the_audit_is_read_by_person_and_time_recorded_once_per_key_and_pruned() {
+    each_backend!(|harness, store| {
+        let people = store.people();
+        people.record_audit(&entry("U1", 1_000, "job:1")).await.unwrap();
+        people.record_audit(&entry("U1", 1_000, "job:1")).await.unwrap();
+        people.record_audit(&entry("U2", 2_000, "job:2")).await.unwrap();
+        people.record_audit(&entry("U1", 3_000, "job:3")).await.unwrap();
+        let all = people
+            .audit(&AuditQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            all.iter().map(|e| e.at).collect::<Vec<_>>(),
+            [3_000, 2_000, 1_000],
+            "once per key, newest first"
+        );
+        assert_eq!(all[0], entry("U1", 3_000, "job:3"));
+        let mine = AuditQuery {
+            slack_user: Some("U1".into()),
+            since: Some(2_000),
+            limit: 10,
+        };
+        assert_eq!(people.audit(&mine).await.unwrap().len(), 1);
+        assert_eq!(people.prune_audit(2_500).await.unwrap(), 2);
+        assert_eq!(
+            people
+                .audit(&AuditQuery {
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    });
+}
+
+#[tokio::test]
+async fn links_are_replaced_swapped_only_over_what_was_read_and_dropped() {
+    each_backend!(|harness, store| {
+        let people = store.people();
+        people.put_link(&link("a.example", "T1", "U1", "s1")).await.unwrap();
+        people.put_link(&link("a.example", "T1", "U1", "s2")).await.unwrap();
+        people.put_link(&link("b.example", "T1", "U1", "s3")).await.unwrap();
+        people.put_link(&link("a.example", "T2", "U1", "s4")).await.unwrap();
+        assert_eq!(
+            people.link("a.example", "T1", "U1").await.unwrap().unwrap().sealed,
+            "s2"
+        );
+        assert!(people.link("a.example", "T1", "U9").await.unwrap().is_none());
+
+        let renewed = link("a.example", "T1", "U1", "s5");
+        assert!(
+            !people.swap_link(&renewed, "s1").await.unwrap(),
+            "not over a stale read"
+        );
+        assert!(people.swap_link(&renewed, "s2").await.unwrap());
+        assert_eq!(
+            people.link("a.example", "T1", "U1").await.unwrap().unwrap().sealed,
+            "s5"
+        );
+
+        let one = people.drop_links(Some("b.example"), Some("T1"), "U1").await.unwrap();
+        assert_eq!(one.len(), 1);
+        let workspace = people.drop_links(None, Some("T1"), "U1").await.unwrap();
+        assert_eq!(workspace.iter().map(|l| l.sealed.as_str()).collect::<Vec<_>>(), ["s5"]);
+        let everywhere = people.drop_links(None, None, "U1").await.unwrap();
+        assert_eq!(everywhere.len(), 1);
+        assert!(people.link("a.example", "T2", "U1").await.unwrap().is_none());
+    });
+}
+
+#[tokio::test]
+async fn a_sign_in_is_taken_once_only_from_its_browser_and_not_when_stale() {
+    each_backend!(|harness, store| {
+        let people = store.people();
+        let sign_in = SignIn {
+            looker: "a.example".into(),
+            team: "T1".into(),
+            slack_user: "U1".into(),
+            sealed_verifier: "v".into(),
+            browser: "cookie-hash".into(),
+            created_at: 5_000,
+        };
+        people.put_sign_in("state-1", &sign_in).await.unwrap();
+        people.put_sign_in("state-2", &sign_in).await.unwrap();
+        assert!(people.take_sign_in("state-1", "other", 0).await.unwrap().is_none());
+        assert_eq!(
+            people.take_sign_in("state-1", "cookie-hash", 0).await.unwrap(),
+            Some(sign_in.clone())
+        );
+        assert!(
+            people
+                .take_sign_in("state-1", "cookie-hash", 0)
+                .await
+                .unwrap()
+                .is_none(),
+            "once"
+        );
+        assert!(
+            people
+                .take_sign_in("state-2", "cookie-hash", 6_000)
+                .await
+                .unwrap()
+                .is_none(),
+            "stale"
+        );
+        assert!(people.take_sign_in("nope", "cookie-hash", 0).await.unwrap().is_none());
+    });
+}

@@ -1,0 +1,338 @@
+//! `LOOKERBOT_IDENTITY=oauth`: each person connects their own Looker account through Looker's
+//! OAuth (PKCE, a state used once and tied to the browser), the bot keeps the tokens sealed,
+//! renews them when they expire or Looker refuses them, and forgets them on `/looker
+//! disconnect`, `lookerbot identity revoke` or when Looker stops taking them.
+
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const PUBLIC: &str = "https://bot.example.test";
+const CALLBACK: &str = "https://bot.example.test/looker/oauth/callback";
+const CLIENT_GUID: &str = "lookerbot-slack";
+const KEY: &str = "3q2+7wQZ1x5J8rK0m9bC4dE6fG7hI8jK9lM0nO1pQ2s=";
+
+/// Alice and Bob are Looker users 10 and 11; Look 7 is only Alice's to see.
+async fn oauth_app(identity: &str) -> TestApp {
+    let identity = identity.to_string();
+    let app = spawn_app_with(move |s| {
+        s.lookerbot_identity = Some(identity);
+        s.looker_oauth_client_id = Some(CLIENT_GUID.into());
+        s.lookerbot_token_key = Some(KEY.into());
+        s.public_url = Some(PUBLIC.into());
+    })
+    .await;
+    app.looker.register_oauth_app(CLIENT_GUID, CALLBACK);
+    app.looker.add_user("10", "alice@acme.example");
+    app.looker.add_user("11", "bob@acme.example");
+    app.looker.add_look(
+        "7",
+        "Pipeline by Rep",
+        query("q7", "table"),
+        status_counts(&[("won", 12)]),
+    );
+    app.looker.restrict_look("7", &["10"]);
+    app
+}
+
+async fn ask(app: &TestApp, user: &str, text: &str) {
+    send_slash(app, user, text).await;
+    app.drain_jobs().await;
+}
+
+/// The connect link in the last sentence said to the asker.
+fn connect_link(app: &TestApp) -> String {
+    let said = app.slack.said().pop().unwrap();
+    let start = said.find("<https://").unwrap_or_else(|| panic!("no link in {said:?}")) + 1;
+    let end = start + said[start..].find('|').unwrap();
+    said[start..end].to_string()
+}
+
+/// An address under PUBLIC_URL, at the bot under test.
+fn at_bot(app: &TestApp, url: &str) -> String {
+    url.replace(PUBLIC, &app.address)
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Opens the connect link: the bot's redirect to Looker and the sign-in cookie.
+async fn open_link(app: &TestApp, link: &str) -> (url::Url, String) {
+    let start = browser().get(at_bot(app, link)).send().await.unwrap();
+    assert_eq!(start.status(), StatusCode::FOUND, "{:?}", start.text().await);
+    let cookie = start.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let location = url::Url::parse(start.headers()[LOCATION].to_str().unwrap()).unwrap();
+    (location, cookie.split(';').next().unwrap().to_string())
+}
+
+/// Looker's `/auth`, for a browser signed in to Looker as `looker_user`: where it sends it back.
+async fn authorise(app: &TestApp, at_looker: &url::Url, looker_user: &str) -> String {
+    app.looker.sign_in_browser_as(looker_user);
+    let answer = browser().get(at_looker.clone()).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::FOUND, "{:?}", answer.text().await);
+    answer.headers()[LOCATION].to_str().unwrap().to_string()
+}
+
+async fn come_back(app: &TestApp, callback: &str, cookie: Option<&str>) -> (StatusCode, String) {
+    let mut request = browser().get(at_bot(app, callback));
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    let answer = request.send().await.unwrap();
+    (answer.status(), answer.text().await.unwrap())
+}
+
+/// The whole connection, from the asker's first question to the page saying it worked.
+async fn connect(app: &TestApp, slack_user: &str, looker_user: &str) -> (StatusCode, String) {
+    ask(app, slack_user, "look 7").await;
+    let link = connect_link(app);
+    let (at_looker, cookie) = open_link(app, &link).await;
+    let callback = authorise(app, &at_looker, looker_user).await;
+    come_back(app, &callback, Some(&cookie)).await
+}
+
+/// Everything the database keeps on disk (the SQLite file and its write-ahead log).
+fn database_bytes(app: &TestApp) -> Vec<u8> {
+    let path = app.database_url.trim_start_matches("sqlite://").to_string();
+    let mut bytes = std::fs::read(&path).unwrap();
+    if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+        bytes.extend(wal);
+    }
+    bytes
+}
+
+#[tokio::test]
+async fn someone_not_connected_gets_their_own_link_and_nothing_runs_as_the_shared_user() {
+    let app = oauth_app("oauth").await;
+    ask(&app, "U000000ALICE", "look 7").await;
+    assert!(app.slack.posts_to("#general").is_empty());
+    let said = app.slack.said().pop().unwrap();
+    assert!(said.contains("connect your account at 127.0.0.1"), "{said}");
+    assert!(connect_link(&app).starts_with("https://bot.example.test/looker/oauth/start?ticket="));
+    assert!(
+        !app.looker.requests().iter().any(|r| r.contains("/looks/7")),
+        "{:?}",
+        app.looker.requests()
+    );
+
+    // `oauth_or_shared` answers them as the shared API user instead.
+    let shared = oauth_app("oauth_or_shared").await;
+    ask(&shared, "U000000ALICE", "look 7").await;
+    assert_eq!(shared.slack.posts_to("#general").len(), 1);
+}
+
+#[tokio::test]
+async fn connecting_end_to_end_answers_with_the_persons_own_account_and_keeps_no_token_in_clear() {
+    let app = oauth_app("oauth").await;
+    ask(&app, "U000000ALICE", "look 7").await;
+    let (at_looker, cookie) = open_link(&app, &connect_link(&app)).await;
+    let params: std::collections::HashMap<String, String> = at_looker.query_pairs().into_owned().collect();
+    assert_eq!(at_looker.path(), "/auth", "Looker's web host");
+    assert_eq!(params["response_type"], "code");
+    assert_eq!(params["client_id"], CLIENT_GUID);
+    assert_eq!(params["redirect_uri"], CALLBACK);
+    assert_eq!(params["scope"], "cors_api");
+    assert_eq!(params["code_challenge_method"], "S256");
+    assert_eq!(params["code_challenge"].len(), 43, "base64url of a SHA-256");
+    assert!(params["state"].len() >= 32);
+    let callback = authorise(&app, &at_looker, "10").await;
+    let (status, page) = come_back(&app, &callback, Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("alice@acme.example at 127.0.0.1") && page.contains("is connected"),
+        "{page}"
+    );
+
+    let exchange = &app.looker.token_calls()[0];
+    assert_eq!(exchange["grant_type"], "authorization_code");
+    assert_eq!(exchange["client_id"], CLIENT_GUID);
+    assert_eq!(exchange["redirect_uri"], CALLBACK);
+    assert!(exchange["code_verifier"].as_str().unwrap().len() >= 43);
+
+    ask(&app, "U000000ALICE", "look 7").await;
+    let posted = app.slack.only_post_to("#general");
+    assert!(posted.text.contains("Pipeline by Rep"));
+    assert!(
+        app.looker.callers().contains(&"10".to_string()),
+        "{:?}",
+        app.looker.callers()
+    );
+
+    // Bob connects his own account and gets Looker's refusal for Alice's Look.
+    let (status, _) = connect(&app, "U00000000BOB", "11").await;
+    assert_eq!(status, StatusCode::OK);
+    ask(&app, "U00000000BOB", "look 7").await;
+    assert_eq!(
+        app.slack.said().last().unwrap(),
+        "I couldn't find Look 7 in Looker, or your Looker user can't see it."
+    );
+
+    let stored = database_bytes(&app);
+    let issued = app.looker.oauth_tokens_issued();
+    assert!(issued.len() >= 4);
+    for token in issued {
+        assert!(
+            !stored.windows(token.len()).any(|w| w == token.as_bytes()),
+            "{token} is in the database in clear"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_state_is_checked_against_forgery_works_once_and_only_in_its_browser() {
+    let app = oauth_app("oauth").await;
+    ask(&app, "U000000ALICE", "look 7").await;
+    let link = connect_link(&app);
+    let (at_looker, cookie) = open_link(&app, &link).await;
+    let callback = authorise(&app, &at_looker, "10").await;
+
+    let (status, page) = come_back(&app, &callback, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no cookie: {page}");
+    let (status, _) = come_back(&app, &callback, Some("lookerbot_sign_in=someone-elses")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "another browser's cookie");
+    let forged = callback.replace("state=", "state=x");
+    assert_eq!(come_back(&app, &forged, Some(&cookie)).await.0, StatusCode::BAD_REQUEST);
+    assert!(
+        app.looker.token_calls().is_empty(),
+        "no code was traded for any of them"
+    );
+
+    assert_eq!(come_back(&app, &callback, Some(&cookie)).await.0, StatusCode::OK);
+    let (status, page) = come_back(&app, &callback, Some(&cookie)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "used once: {page}");
+    assert!(page.contains("already finished"), "{page}");
+
+    let tampered = link.replace("ticket=", "ticket=e");
+    let answer = browser().get(at_bot(&app, &tampered)).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    assert!(answer.text().await.unwrap().contains("not a link I made"));
+}
+
+#[tokio::test]
+async fn someone_elses_looker_account_is_not_linked_and_a_refusal_links_nothing() {
+    let app = oauth_app("oauth").await;
+    // Bob opens his link in a browser signed in to Looker as Alice.
+    let (status, page) = connect(&app, "U00000000BOB", "10").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        page.contains("alice@acme.example") && page.contains("is not yours"),
+        "{page}"
+    );
+    assert_eq!(app.looker.live_refresh_tokens(), 0, "the token Looker gave is ended");
+
+    app.looker.deny_consent();
+    let (status, page) = connect(&app, "U000000ALICE", "10").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("did not allow"), "{page}");
+    ask(&app, "U000000ALICE", "look 7").await;
+    assert!(app.slack.said().last().unwrap().contains("connect your account"));
+}
+
+#[tokio::test]
+async fn tokens_are_renewed_when_they_expire_or_looker_refuses_them() {
+    let app = oauth_app("oauth").await;
+    // Tokens that expire within the minute are renewed before use; Looker rotates the refresh token.
+    app.looker.set_token_ttl(std::time::Duration::from_secs(30));
+    assert_eq!(connect(&app, "U000000ALICE", "10").await.0, StatusCode::OK);
+    ask(&app, "U000000ALICE", "look 7").await;
+    ask(&app, "U000000ALICE", "look 7").await;
+    assert_eq!(app.slack.posts_to("#general").len(), 2);
+    let calls = app.looker.token_calls();
+    let renewals: Vec<&Value> = calls.iter().filter(|c| c["grant_type"] == "refresh_token").collect();
+    assert!(renewals.len() >= 2, "{calls:?}");
+    assert_ne!(
+        renewals[0]["refresh_token"], renewals[1]["refresh_token"],
+        "the rotated one is used"
+    );
+    assert_eq!(renewals[0]["client_id"], CLIENT_GUID);
+
+    // Looker forgets its access tokens (a restart): the next call's 401 is met with a renewal.
+    app.looker.set_token_ttl(std::time::Duration::from_secs(3600));
+    ask(&app, "U000000ALICE", "look 7").await;
+    app.looker.revoke_tokens();
+    ask(&app, "U000000ALICE", "look 7").await;
+    assert_eq!(app.slack.posts_to("#general").len(), 4, "{:?}", app.slack.said());
+}
+
+#[tokio::test]
+async fn a_link_looker_revoked_is_forgotten_and_the_person_asked_to_connect_again() {
+    let app = oauth_app("oauth").await;
+    assert_eq!(connect(&app, "U000000ALICE", "10").await.0, StatusCode::OK);
+    app.looker.revoke_oauth_tokens();
+    ask(&app, "U000000ALICE", "look 7").await;
+    assert!(app.slack.posts_to("#general").is_empty());
+    assert!(
+        app.slack.said().last().unwrap().contains("connect your account"),
+        "{:?}",
+        app.slack.said()
+    );
+    assert_eq!(connect(&app, "U000000ALICE", "10").await.0, StatusCode::OK);
+    ask(&app, "U000000ALICE", "look 7").await;
+    assert_eq!(app.slack.posts_to("#general").len(), 1);
+}
+
+#[tokio::test]
+async fn disconnect_and_identity_revoke_forget_the_account_and_end_its_session() {
+    let app = oauth_app("oauth").await;
+    assert_eq!(connect(&app, "U000000ALICE", "10").await.0, StatusCode::OK);
+    assert_eq!(connect(&app, "U00000000BOB", "11").await.0, StatusCode::OK);
+    ask(&app, "U000000ALICE", "disconnect").await;
+    let said = app.slack.said().pop().unwrap();
+    assert!(
+        said.starts_with("I've forgotten your Looker account at 127.0.0.1:"),
+        "{said}"
+    );
+    assert!(said.ends_with("Connect it again with `/looker connect`."), "{said}");
+    assert_eq!(app.looker.oauth_logouts(), 1);
+    ask(&app, "U000000ALICE", "look 7").await;
+    assert!(app.slack.said().last().unwrap().contains("connect your account"));
+    ask(&app, "U000000ALICE", "connect").await;
+    assert!(app.slack.said().last().unwrap().contains("/looker/oauth/start?ticket="));
+
+    // The operator revokes Bob's link from the command line.
+    let raw = test_settings(&app.slack, &app.looker, &app.database_url);
+    let dir = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_lookerbot"))
+        .env_clear()
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .env("SLACK_API_KEY", raw.slack_api_key.unwrap())
+        .env("SLACK_SIGNING_SECRET", raw.slack_signing_secret.unwrap())
+        .env("SLACK_API_BASE_URL", raw.slack_api_base_url.unwrap())
+        .env("LOOKER_URL", raw.looker_url.unwrap())
+        .env("LOOKER_API_BASE_URL", raw.looker_api_base_url.unwrap())
+        .env("LOOKER_API_CLIENT_ID", raw.looker_api_client_id.unwrap())
+        .env("LOOKER_API_CLIENT_SECRET", raw.looker_api_client_secret.unwrap())
+        .env("DATABASE_URL", &app.database_url)
+        .env("LOOKERBOT_IDENTITY", "oauth")
+        .env("LOOKER_OAUTH_CLIENT_ID", CLIENT_GUID)
+        .env("LOOKERBOT_TOKEN_KEY", KEY)
+        .env("PUBLIC_URL", PUBLIC)
+        .args(["identity", "revoke", "U00000000BOB"])
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("Forgot U00000000BOB's Looker account (user 11)") && text.contains("session at Looker is ended"),
+        "{text}"
+    );
+    assert_eq!(app.looker.live_refresh_tokens(), 0);
+    ask(&app, "U00000000BOB", "look 7").await;
+    assert!(app.slack.said().last().unwrap().contains("connect your account"));
+}

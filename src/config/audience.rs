@@ -45,6 +45,8 @@ enum Channels {
 #[derive(Debug, Clone)]
 pub struct AudienceSettings {
     rules: Vec<(Channels, Audience)>,
+    /// Channels tied to a Looker group: data is posted there only from models the group may use.
+    ties: Vec<(Channels, String)>,
     /// For our own channels no rule names.
     pub default: Audience,
     /// For Slack Connect channels no rule names.
@@ -55,19 +57,38 @@ impl Default for AudienceSettings {
     fn default() -> Self {
         Self {
             rules: Vec::new(),
+            ties: Vec::new(),
             default: Audience::Public,
             external: Audience::Private,
         }
     }
 }
 
-impl AudienceSettings {
-    /// The audience of a channel, by the first rule naming it, else by the defaults.
-    pub fn of(&self, id: &str, name: Option<&str>, external: bool) -> Audience {
-        let named = self.rules.iter().find(|(channels, _)| match channels {
+impl Channels {
+    fn names(&self, id: &str, name: Option<&str>) -> bool {
+        match self {
             Channels::Id(wanted) => wanted.eq_ignore_ascii_case(id),
             Channels::Name(pattern) => name.is_some_and(|name| pattern.is_match(name)),
-        });
+        }
+    }
+}
+
+impl AudienceSettings {
+    /// The Looker group the channel is tied to, by the first tie naming it.
+    pub fn tie_of(&self, id: &str, name: Option<&str>) -> Option<&str> {
+        self.ties
+            .iter()
+            .find(|(channels, _)| channels.names(id, name))
+            .map(|(_, group)| group.as_str())
+    }
+
+    pub fn has_ties(&self) -> bool {
+        !self.ties.is_empty()
+    }
+
+    /// The audience of a channel, by the first rule naming it, else by the defaults.
+    pub fn of(&self, id: &str, name: Option<&str>, external: bool) -> Audience {
+        let named = self.rules.iter().find(|(channels, _)| channels.names(id, name));
         match named {
             Some((_, audience)) => *audience,
             None if external => self.external,
@@ -85,6 +106,7 @@ impl RawSettings {
         ];
         let mut settings = AudienceSettings {
             rules: Vec::new(),
+            ties: Vec::new(),
             default: c.choice(
                 "LOOKERBOT_AUDIENCE_DEFAULT",
                 &self.lookerbot_audience_default,
@@ -114,6 +136,23 @@ impl RawSettings {
                         "{entry:?}: expected channel=audience pairs separated by commas, the channel an id \
                          (C0123ABCD), a #name or a #pattern-*, the audience public, private or links"
                     ),
+                ),
+            }
+        }
+        for entry in non_empty(&self.lookerbot_audience_groups).unwrap_or("").split(',') {
+            let entry = entry.trim();
+            if entry.is_empty() {
+                continue;
+            }
+            let parsed = entry.split_once('=').and_then(|(channels, group)| {
+                let group = group.trim();
+                (!group.is_empty()).then(|| Some((channels_of(channels.trim())?, group.to_string())))?
+            });
+            match parsed {
+                Some(tie) => settings.ties.push(tie),
+                None => c.problem(
+                    "LOOKERBOT_AUDIENCE_GROUPS",
+                    format!("{entry:?}: expected channel=Looker group name pairs separated by commas"),
                 ),
             }
         }
@@ -148,6 +187,7 @@ mod tests {
             lookerbot_audience: Some(rules.into()),
             lookerbot_audience_default: default.map(str::to_string),
             lookerbot_audience_external: external.map(str::to_string),
+            lookerbot_audience_groups: Some("#sales*=Sales Team, C0000FINANCE=Finance".into()),
             ..Default::default()
         };
         let mut c = Checker::default();
@@ -190,6 +230,9 @@ mod tests {
             "Slack Connect: private"
         );
         assert_eq!(s.of("C3", None, false), Audience::Public);
+        assert_eq!(s.tie_of("C9", Some("sales-emea")), Some("Sales Team"));
+        assert_eq!(s.tie_of("C0000FINANCE", None), Some("Finance"));
+        assert_eq!(s.tie_of("C9", Some("general")), None);
     }
 
     #[test]

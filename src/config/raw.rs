@@ -261,6 +261,10 @@ pub struct RawSettings {
     /// Audience of Slack Connect channels (shared with other organisations) no rule names [default: private].
     #[arg(long, env = "LOOKERBOT_AUDIENCE_EXTERNAL")]
     pub lookerbot_audience_external: Option<String>,
+    /// Channels tied to a Looker group: channel=group pairs (`#sales=Sales Team`); an answer is
+    /// posted there only if its data comes from a model the group may use [default: none].
+    #[arg(long, env = "LOOKERBOT_AUDIENCE_GROUPS")]
+    pub lookerbot_audience_groups: Option<String>,
     /// Days the audit of questions and data actions is kept [default: 90].
     #[arg(long, env = "LOOKERBOT_AUDIT_DAYS")]
     pub lookerbot_audit_days: Option<String>,

@@ -3,10 +3,13 @@
 //! ([`crate::config::AudienceSettings`]): posted in the channel, shown to the asker alone with a
 //! button to share it (`commands::share`), or only a link to Looker. A DM with the bot is read by the
 //! asker alone. A conversation the bot cannot look up is treated as private: nothing is posted
-//! where the bot does not know who reads.
+//! where the bot does not know who reads. A channel may also be tied to a Looker group: data is
+//! posted there only from models that group may use.
 
+use crate::clients::looker::LookerClient;
 use crate::config::Audience;
 use crate::features::Context;
+use crate::features::errors::{About, Error};
 
 /// Where an answer asked in one conversation may go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,4 +62,30 @@ pub async fn placement(ctx: &Context, channel: &str) -> Placement {
             }
         }
     }
+}
+
+/// The Looker group `channel` is tied to, if any (`LOOKERBOT_AUDIENCE_GROUPS`).
+pub async fn tie(ctx: &Context, channel: &str) -> Option<String> {
+    if !ctx.audience.has_ties() || channel.starts_with('D') {
+        return None;
+    }
+    let name = ctx.slack.channel_facts(channel).await.ok().and_then(|f| f.name);
+    ctx.audience.tie_of(channel, name.as_deref()).map(str::to_string)
+}
+
+/// Whether data from every one of `models` may be posted where `group` reads.
+pub async fn group_may_see<'m>(
+    looker: &LookerClient,
+    group: &str,
+    models: impl IntoIterator<Item = &'m String>,
+) -> Result<bool, Error> {
+    let mut models = models.into_iter().peekable();
+    if models.peek().is_none() {
+        return Ok(true);
+    }
+    let allowed = looker
+        .group_models(group)
+        .await
+        .about(format!("the Looker group {group}"))?;
+    Ok(models.all(|m| allowed.allows(m)))
 }

@@ -93,6 +93,8 @@ pub struct Rendered {
     pub problem: Option<String>,
     /// Data actions offered as buttons, to keep before the message is posted.
     pub actions: Vec<ShownAction>,
+    /// The LookML model the data came from, when a query made it (for channels tied to a group).
+    pub model: Option<String>,
 }
 
 impl Rendered {
@@ -109,6 +111,7 @@ impl Rendered {
             csv: None,
             problem: None,
             actions: Vec::new(),
+            model: None,
         }
     }
 }
@@ -232,6 +235,7 @@ pub fn render_query(result: &QueryResult, query: Option<&Query>, ctx: &RenderCon
             _ => None,
         },
         actions,
+        model: query.map(|q| q.model.clone()).filter(|m| !m.is_empty()),
     }
 }
 

@@ -134,6 +134,11 @@ pub(super) fn postgres_placeholders(sql: &str) -> String {
     sql.replace('?', "$")
 }
 
+/// SQLite's statements as written.
+pub(super) fn sqlite_placeholders(sql: &str) -> &str {
+    sql
+}
+
 /// Reads rows of either backend into the records above.
 macro_rules! people_rows {
     () => {
@@ -177,3 +182,132 @@ macro_rules! people_rows {
     };
 }
 pub(super) use people_rows;
+
+/// The one implementation of [`PeopleStore`] both backends share: the statements above, bound
+/// alike; `$sql` turns a statement into the backend's placeholders.
+macro_rules! people_store {
+    ($store:ty, $write:ident, $read:ident, $sql:path) => {
+        #[async_trait]
+        impl PeopleStore for $store {
+            async fn record_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
+                sqlx::query(&$sql(sql::RECORD_AUDIT))
+                    .bind(e.at)
+                    .bind(&e.team)
+                    .bind(&e.slack_user)
+                    .bind(&e.looker_user)
+                    .bind(&e.kind)
+                    .bind(&e.what)
+                    .bind(&e.channel)
+                    .bind(&e.audience)
+                    .bind(&e.outcome)
+                    .bind(&e.key)
+                    .execute(&self.$write)
+                    .await?;
+                Ok(())
+            }
+
+            async fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+                let rows = sqlx::query(&$sql(sql::AUDIT))
+                    .bind(&q.slack_user)
+                    .bind(q.since.unwrap_or(0))
+                    .bind(i64::from(q.limit))
+                    .fetch_all(&self.$read)
+                    .await?;
+                Ok(rows.iter().map(audit_entry).collect())
+            }
+
+            async fn prune_audit(&self, before: Millis) -> Result<u64, StoreError> {
+                sqlx::query(&$sql(sql::PRUNE_SIGN_INS))
+                    .bind(before.max($crate::store::now_millis() - 86_400_000))
+                    .execute(&self.$write)
+                    .await?;
+                let done = sqlx::query(&$sql(sql::PRUNE_AUDIT))
+                    .bind(before)
+                    .execute(&self.$write)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn put_link(&self, l: &LinkRecord) -> Result<(), StoreError> {
+                sqlx::query(&$sql(sql::PUT_LINK))
+                    .bind(&l.looker)
+                    .bind(&l.team)
+                    .bind(&l.slack_user)
+                    .bind(&l.looker_user)
+                    .bind(&l.sealed)
+                    .bind(l.linked_at)
+                    .bind(l.updated_at)
+                    .execute(&self.$write)
+                    .await?;
+                Ok(())
+            }
+
+            async fn link(&self, looker: &str, team: &str, slack_user: &str) -> Result<Option<LinkRecord>, StoreError> {
+                let row = sqlx::query(&$sql(sql::LINK))
+                    .bind(looker)
+                    .bind(team)
+                    .bind(slack_user)
+                    .fetch_optional(&self.$read)
+                    .await?;
+                Ok(row.as_ref().map(link_record))
+            }
+
+            async fn swap_link(&self, l: &LinkRecord, previous: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query(&$sql(sql::SWAP_LINK))
+                    .bind(&l.looker)
+                    .bind(&l.team)
+                    .bind(&l.slack_user)
+                    .bind(&l.sealed)
+                    .bind(l.updated_at)
+                    .bind(previous)
+                    .execute(&self.$write)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn drop_links(
+                &self,
+                looker: Option<&str>,
+                team: Option<&str>,
+                slack_user: &str,
+            ) -> Result<Vec<LinkRecord>, StoreError> {
+                let rows = sqlx::query(&$sql(sql::DROP_LINKS))
+                    .bind(slack_user)
+                    .bind(team)
+                    .bind(looker)
+                    .fetch_all(&self.$write)
+                    .await?;
+                Ok(rows.iter().map(link_record).collect())
+            }
+
+            async fn put_sign_in(&self, state: &str, s: &SignIn) -> Result<(), StoreError> {
+                sqlx::query(&$sql(sql::PUT_SIGN_IN))
+                    .bind(state)
+                    .bind(&s.looker)
+                    .bind(&s.team)
+                    .bind(&s.slack_user)
+                    .bind(&s.sealed_verifier)
+                    .bind(&s.browser)
+                    .bind(s.created_at)
+                    .execute(&self.$write)
+                    .await?;
+                Ok(())
+            }
+
+            async fn take_sign_in(
+                &self,
+                state: &str,
+                browser: &str,
+                not_before: Millis,
+            ) -> Result<Option<SignIn>, StoreError> {
+                let row = sqlx::query(&$sql(sql::TAKE_SIGN_IN))
+                    .bind(state)
+                    .bind(browser)
+                    .fetch_optional(&self.$write)
+                    .await?;
+                Ok(row.as_ref().map(sign_in).filter(|s| s.created_at >= not_before))
+            }
+        }
+    };
+}
+pub(super) use people_store;

@@ -75,10 +75,7 @@ async fn click(app: &TestApp, body: &str) {
 /// `lookerbot audit --format json` against the app's database.
 async fn audit(app: &TestApp, args: &[&str]) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_lookerbot"))
-        .env_clear()
-        .current_dir(dir.path())
-        .env("RUST_LOG", "warn")
+    let output = lookerbot(dir.path())
         .env("DATABASE_URL", &app.database_url)
         .arg("audit")
         .args(["--format", "json"])
@@ -260,4 +257,30 @@ async fn a_link_is_previewed_only_where_the_channel_may_see_data() {
     let sales = entries.iter().find(|e| e["channel"] == "C00000SALES1").unwrap();
     assert_eq!(sales["kind"], "preview");
     assert!(sales["outcome"].as_str().unwrap().starts_with("not previewed"));
+}
+
+#[tokio::test]
+async fn a_channel_tied_to_a_looker_group_shows_only_data_from_its_models() {
+    let app = guarded_app(|s| s.lookerbot_audience_groups = Some("#general=Field Sales".into())).await;
+    app.looker.add_group("Field Sales", &["sales"]);
+    let mut sales_query = query("q8", "table");
+    sales_query["model"] = json!("sales");
+    app.looker
+        .add_look("8", "Bookings", sales_query, status_counts(&[("booked", 3)]));
+    // Look 8's model is the group's: posted. Look 7's (thelook) is not: the asker alone sees it.
+    slash_in(&app, "C0000GENERAL", "general", "U000000ALICE", "look 8").await;
+    assert_eq!(app.slack.posts_to("#general").len(), 1);
+    slash_in(&app, "C0000GENERAL", "general", "U000000ALICE", "look 7").await;
+    assert_eq!(app.slack.posts_to("#general").len(), 1, "Look 7 was not posted");
+    let private = app.slack.responses().last().cloned().unwrap();
+    assert_eq!(private["response_type"], "ephemeral");
+    let blocks = private["blocks"].to_string();
+    assert!(
+        blocks.contains("won") && blocks.contains("Field Sales group"),
+        "{blocks}"
+    );
+    assert!(
+        share_button(&private["blocks"]).is_none(),
+        "sharing would not pass the tie either"
+    );
 }

@@ -3,30 +3,9 @@
 use std::process::Output;
 
 use serde_json::Value;
-use tokio::process::Command;
 
 use crate::fake_slack::Failure;
 use crate::helpers::*;
-
-/// The binary with a clean environment and an empty working directory (no stray `.env`).
-fn lookerbot(dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lookerbot"));
-    command.env_clear().current_dir(dir).env("RUST_LOG", "warn");
-    command
-}
-
-fn with_settings(command: &mut Command, app: &TestApp) {
-    let raw = test_settings(&app.slack, &app.looker, &app.database_url);
-    command
-        .env("SLACK_API_KEY", raw.slack_api_key.unwrap())
-        .env("SLACK_SIGNING_SECRET", raw.slack_signing_secret.unwrap())
-        .env("SLACK_API_BASE_URL", raw.slack_api_base_url.unwrap())
-        .env("LOOKER_URL", raw.looker_url.unwrap())
-        .env("LOOKER_API_BASE_URL", raw.looker_api_base_url.unwrap())
-        .env("LOOKER_API_CLIENT_ID", raw.looker_api_client_id.unwrap())
-        .env("LOOKER_API_CLIENT_SECRET", raw.looker_api_client_secret.unwrap())
-        .env("DATABASE_URL", raw.database_url.unwrap());
-}
 
 fn text(output: &Output) -> String {
     format!(

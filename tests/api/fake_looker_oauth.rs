@@ -4,6 +4,7 @@
 //! once, against the verifier, for an access token that really expires and a refresh token,
 //! which it rotates on each renewal; `DELETE /logout` ends an access token and its refresh
 //! token; `GET /user` says whose a token is; `GET /oauth_client_apps/{guid}` shows the app.
+//! Beside it, `GET /groups/search/with_roles`: the models a group's roles may use.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -38,6 +39,8 @@ pub(crate) struct OauthState {
     /// Bodies of `POST /api/token`.
     token_calls: Vec<Value>,
     logouts: usize,
+    /// Groups: name → the model sets of their roles (`None`: all access).
+    groups: HashMap<String, Vec<Option<Vec<String>>>>,
 }
 
 type Shared = Arc<Mutex<LookerState>>;
@@ -49,6 +52,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/4.0/user", get(me))
         .route("/api/4.0/logout", delete(logout))
         .route("/api/4.0/oauth_client_apps/{guid}", get(client_app))
+        .route("/api/4.0/groups/search/with_roles", get(groups_with_roles))
 }
 
 impl FakeLooker {
@@ -85,6 +89,12 @@ impl FakeLooker {
     /// Refresh tokens Looker still takes.
     pub fn live_refresh_tokens(&self) -> usize {
         self.state.lock().unwrap().oauth.refresh_tokens.len()
+    }
+
+    /// A Looker group whose roles' model sets hold these models.
+    pub fn add_group(&self, name: &str, models: &[&str]) {
+        let set = Some(models.iter().map(|m| m.to_string()).collect());
+        self.state.lock().unwrap().oauth.groups.insert(name.into(), vec![set]);
     }
 
     pub fn oauth_logouts(&self) -> usize {
@@ -260,4 +270,42 @@ async fn client_app(State(state): State<Shared>, Path(guid): Path<String>, heade
         .into_response(),
         None => looker_error(StatusCode::NOT_FOUND, "Not found"),
     }
+}
+
+/// `GET /groups/search/with_roles?name=`: the group with its roles and their model sets.
+async fn groups_with_roles(
+    State(state): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(denied) = admit(
+        &state,
+        &headers,
+        "GET /groups/search/with_roles".into(),
+        "groups/search",
+    ) {
+        return denied;
+    }
+    let s = state.lock().unwrap();
+    let name = q.get("name").cloned().unwrap_or_default();
+    let found: Vec<Value> = s
+        .oauth
+        .groups
+        .iter()
+        .filter(|(n, _)| **n == name)
+        .map(|(n, sets)| {
+            let roles: Vec<Value> = sets
+                .iter()
+                .enumerate()
+                .map(|(i, set)| {
+                    json!({"id": format!("{}", i + 1), "name": format!("{n} role"), "permission_set_id": "1",
+                        "model_set_id": format!("{}", i + 1), "model_set": {"id": format!("{}", i + 1), "name": format!("{n} models"),
+                        "all_access": set.is_none(), "built_in": false, "models": set.clone().unwrap_or_default()}})
+                })
+                .collect();
+            json!({"id": "5", "name": n, "user_count": 3, "include_by_default": false, "externally_managed": false,
+                "external_group_id": null, "contains_current_user": false, "can_add_to_content_metadata": true, "roles": roles})
+        })
+        .collect();
+    axum::Json(found).into_response()
 }

@@ -300,20 +300,10 @@ async fn disconnect_and_identity_revoke_forget_the_account_and_end_its_session()
     assert!(app.slack.said().last().unwrap().contains("/looker/oauth/start?ticket="));
 
     // The operator revokes Bob's link from the command line.
-    let raw = test_settings(&app.slack, &app.looker, &app.database_url);
     let dir = tempfile::tempdir().unwrap();
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_lookerbot"))
-        .env_clear()
-        .current_dir(dir.path())
-        .env("RUST_LOG", "warn")
-        .env("SLACK_API_KEY", raw.slack_api_key.unwrap())
-        .env("SLACK_SIGNING_SECRET", raw.slack_signing_secret.unwrap())
-        .env("SLACK_API_BASE_URL", raw.slack_api_base_url.unwrap())
-        .env("LOOKER_URL", raw.looker_url.unwrap())
-        .env("LOOKER_API_BASE_URL", raw.looker_api_base_url.unwrap())
-        .env("LOOKER_API_CLIENT_ID", raw.looker_api_client_id.unwrap())
-        .env("LOOKER_API_CLIENT_SECRET", raw.looker_api_client_secret.unwrap())
-        .env("DATABASE_URL", &app.database_url)
+    let mut command = lookerbot(dir.path());
+    with_settings(&mut command, &app);
+    let output = command
         .env("LOOKERBOT_IDENTITY", "oauth")
         .env("LOOKER_OAUTH_CLIENT_ID", CLIENT_GUID)
         .env("LOOKERBOT_TOKEN_KEY", KEY)
@@ -335,4 +325,60 @@ async fn disconnect_and_identity_revoke_forget_the_account_and_end_its_session()
     assert_eq!(app.looker.live_refresh_tokens(), 0);
     ask(&app, "U00000000BOB", "look 7").await;
     assert!(app.slack.said().last().unwrap().contains("connect your account"));
+}
+
+#[tokio::test]
+async fn broken_or_missing_sign_in_requests_get_a_clear_4xx_page() {
+    let app = oauth_app("oauth").await;
+    for path in [
+        "/looker/oauth/start",
+        "/looker/oauth/start?ticket=",
+        "/looker/oauth/start?ticket=%ZZ.%00",
+        "/looker/oauth/start?ticket=bm90LWpzb24.c2ln",
+        "/looker/oauth/callback",
+        "/looker/oauth/callback?state=abc&code=def",
+        "/looker/oauth/callback?error=access_denied",
+    ] {
+        let answer = browser().get(format!("{}{path}", app.address)).send().await.unwrap();
+        let status = answer.status();
+        let page = answer.text().await.unwrap();
+        assert!(status.is_client_error(), "{path}: {status} {page}");
+        assert!(!page.is_empty(), "{path} says why");
+    }
+    // A bot with no Looker set to oauth has nothing to connect.
+    let shared = spawn_app().await;
+    let answer = browser()
+        .get(format!("{}/looker/oauth/start?ticket=a.b", shared.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn check_reports_whether_looker_knows_the_bot_as_an_oauth_client_app() {
+    let app = oauth_app("oauth").await;
+    let report = lookerbot::cli::check::run(&app.settings).await.0;
+    assert!(
+        report.contains("ok   Looker") && report.contains("registered in Looker as OAuth client app lookerbot-slack"),
+        "{report}"
+    );
+    app.looker
+        .register_oauth_app(CLIENT_GUID, "https://elsewhere.example/callback");
+    let (report, healthy) = lookerbot::cli::check::run(&app.settings).await;
+    assert!(!healthy);
+    assert!(
+        report.contains("but the bot listens at https://bot.example.test/looker/oauth/callback"),
+        "{report}"
+    );
+
+    let sudo = spawn_app_with(|s| s.lookerbot_identity = Some("sudo".into())).await;
+    let (report, healthy) = lookerbot::cli::check::run(&sudo.settings).await;
+    assert!(!healthy && report.contains("may not log in as other users"), "{report}");
+    sudo.looker.add_user("1", "api@acme.example");
+    let report = lookerbot::cli::check::run(&sudo.settings).await.0;
+    assert!(
+        report.contains("identity sudo: the API user may answer people as their own Looker users"),
+        "{report}"
+    );
 }

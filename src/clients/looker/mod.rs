@@ -6,6 +6,7 @@ mod acting;
 mod auth;
 mod budget;
 mod error;
+mod groups;
 mod http;
 mod images;
 mod oauth;
@@ -24,6 +25,7 @@ use crate::domain::looker::models::{
     Query, QueryResult,
 };
 pub use error::LookerError;
+pub use groups::GroupModels;
 use http::segment;
 pub use images::{Format, Image, ImageError, RenderRequest, RenderTarget};
 pub use oauth::{Grant, LinkedAccounts, LinkedToken, TokenOwner};
@@ -41,6 +43,8 @@ pub struct LookerClient {
     sudo: sudo::SudoCache,
     /// Where people's OAuth-linked accounts are kept (set at start-up where any Looker uses them).
     links: std::sync::OnceLock<std::sync::Arc<dyn oauth::LinkedAccounts>>,
+    /// The models of the groups channels are tied to.
+    groups: groups::GroupCache,
 }
 
 impl std::fmt::Debug for LookerClient {
@@ -105,6 +109,7 @@ impl LookerClient {
             queries,
             sudo: Default::default(),
             links: Default::default(),
+            groups: Default::default(),
         }
     }
 

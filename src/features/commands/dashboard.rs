@@ -43,6 +43,39 @@ pub async fn dashboard(conversation: &mut Conversation<'_>, request: &DashboardR
         };
         return conversation.show_privately(message, true).await;
     }
+    if conversation.tie.is_some() {
+        // Every tile's model must be one the channel's group may use.
+        let dashboard = looker
+            .dashboard(&request.id)
+            .await
+            .about(format!("dashboard {}", request.id))?;
+        let models: Vec<String> = dashboard
+            .dashboard_elements
+            .iter()
+            .filter_map(|e| {
+                e.query
+                    .as_ref()
+                    .or(e.result_maker.as_ref().and_then(|r| r.query.as_ref()))
+                    .or(e.look.as_ref().and_then(|l| l.query.as_ref()))
+                    .map(|q| q.model.clone())
+            })
+            .collect();
+        let title = request
+            .title
+            .clone()
+            .or(dashboard.title)
+            .unwrap_or_else(|| format!("Dashboard {}", request.id));
+        let link = format!("{}/dashboards/{}", looker.web_base(), request.id);
+        let message = OutgoingMessage {
+            text: title.clone(),
+            blocks: vec![SlackBlock::Section(SlackSectionBlock::new().with_text(
+                SlackBlockMarkDownText::new(format!("*<{link}|{}>*", escape(&title))).into(),
+            ))],
+        };
+        if !conversation.tie_allows(looker, models.iter(), &message).await? {
+            return Ok(());
+        }
+    }
     post_dashboard(
         ctx,
         &conversation.ledger,

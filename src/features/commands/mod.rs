@@ -100,7 +100,11 @@ impl Job for CommandRequest {
             &self.user_id,
             &self.reply,
         )
-        .placed(placement, share);
+        .placed(
+            placement,
+            share,
+            crate::features::audience::tie(ctx, &self.channel_id).await,
+        );
         let asked = Asked {
             team: &self.team_id,
             slack_user: &self.user_id,

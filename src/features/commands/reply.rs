@@ -39,6 +39,8 @@ pub struct Conversation<'a> {
     pub placement: Placement,
     /// The "Share to channel" button for an answer shown to the asker alone.
     share: Option<SlackBlock>,
+    /// The Looker group the channel is tied to: data only from models it may use.
+    pub tie: Option<String>,
     /// The "working on it" line, while it is there.
     loading: Option<SlackTs>,
 }
@@ -61,15 +63,39 @@ impl<'a> Conversation<'a> {
             reply,
             placement: Placement::DM,
             share: None,
+            tie: None,
             loading: None,
         }
     }
 
     /// Where the answer may go, and the button that shares an answer shown to the asker alone.
-    pub fn placed(mut self, placement: Placement, share: Option<SlackBlock>) -> Self {
+    pub fn placed(mut self, placement: Placement, share: Option<SlackBlock>, tie: Option<String>) -> Self {
         self.placement = placement;
         self.share = share;
+        self.tie = tie;
         self
+    }
+
+    /// Whether data from `models` may be posted where the answer goes (a channel tied to a
+    /// Looker group takes only its models'); if not, the asker is told why, alone.
+    pub async fn tie_allows<'m>(
+        &mut self,
+        looker: &LookerClient,
+        models: impl IntoIterator<Item = &'m String>,
+        message: &OutgoingMessage,
+    ) -> Result<bool, Error> {
+        let Some(group) = self.tie.clone().filter(|_| !self.placement.dm) else {
+            return Ok(true);
+        };
+        if crate::features::audience::group_may_see(looker, &group, models).await? {
+            return Ok(true);
+        }
+        let note = format!(
+            "This channel shows only data the {} group may see in Looker, so only you can see this answer.",
+            crate::render::mrkdwn::escape(&group)
+        );
+        self.show_to_asker(message.clone(), note, false).await?;
+        Ok(false)
     }
 
     /// Whether the command came from a conversation (a mention or a DM) rather than `/looker`.
@@ -136,6 +162,12 @@ impl<'a> Conversation<'a> {
             let more = rendered.image.is_some() || rendered.csv.is_some();
             return self.show_privately(rendered.message, more).await;
         }
+        if !self
+            .tie_allows(looker, rendered.model.iter(), &rendered.message)
+            .await?
+        {
+            return Ok(());
+        }
         if self.loading.is_some() && rendered.image.is_none() && rendered.csv.is_none() {
             return self.show_message(&rendered.message).await;
         }
@@ -153,7 +185,7 @@ impl<'a> Conversation<'a> {
     }
 
     /// An answer only the asker sees, with the button that shares it in the channel.
-    pub async fn show_privately(&mut self, mut message: OutgoingMessage, more: bool) -> Result<(), Error> {
+    pub async fn show_privately(&mut self, message: OutgoingMessage, more: bool) -> Result<(), Error> {
         let mut note = String::from("Only you can see this answer");
         if self.share.is_some() {
             note.push_str(": share it to post it in the channel");
@@ -162,10 +194,17 @@ impl<'a> Conversation<'a> {
             }
         }
         note.push('.');
+        self.show_to_asker(message, note, true).await
+    }
+
+    /// `message` for the asker alone, with `note` under it (and the share button if asked).
+    async fn show_to_asker(&mut self, mut message: OutgoingMessage, note: String, share: bool) -> Result<(), Error> {
         message.blocks.push(SlackBlock::Context(SlackContextBlock::new(vec![
             SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(note)),
         ])));
-        message.blocks.extend(self.share.clone());
+        if share {
+            message.blocks.extend(self.share.clone());
+        }
         self.stop_working().await;
         match self.reply {
             ReplyTo::ResponseUrl { url } => self.ctx.slack.respond_message(url, &message).await?,

@@ -55,6 +55,8 @@ pub enum ConnectError {
     NotYours { looker_email: String },
     #[error("Looker could not finish connecting your account. Please try again in a few minutes.")]
     Looker(#[source] crate::clients::looker::LookerError),
+    #[error("Connecting Looker accounts is not turned on for this bot.")]
+    Off,
     #[error("Something went wrong on my side. Please try again in a few minutes.")]
     Internal(String),
 }
@@ -66,6 +68,7 @@ impl ConnectError {
             ConnectError::NotYours { .. } | ConnectError::Denied => 403,
             ConnectError::Looker(_) => 502,
             ConnectError::Internal(_) => 503,
+            ConnectError::Off => 404,
             _ => 400,
         }
     }
@@ -78,9 +81,7 @@ impl From<crate::store::StoreError> for ConnectError {
 }
 
 fn links(ctx: &Context) -> Result<&super::links::StoredLinks, ConnectError> {
-    ctx.links
-        .as_deref()
-        .ok_or_else(|| ConnectError::Internal("no Looker is set to oauth".into()))
+    ctx.links.as_deref().ok_or(ConnectError::Off)
 }
 
 fn looker_by_host<'a>(ctx: &'a Context, host: &str) -> Option<&'a LookerClient> {

@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use crate::clients::looker::Lookers;
-use crate::config::{Secret, Settings};
+use crate::config::Settings;
+use crate::features::identity::connect::{end_session, redirect_uri};
 use crate::features::identity::links::{Tokens, owner};
 use crate::features::identity::seal::Sealer;
 use crate::store;
@@ -38,8 +39,9 @@ pub async fn revoke(settings: &Settings, slack_user: &str) -> ExitCode {
         let looker = lookers
             .as_ref()
             .and_then(|l| l.all().map(|(_, c)| c).find(|c| c.settings().host() == link.looker));
+        let redirect = settings.hub.public_url.as_ref().map(redirect_uri).unwrap_or_default();
         let ended = match (tokens, looker) {
-            (Some(tokens), Some(looker)) => looker.logout(&Secret::new(tokens.access)).await.is_ok(),
+            (Some(tokens), Some(looker)) => end_session(looker, tokens, &redirect).await,
             _ => false,
         };
         println!(

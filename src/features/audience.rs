@@ -17,6 +17,8 @@ pub struct Placement {
     pub audience: Audience,
     /// A DM with the bot: the conversation is the asker's alone.
     pub dm: bool,
+    /// Slack said who reads the conversation (else it is treated as private, and nothing shared).
+    pub known: bool,
 }
 
 impl Placement {
@@ -24,6 +26,7 @@ impl Placement {
     pub const DM: Placement = Placement {
         audience: Audience::Private,
         dm: true,
+        known: true,
     };
 
     /// Whether the answer is posted in the conversation it was asked in.
@@ -44,14 +47,13 @@ impl Placement {
 
 /// The placement of answers in `channel`, by the operator's rules and what Slack says of it.
 pub async fn placement(ctx: &Context, channel: &str) -> Placement {
-    if channel.starts_with('D') {
-        return Placement::DM;
-    }
+    // Asked even for `D…` ids: a DM between two people (a link shared there) is not the bot's.
     match ctx.slack.channel_facts(channel).await {
         Ok(facts) if facts.is_im => Placement::DM,
         Ok(facts) => Placement {
             audience: ctx.audience.of(channel, facts.name.as_deref(), facts.external()),
             dm: false,
+            known: true,
         },
         Err(error) => {
             tracing::warn!(%error, channel = %crate::telemetry::printable(channel),
@@ -59,6 +61,7 @@ pub async fn placement(ctx: &Context, channel: &str) -> Placement {
             Placement {
                 audience: Audience::Private,
                 dm: false,
+                known: false,
             }
         }
     }

@@ -105,7 +105,17 @@ async fn preview(ctx: &Context, looker: &LookerClient, rendered: Rendered) -> Re
 }
 
 /// The preview of one link; `None` when Looker will not show it (it is simply not previewed).
-async fn preview_link(ctx: &Context, looker: &LookerClient, link: &Link) -> Result<Option<Vec<SlackBlock>>, Error> {
+/// In a channel tied to a Looker group, only Looks and queries of the group's models are
+/// previewed (a dashboard's tiles are not).
+async fn preview_link(
+    ctx: &Context,
+    looker: &LookerClient,
+    link: &Link,
+    tie: Option<&str>,
+) -> Result<Option<Vec<SlackBlock>>, Error> {
+    if tie.is_some() && matches!(link.content, Content::Dashboard { .. }) {
+        return Ok(None);
+    }
     let rendered = match &link.content {
         Content::Look { id } => render_look(ctx, looker, LookRun::look(id)).await,
         Content::Query { slug } => render_query_link(ctx, looker, slug, &link.url).await,
@@ -140,6 +150,14 @@ async fn preview_link(ctx: &Context, looker: &LookerClient, link: &Link) -> Resu
         }
     };
     match rendered {
+        Ok(rendered) if let Some(group) = tie => {
+            let model = rendered.model.clone().unwrap_or_default();
+            if super::audience::group_may_see(looker, group, [&model]).await? {
+                Ok(Some(preview(ctx, looker, rendered).await?))
+            } else {
+                Ok(None)
+            }
+        }
         Ok(rendered) => Ok(Some(preview(ctx, looker, rendered).await?)),
         Err(error) if error.is_transient() => Err(error),
         Err(_) => Ok(None),
@@ -158,6 +176,7 @@ async fn unfurl(ctx: &Context, request: &UnfurlRequest) -> Result<usize, Error> 
         tracing::info!(user = %request.user_id, %reason, "no preview for a link shared by someone the bot does not serve");
         return Ok(0);
     }
+    let tie = super::audience::tie(ctx, &request.channel).await;
     let mut unfurls = HashMap::new();
     for url in &request.links {
         let Some(link) = ctx.lookers.registry().link(url) else {
@@ -166,7 +185,7 @@ async fn unfurl(ctx: &Context, request: &UnfurlRequest) -> Result<usize, Error> 
         let Some(looker) = link.looker.as_ref().and_then(|key| ctx.lookers.get(key)) else {
             continue;
         };
-        if let Some(blocks) = preview_link(ctx, looker, &link).await? {
+        if let Some(blocks) = preview_link(ctx, looker, &link, tie.as_deref()).await? {
             unfurls.insert(url.clone(), blocks);
         }
     }

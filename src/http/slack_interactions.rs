@@ -45,6 +45,15 @@ pub struct Interaction {
     pub actions: Vec<InteractionAction>,
     #[serde(default)]
     pub view: Option<InteractionView>,
+    /// The message the click came from.
+    #[serde(default)]
+    pub container: Option<Container>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Container {
+    #[serde(default)]
+    pub message_ts: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,6 +164,7 @@ pub async fn acknowledge(state: &AppState, interaction: Interaction) -> Result<O
                         value: key.unwrap_or_default(),
                         response_url: interaction.response_url.clone(),
                         trigger_id: interaction.trigger_id.clone(),
+                        message_ts: interaction.container.as_ref().and_then(|c| c.message_ts.clone()),
                     };
                     match share::clicked(&state.bot, click).await {
                         Ok(true) => {}

@@ -90,6 +90,10 @@ pub trait PeopleStore: Send + Sync {
         slack_user: &str,
     ) -> Result<Vec<LinkRecord>, StoreError>;
 
+    /// Forgets a link only if its tokens are still `sealed` (what the caller read); `false` when
+    /// someone renewed or replaced it since.
+    async fn drop_link_if(&self, link: &LinkRecord) -> Result<bool, StoreError>;
+
     async fn put_sign_in(&self, state: &str, sign_in: &SignIn) -> Result<(), StoreError>;
 
     /// Takes a sign-in for good (a state works once) if it was started in the browser whose
@@ -120,6 +124,8 @@ pub(super) mod sql {
     pub const DROP_LINKS: &str =
         "DELETE FROM looker_links WHERE slack_user = ?1 AND (?2 IS NULL OR team = ?2) AND (?3 IS NULL OR looker = ?3)
          RETURNING looker, team, slack_user, looker_user, sealed, linked_at, updated_at";
+    pub const DROP_LINK_IF: &str =
+        "DELETE FROM looker_links WHERE looker = ?1 AND team = ?2 AND slack_user = ?3 AND sealed = ?4";
     pub const PUT_SIGN_IN: &str =
         "INSERT INTO sign_ins (state, looker, team, slack_user, sealed_verifier, browser, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -278,6 +284,17 @@ macro_rules! people_store {
                     .fetch_all(&self.$write)
                     .await?;
                 Ok(rows.iter().map(link_record).collect())
+            }
+
+            async fn drop_link_if(&self, l: &LinkRecord) -> Result<bool, StoreError> {
+                let done = sqlx::query(&$sql(sql::DROP_LINK_IF))
+                    .bind(&l.looker)
+                    .bind(&l.team)
+                    .bind(&l.slack_user)
+                    .bind(&l.sealed)
+                    .execute(&self.$write)
+                    .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn put_sign_in(&self, state: &str, s: &SignIn) -> Result<(), StoreError> {

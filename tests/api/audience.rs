@@ -284,3 +284,34 @@ async fn a_channel_tied_to_a_looker_group_shows_only_data_from_its_models() {
         "sharing would not pass the tie either"
     );
 }
+
+#[tokio::test]
+async fn an_answer_is_shared_once_though_clicked_twice_and_the_bot_killed_after_posting() {
+    let app = guarded_app(|s| s.lookerbot_job_lease_secs = Some("2".into())).await;
+    slash_in(&app, "C00000SALES1", "sales", "U000000ALICE", "look 7").await;
+    let button = share_button(&app.slack.responses().last().unwrap()["blocks"]).unwrap();
+    // The bot dies right after Slack took the shared post, before it learnt so.
+    let signed = (lookerbot::store::now_millis() / 1000, SIGNING_SECRET);
+    let first = share_click(&app, &button, "U000000ALICE", "C00000SALES1");
+    assert_eq!(
+        app.post_signed("/slack/action", FORM, &first, signed, &[])
+            .await
+            .status(),
+        200
+    );
+    app.slack
+        .hang_next("chat.postMessage", crate::fake_slack::Hang::AfterEffect);
+    app.kill_worker_when(app.slack.wait_until_hung()).await;
+    assert_eq!(app.slack.posts_to("#sales").len(), 1);
+    // An impatient second click on the same answer, then the job taken over after its lease.
+    click(&app, &share_click(&app, &button, "U000000ALICE", "C00000SALES1")).await;
+    tokio::time::sleep(app.settings.jobs.lease + std::time::Duration::from_millis(100)).await;
+    app.drain_jobs().await;
+    assert_eq!(app.slack.posts_to("#sales").len(), 1, "shared once");
+    let shares: Vec<Value> = audit(&app, &[])
+        .await
+        .into_iter()
+        .filter(|e| e["kind"] == "share")
+        .collect();
+    assert_eq!(shares.len(), 1, "{shares:?}");
+}

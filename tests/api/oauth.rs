@@ -16,12 +16,17 @@ const KEY: &str = "3q2+7wQZ1x5J8rK0m9bC4dE6fG7hI8jK9lM0nO1pQ2s=";
 
 /// Alice and Bob are Looker users 10 and 11; Look 7 is only Alice's to see.
 async fn oauth_app(identity: &str) -> TestApp {
+    oauth_app_with(identity, |_| {}).await
+}
+
+async fn oauth_app_with(identity: &str, customise: impl FnOnce(&mut lookerbot::config::RawSettings)) -> TestApp {
     let identity = identity.to_string();
     let app = spawn_app_with(move |s| {
         s.lookerbot_identity = Some(identity);
         s.looker_oauth_client_id = Some(CLIENT_GUID.into());
         s.lookerbot_token_key = Some(KEY.into());
         s.public_url = Some(PUBLIC.into());
+        customise(s);
     })
     .await;
     app.looker.register_oauth_app(CLIENT_GUID, CALLBACK);
@@ -198,7 +203,8 @@ async fn the_state_is_checked_against_forgery_works_once_and_only_in_its_browser
 
     let (status, page) = come_back(&app, &callback, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no cookie: {page}");
-    let (status, _) = come_back(&app, &callback, Some("lookerbot_sign_in=someone-elses")).await;
+    let someone_elses = format!("{}=someone-elses", cookie.split('=').next().unwrap());
+    let (status, _) = come_back(&app, &callback, Some(&someone_elses)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "another browser's cookie");
     let forged = callback.replace("state=", "state=x");
     assert_eq!(come_back(&app, &forged, Some(&cookie)).await.0, StatusCode::BAD_REQUEST);
@@ -211,6 +217,16 @@ async fn the_state_is_checked_against_forgery_works_once_and_only_in_its_browser
     let (status, page) = come_back(&app, &callback, Some(&cookie)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "used once: {page}");
     assert!(page.contains("already finished"), "{page}");
+
+    // Two sign-ins under way in one browser (two tabs) do not undo each other.
+    let (first, first_cookie) = open_link(&app, &link).await;
+    let (second, second_cookie) = open_link(&app, &link).await;
+    assert_ne!(first_cookie.split('=').next(), second_cookie.split('=').next());
+    let first_back = authorise(&app, &first, "10").await;
+    let second_back = authorise(&app, &second, "10").await;
+    let both = format!("{first_cookie}; {second_cookie}");
+    assert_eq!(come_back(&app, &second_back, Some(&both)).await.0, StatusCode::OK);
+    assert_eq!(come_back(&app, &first_back, Some(&both)).await.0, StatusCode::OK);
 
     let tampered = link.replace("ticket=", "ticket=e");
     let answer = browser().get(at_bot(&app, &tampered)).send().await.unwrap();
@@ -381,4 +397,66 @@ async fn check_reports_whether_looker_knows_the_bot_as_an_oauth_client_app() {
         report.contains("identity sudo: the API user may answer people as their own Looker users"),
         "{report}"
     );
+}
+
+#[tokio::test]
+async fn without_the_email_check_the_person_confirms_whom_they_connect_on_our_own_page() {
+    let app = spawn_app_with(|s| {
+        s.lookerbot_identity = Some("oauth".into());
+        s.looker_oauth_client_id = Some(CLIENT_GUID.into());
+        s.lookerbot_token_key = Some(KEY.into());
+        s.public_url = Some(PUBLIC.into());
+        s.lookerbot_oauth_same_email = Some("false".into());
+    })
+    .await;
+    app.looker.register_oauth_app(CLIENT_GUID, CALLBACK);
+    app.looker.add_user("20", "alice.smith@other.example");
+    app.looker.add_look(
+        "7",
+        "Pipeline by Rep",
+        query("q7", "table"),
+        status_counts(&[("won", 12)]),
+    );
+    ask(&app, "U000000ALICE", "look 7").await;
+    let link = connect_link(&app);
+    let page = browser().get(at_bot(&app, &link)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("Alice A (U000000ALICE)") && page.contains("method=\"post\""),
+        "{page}"
+    );
+    let ticket = link.split_once("ticket=").unwrap().1.to_string();
+    let form = [("ticket", ticket.as_str())];
+    let start = format!("{}/looker/oauth/start", app.address);
+    // Another site's form posting the link (no Origin, or its own) is refused.
+    for origin in [None, Some("https://attacker.example")] {
+        let mut post = browser().post(&start).form(&form);
+        if let Some(origin) = origin {
+            post = post.header("origin", origin);
+        }
+        assert_eq!(post.send().await.unwrap().status(), StatusCode::FORBIDDEN, "{origin:?}");
+    }
+    let confirmed = browser()
+        .post(&start)
+        .form(&form)
+        .header("origin", PUBLIC)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::FOUND);
+    let cookie = confirmed.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let at_looker = url::Url::parse(confirmed.headers()[LOCATION].to_str().unwrap()).unwrap();
+    let callback = authorise(&app, &at_looker, "20").await;
+    let (status, page) = come_back(&app, &callback, Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK, "another email is accepted here: {page}");
+    ask(&app, "U000000ALICE", "look 7").await;
+    assert_eq!(app.slack.posts_to("#general").len(), 1);
+    assert!(app.looker.callers().contains(&"20".to_string()));
 }

@@ -49,15 +49,23 @@ pub async fn dashboard(conversation: &mut Conversation<'_>, request: &DashboardR
             .dashboard(&request.id)
             .await
             .about(format!("dashboard {}", request.id))?;
+        // A tile with data whose model is not known (a merged result) counts as outside the group.
         let models: Vec<String> = dashboard
             .dashboard_elements
             .iter()
             .filter_map(|e| {
-                e.query
+                let maker = e.result_maker.as_ref();
+                let model = e
+                    .query
                     .as_ref()
-                    .or(e.result_maker.as_ref().and_then(|r| r.query.as_ref()))
+                    .or(maker.and_then(|r| r.query.as_ref()))
                     .or(e.look.as_ref().and_then(|l| l.query.as_ref()))
-                    .map(|q| q.model.clone())
+                    .map(|q| q.model.clone());
+                let has_data = e.query_id.is_some()
+                    || e.look_id.is_some()
+                    || e.merge_result_id.is_some()
+                    || maker.is_some_and(|r| r.query_id.is_some() || r.merge_result_id.is_some());
+                model.or(has_data.then(String::new))
             })
             .collect();
         let title = request

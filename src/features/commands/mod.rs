@@ -81,13 +81,15 @@ impl Job for CommandRequest {
     /// buried (with the operator's detail) only when an operator can do something about it.
     async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
         let mut placement = placement(ctx, &self.channel_id).await;
-        if self.sharing && !placement.links_only() {
+        // Shared only where Slack said who reads and the channel takes data.
+        let may_share = placement.known && !placement.links_only();
+        if self.sharing && may_share {
             placement = Placement {
                 audience: Audience::Public,
-                dm: placement.dm,
+                ..placement
             };
         }
-        let share = if placement.in_conversation() || placement.links_only() {
+        let share = if placement.in_conversation() || !may_share {
             None
         } else {
             share::button(&self)
@@ -116,6 +118,7 @@ impl Job for CommandRequest {
         };
         let (failure, looker_user) = match admit(ctx, &self.team_id, &self.user_id).await {
             Ok(Admission::Admitted) if self.sharing && placement.links_only() => (UserError::LinksOnlyHere, None),
+            Ok(Admission::Admitted) if self.sharing && !placement.known => (UserError::SlackUnavailable, None),
             // As the asker's own Looker user where the Looker says so.
             Ok(Admission::Admitted) => {
                 match as_asker(ctx, &self.team_id, &self.user_id, answer(&mut conversation, &self)).await {
@@ -137,13 +140,13 @@ impl Job for CommandRequest {
             Ok(Admission::Refused(reason)) => (reason, None),
             Err(error) => (Error::from(error).for_user(), None),
         };
-        // Not connected yet: the sentence carries the person's own link.
-        let failure = crate::features::identity::connect::explain(ctx, &self.team_id, &self.user_id, failure);
         let outcome = match failure.detail() {
             Some(_) => format!("failed: {failure}"),
             None => format!("refused: {failure}"),
         };
         audit::record(ctx, asked, looker_user, outcome).await;
+        // Not connected yet: the sentence (never the audit) carries the person's own link.
+        let failure = crate::features::identity::connect::explain(ctx, &self.team_id, &self.user_id, failure);
         conversation.say(&failure.to_string()).await.map_err(JobError::from)?;
         match failure.detail() {
             Some(detail) => Err(JobError::permanent(detail)),

@@ -3,6 +3,7 @@
 //! Looker permissions as they are now, and posts the answer in the channel, unless the channel
 //! has since become one that takes only links. The button carries the question itself (Slack
 //! signs every click, and the question is checked again anyway), so nothing is kept for it.
+//! One answer is shared once: clicks on the same message after the first are taken as that one.
 
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
@@ -57,6 +58,8 @@ pub struct ShareClick {
     pub value: String,
     pub response_url: Option<String>,
     pub trigger_id: Option<String>,
+    /// The answer the button is on: it is shared once, however often it is clicked.
+    pub message_ts: Option<String>,
 }
 
 /// Takes a click: the question is asked again by a job, as the person who clicked. A value that
@@ -65,9 +68,10 @@ pub async fn clicked(ctx: &Context, click: ShareClick) -> Result<bool, Error> {
     let (Ok(question), Some(url)) = (serde_json::from_str::<Question>(&click.value), click.response_url) else {
         return Ok(false);
     };
-    let once = match &click.trigger_id {
-        Some(trigger) => Push::once(format!("share-click:{trigger}")),
-        None => Push::default(),
+    let once = match (&click.message_ts, &click.trigger_id) {
+        (Some(ts), _) => Push::once(format!("share:{}:{}:{}:{ts}", click.team, click.channel, click.user)),
+        (None, Some(trigger)) => Push::once(format!("share-click:{trigger}")),
+        (None, None) => Push::default(),
     };
     let request = CommandRequest {
         invoked_as: question.invoked_as,

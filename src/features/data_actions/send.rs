@@ -77,13 +77,8 @@ impl Job for DataActionSend {
                     Err(error) if error.is_transient() => return Err(error.into()),
                     Err(error) => {
                         tracing::warn!(%error, "a data action failed");
-                        let failure = crate::features::identity::connect::explain(
-                            ctx,
-                            &asker.team,
-                            &asker.user,
-                            error.for_user(),
-                        );
-                        failure.to_string()
+                        // Kept with the job, so without a connect link (it says `/looker connect`).
+                        error.for_user().to_string()
                     }
                 };
                 let asked = Asked {

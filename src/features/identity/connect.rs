@@ -66,6 +66,8 @@ impl ConnectError {
     pub fn status(&self) -> u16 {
         match self {
             ConnectError::NotYours { .. } | ConnectError::Denied => 403,
+            // Looker refused the code (expired, replayed, another verifier): the request's fault.
+            ConnectError::Looker(error) if error.status().is_some_and(|s| (400..500).contains(&s)) => 400,
             ConnectError::Looker(_) => 502,
             ConnectError::Internal(_) => 503,
             ConnectError::Off => 404,
@@ -136,7 +138,14 @@ pub fn explain(ctx: &Context, team: &str, user: &str, failure: UserError) -> Use
 /// A sign-in begun: where to send the browser, and the cookie to give it.
 pub struct Started {
     pub location: String,
+    pub cookie_name: String,
     pub cookie: String,
+}
+
+/// The cookie of the sign-in with this state: one a sign-in, so that two under way (two
+/// Lookers) do not undo each other.
+pub fn cookie_name(state: &str) -> String {
+    format!("{COOKIE}_{}", &digest(state)[..16])
 }
 
 fn random_text() -> String {
@@ -148,7 +157,8 @@ fn digest(text: &str) -> String {
 }
 
 /// Opens a connect link: checks it, begins a sign-in, and sends the browser to Looker.
-pub async fn start(ctx: &Context, ticket: &str) -> Result<Started, ConnectError> {
+/// What a connect link stands for, once its signature and age are checked.
+fn open_ticket(ctx: &Context, ticket: &str) -> Result<Ticket, ConnectError> {
     let links = links(ctx)?;
     let (payload, signature) = ticket.split_once('.').ok_or(ConnectError::Invalid)?;
     if !links.sealer.verify(payload, signature) {
@@ -162,6 +172,30 @@ pub async fn start(ctx: &Context, ticket: &str) -> Result<Started, ConnectError>
     if ticket.expires_at < now_millis() {
         return Err(ConnectError::Expired);
     }
+    Ok(ticket)
+}
+
+/// Whom a connect link would connect, for the page that asks the person to confirm it is them
+/// (where emails are not compared, someone else's link must not connect your account to them).
+pub async fn ticket_holder(ctx: &Context, ticket: &str) -> Result<String, ConnectError> {
+    let ticket = open_ticket(ctx, ticket)?;
+    let name = ctx
+        .slack
+        .user_info(&ticket.user)
+        .await
+        .ok()
+        .and_then(|u| u.profile)
+        .and_then(|p| p.display_name.filter(|n| !n.is_empty()).or(p.real_name))
+        .filter(|n| !n.is_empty());
+    Ok(match name {
+        Some(name) => format!("{name} ({}) in the Slack workspace {}", ticket.user, ticket.team),
+        None => format!("the Slack user {} in the workspace {}", ticket.user, ticket.team),
+    })
+}
+
+pub async fn start(ctx: &Context, ticket: &str) -> Result<Started, ConnectError> {
+    let links = links(ctx)?;
+    let ticket = open_ticket(ctx, ticket)?;
     let looker = looker_by_host(ctx, &ticket.looker).ok_or(ConnectError::Invalid)?;
     let public = ctx.hub.public_url.as_ref().ok_or(ConnectError::Invalid)?;
     let (verifier, state, browser) = (random_text(), random_text(), random_text());
@@ -177,6 +211,7 @@ pub async fn start(ctx: &Context, ticket: &str) -> Result<Started, ConnectError>
     let location = looker.authorize_url(&redirect_uri(public), &state, &digest(&verifier));
     Ok(Started {
         location: location.to_string(),
+        cookie_name: cookie_name(&state),
         cookie: browser,
     })
 }
@@ -193,14 +228,18 @@ pub struct Callback {
 }
 
 /// Finishes a sign-in; returns the Looker's host and the account's email.
-pub async fn finish(ctx: &Context, back: &Callback, cookie: Option<&str>) -> Result<(String, String), ConnectError> {
+pub async fn finish(
+    ctx: &Context,
+    back: &Callback,
+    cookie: impl Fn(&str) -> Option<String>,
+) -> Result<(String, String), ConnectError> {
     let links = links(ctx)?;
     let state = back.state.as_deref().ok_or(ConnectError::Invalid)?;
     let people = ctx.queue.store().people();
     // The state works once, and only in the browser that started it (its cookie).
-    let cookie = cookie.ok_or(ConnectError::NoSignIn)?;
+    let cookie = cookie(&cookie_name(state)).ok_or(ConnectError::NoSignIn)?;
     let sign_in = people
-        .take_sign_in(state, &digest(cookie), now_millis() - LIFETIME)
+        .take_sign_in(state, &digest(&cookie), now_millis() - LIFETIME)
         .await?
         .ok_or(ConnectError::NoSignIn)?;
     if back.error.is_some() {
@@ -255,6 +294,25 @@ pub async fn finish(ctx: &Context, back: &Callback, cookie: Option<&str>) -> Res
     Ok((sign_in.looker, looker_email))
 }
 
+/// Ends a linked account's session at Looker (`DELETE /logout`, which ends its refresh token
+/// too), renewing an expired access token first so that the logout is taken; whether it was.
+pub async fn end_session(looker: &LookerClient, tokens: Tokens, redirect_uri: &str) -> bool {
+    let mut access = Secret::new(tokens.access);
+    if tokens.expires_at <= now_millis()
+        && let Some(refresh) = tokens.refresh
+        && let Ok(grant) = looker.refresh_grant(&Secret::new(refresh), redirect_uri).await
+    {
+        access = grant.access_token;
+    }
+    match looker.logout(&access).await {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::info!(%error, looker = %looker.settings().host(), "could not end a session at Looker; its tokens are forgotten here");
+            false
+        }
+    }
+}
+
 /// Forgets a person's links (in one workspace, or all) and ends their sessions at Looker; the
 /// Lookers they were connected to.
 pub async fn disconnect(
@@ -266,10 +324,10 @@ pub async fn disconnect(
     let mut hosts = Vec::new();
     for link in dropped {
         let opened = ctx.links.as_deref().and_then(|links| links.open(&link));
-        if let (Some(tokens), Some(looker)) = (opened, looker_by_host(ctx, &link.looker))
-            && let Err(error) = looker.logout(&Secret::new(tokens.access)).await
+        if let (Some(tokens), Some(looker), Some(links)) =
+            (opened, looker_by_host(ctx, &link.looker), ctx.links.as_deref())
         {
-            tracing::info!(%error, looker = %link.looker, "could not end the session at Looker; the tokens are forgotten here");
+            end_session(looker, tokens, &links.redirect_uri).await;
         }
         hosts.push(link.looker);
     }

@@ -40,7 +40,8 @@ impl Tokens {
                 .as_ref()
                 .map(|t| t.expose().to_string())
                 .or(previous_refresh),
-            expires_at: now_millis() + grant.expires_in.unwrap_or(3600) as Millis * 1000,
+            // At most a day, whatever Looker says: an absurd lifetime is not trusted.
+            expires_at: now_millis() + grant.expires_in.unwrap_or(3600).min(86_400) as Millis * 1000,
         }
     }
 }
@@ -79,6 +80,24 @@ impl StoredLinks {
     pub fn seal(&self, looker: &str, team: &str, slack_user: &str, tokens: &Tokens) -> String {
         let plain = serde_json::to_vec(tokens).expect("tokens serialise");
         self.sealer.seal(&owner(looker, team, slack_user), &plain)
+    }
+
+    /// Forgets a link that no longer works, unless someone renewed or replaced it since it was
+    /// read: then theirs is used.
+    async fn forget_unless_renewed(
+        &self,
+        link: &LinkRecord,
+        token: impl Fn(&Tokens) -> LinkedToken,
+    ) -> Result<Option<LinkedToken>, LookerError> {
+        let people = self.store.people();
+        if people.drop_link_if(link).await.map_err(store_error)? {
+            return Ok(None);
+        }
+        let now = people
+            .link(&link.looker, &link.team, &link.slack_user)
+            .await
+            .map_err(store_error)?;
+        Ok(now.as_ref().and_then(|l| self.open(l)).map(|t| token(&t)))
     }
 
     async fn person_lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -129,11 +148,7 @@ impl LinkedAccounts for StoredLinks {
             _ => {}
         }
         let Some(refresh) = tokens.refresh.clone() else {
-            people
-                .drop_links(Some(&host), Some(&person.team), &person.slack_user)
-                .await
-                .map_err(store_error)?;
-            return Ok(None);
+            return self.forget_unless_renewed(&link, current).await;
         };
         match looker
             .refresh_grant(&Secret::new(refresh.clone()), &self.redirect_uri)
@@ -157,17 +172,7 @@ impl LinkedAccounts for StoredLinks {
             Err(error) if error.is_transient() => Err(error),
             Err(error) => {
                 tracing::info!(looker = %host, %error, "Looker no longer renews a linked account; forgetting it");
-                let gone = people
-                    .link(&host, &person.team, &person.slack_user)
-                    .await
-                    .map_err(store_error)?;
-                if gone.is_some_and(|l| l.sealed == link.sealed) {
-                    people
-                        .drop_links(Some(&host), Some(&person.team), &person.slack_user)
-                        .await
-                        .map_err(store_error)?;
-                }
-                Ok(None)
+                self.forget_unless_renewed(&link, current).await
             }
         }
     }

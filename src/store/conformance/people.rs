@@ -99,6 +99,12 @@ async fn links_are_replaced_swapped_only_over_what_was_read_and_dropped() {
             "s5"
         );
 
+        assert!(
+            !people.drop_link_if(&link("a.example", "T1", "U1", "s2")).await.unwrap(),
+            "renewed since"
+        );
+        assert!(people.drop_link_if(&link("a.example", "T2", "U1", "s4")).await.unwrap());
+        people.put_link(&link("a.example", "T2", "U1", "s4")).await.unwrap();
         let one = people.drop_links(Some("b.example"), Some("T1"), "U1").await.unwrap();
         assert_eq!(one.len(), 1);
         let workspace = people.drop_links(None, Some("T1"), "U1").await.unwrap();

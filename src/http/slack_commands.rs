@@ -87,6 +87,7 @@ fn help_answer(state: &AppState, name: &str) -> Value {
     let catalog = Catalog {
         commands: &commands,
         incomplete: version.1,
+        accounts: lookers.all().any(|(_, l)| l.settings().identity.is_oauth()),
     };
     let answer = ephemeral(&help(name, &catalog));
     cache.insert(name.to_string(), (version, answer.clone()));

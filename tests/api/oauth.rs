@@ -460,3 +460,25 @@ async fn without_the_email_check_the_person_confirms_whom_they_connect_on_our_ow
     assert_eq!(app.slack.posts_to("#general").len(), 1);
     assert!(app.looker.callers().contains(&"20".to_string()));
 }
+
+#[tokio::test]
+async fn help_lists_connect_and_disconnect_where_people_connect_their_accounts() {
+    for (identity, listed) in [("oauth", true), ("shared", false)] {
+        let app = oauth_app(identity).await;
+        let body = slash_form(&app, "U000000ALICE", "help");
+        let signed = (lookerbot::store::now_millis() / 1000, SIGNING_SECRET);
+        let answer: Value = app
+            .post_signed("/slack/receive", FORM, &body, signed, &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let text = answer["blocks"].to_string();
+        assert_eq!(
+            text.contains("/looker connect`: connect your own Looker account"),
+            listed,
+            "{identity}: {text}"
+        );
+        assert_eq!(text.contains("/looker disconnect`"), listed, "{identity}");
+    }
+}

@@ -14,12 +14,15 @@ pub struct Catalog<'a> {
     pub commands: &'a [CustomCommand],
     /// Some Looker's catalog has not been fetched yet (the bot just started, or Looker is down).
     pub incomplete: bool,
+    /// Some Looker answers everyone with their own connected account (`oauth`).
+    pub accounts: bool,
 }
 
 impl Catalog<'_> {
     pub const NONE: Catalog<'static> = Catalog {
         commands: &[],
         incomplete: false,
+        accounts: false,
     };
 }
 
@@ -34,6 +37,14 @@ pub fn help(command: &str, catalog: &Catalog<'_>) -> OutgoingMessage {
          • `{command} <Looker link>`: show the Look or dashboard behind a link\n\
          • `{command} help`: this list"
     );
+    let text = if catalog.accounts {
+        format!(
+            "{text}\n• `{command} connect`: connect your own Looker account (I answer you with its permissions)\n\
+             • `{command} disconnect`: forget your connected Looker account"
+        )
+    } else {
+        text
+    };
     let mut blocks = vec![section(&text)];
     let shown: Vec<&CustomCommand> = catalog.commands.iter().filter(|c| !c.hidden).collect();
     let several_lookers = shown.windows(2).any(|pair| pair[0].looker != pair[1].looker);

@@ -196,6 +196,7 @@ async fn answer(conversation: &mut Conversation<'_>, request: &CommandRequest) -
             let catalog = Catalog {
                 commands: &commands,
                 incomplete: !ctx.custom_commands.loaded(&ctx.lookers),
+                accounts: ctx.lookers.all().any(|(_, l)| l.settings().identity.is_oauth()),
             };
             return conversation
                 .answer_asker(&help::help(&request.invoked_as, &catalog))

@@ -4,7 +4,6 @@
 //! refresh token (the person is asked to connect again). Replicas renewing at once settle on one
 //! result: a renewal is written only over the tokens it renewed.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -56,8 +55,9 @@ pub struct StoredLinks {
     pub sealer: Arc<Sealer>,
     /// The callback Looker knows the bot by (sent again with each renewal).
     pub redirect_uri: String,
-    /// One renewal at a time per person in this process.
-    renewing: tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One renewal at a time per person in this process: a person's lock is one of a fixed
+    /// set, chosen by their key, so the set never grows.
+    renewing: Vec<tokio::sync::Mutex<()>>,
 }
 
 impl StoredLinks {
@@ -66,7 +66,7 @@ impl StoredLinks {
             store,
             sealer,
             redirect_uri,
-            renewing: Default::default(),
+            renewing: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
     }
 
@@ -100,8 +100,11 @@ impl StoredLinks {
         Ok(now.as_ref().and_then(|l| self.open(l)).map(|t| token(&t)))
     }
 
-    async fn person_lock(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.renewing.lock().await.entry(key.to_string()).or_default().clone()
+    fn person_lock(&self, key: &str) -> &tokio::sync::Mutex<()> {
+        let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        &self.renewing[(hash % self.renewing.len() as u64) as usize]
     }
 }
 
@@ -123,8 +126,7 @@ impl LinkedAccounts for StoredLinks {
         let host = looker.settings().host();
         let people = self.store.people();
         let key = owner(&host, &person.team, &person.slack_user);
-        let lock = self.person_lock(&key).await;
-        let _one_at_a_time = lock.lock().await;
+        let _one_at_a_time = self.person_lock(&key).lock().await;
         let Some(link) = people
             .link(&host, &person.team, &person.slack_user)
             .await

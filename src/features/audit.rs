@@ -3,7 +3,7 @@
 //! stops an answer. Read with `lookerbot audit`; kept `LOOKERBOT_AUDIT_DAYS`.
 
 use super::Context;
-use super::errors::Error;
+use super::errors::{Error, UserError};
 use crate::store::now_millis;
 use crate::store::people::AuditEntry;
 
@@ -24,7 +24,15 @@ pub struct Asked<'a> {
 pub fn outcome<T>(result: &Result<T, Error>) -> String {
     match result {
         Ok(_) => "answered".into(),
-        Err(error) => format!("refused: {}", error.for_user()),
+        Err(error) => told(&error.for_user()),
+    }
+}
+
+/// The sentence a person was told: a failure an operator can fix, or a refusal.
+pub fn told(sentence: &UserError) -> String {
+    match sentence.detail() {
+        Some(_) => format!("failed: {sentence}"),
+        None => format!("refused: {sentence}"),
     }
 }
 

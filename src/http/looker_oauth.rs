@@ -29,19 +29,21 @@ struct Link {
 
 /// A page of one sentence.
 fn page(status: u16, sentence: &str) -> Response {
-    let text = escape_html(sentence);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    html(status, &format!("<p>{}</p>", escape_html(sentence)))
+}
+
+/// A page of ours: never cached, never framed, no referrer sent on (its address holds a ticket).
+fn html(status: StatusCode, content: &str) -> Response {
     let body = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>lookerbot</title></head>\
-         <body style=\"font-family:sans-serif;max-width:36em;margin:4em auto\"><p>{text}</p></body></html>"
+         <body style=\"font-family:sans-serif;max-width:36em;margin:4em auto\">{content}</body></html>"
     );
-    let mut response = (
-        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        Html(body),
-    )
-        .into_response();
+    let mut response = (status, Html(body)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 
@@ -93,22 +95,14 @@ fn escape_html(text: &str) -> String {
 }
 
 fn confirmation(holder: &str, ticket: &str) -> Response {
-    let body = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>lookerbot</title></head>\
-         <body style=\"font-family:sans-serif;max-width:36em;margin:4em auto\">\
-         <p>This connects the Looker account you sign in with to {}. Continue only if that is you.</p>\
+    let content = format!(
+        "<p>This connects the Looker account you sign in with to {}. Continue only if that is you.</p>\
          <form method=\"post\"><input type=\"hidden\" name=\"ticket\" value=\"{}\">\
-         <button type=\"submit\">Connect my Looker account</button></form></body></html>",
+         <button type=\"submit\">Connect my Looker account</button></form>",
         escape_html(holder),
         escape_html(ticket)
     );
-    let mut response = (StatusCode::OK, Html(body)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    // Not to be framed by another site (a click tricked out of the person).
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    response
+    html(StatusCode::OK, &content)
 }
 
 async fn begin(state: &AppState, ticket: &str) -> Response {

@@ -33,6 +33,9 @@ pub enum LookerError {
     },
     #[error("Looker's answer to {what} could not be read: {message}")]
     Decode { what: String, message: String },
+    /// Where people's linked accounts are kept could not be read (the database); try again.
+    #[error("the linked Looker accounts could not be read: {message}")]
+    AccountsUnavailable { message: String },
 }
 
 impl LookerError {
@@ -42,7 +45,7 @@ impl LookerError {
         match self {
             LookerError::Login { .. } => true,
             LookerError::Api { status, .. } => *status == 408 || *status == 429 || *status >= 500,
-            LookerError::Network { .. } => true,
+            LookerError::Network { .. } | LookerError::AccountsUnavailable { .. } => true,
             LookerError::Decode { .. } | LookerError::NoLookerUser { .. } | LookerError::NotLinked { .. } => false,
         }
     }
@@ -56,6 +59,7 @@ impl LookerError {
             LookerError::Network { source, .. } => source.is_connect(),
             LookerError::Api { status, .. } => *status == 429,
             LookerError::NoLookerUser { .. } | LookerError::NotLinked { .. } => true,
+            LookerError::AccountsUnavailable { .. } => true,
             LookerError::Decode { .. } => false,
         }
     }

@@ -15,9 +15,8 @@ pub mod share;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Audience;
 use crate::features::Context;
-use crate::features::audience::{Placement, placement};
+use crate::features::audience::Placement;
 use crate::features::audit::{self, Asked};
 use crate::features::errors::{Error, UserError};
 use crate::features::identity::as_asker;
@@ -80,20 +79,7 @@ impl Job for CommandRequest {
     /// Slack's pace is not a failure: the job comes back at its turn). The job is
     /// buried (with the operator's detail) only when an operator can do something about it.
     async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
-        let mut placement = placement(ctx, &self.channel_id).await;
-        // Shared only where Slack said who reads and the channel takes data.
-        let may_share = placement.known && !placement.links_only();
-        if self.sharing && may_share {
-            placement = Placement {
-                audience: Audience::Public,
-                ..placement
-            };
-        }
-        let share = if placement.in_conversation() || !may_share {
-            None
-        } else {
-            share::button(&self)
-        };
+        let (placement, share) = share::placement(ctx, &self).await;
         let mut conversation = Conversation::new(
             ctx,
             Ledger::new(ctx, run)?,
@@ -140,11 +126,7 @@ impl Job for CommandRequest {
             Ok(Admission::Refused(reason)) => (reason, None),
             Err(error) => (Error::from(error).for_user(), None),
         };
-        let outcome = match failure.detail() {
-            Some(_) => format!("failed: {failure}"),
-            None => format!("refused: {failure}"),
-        };
-        audit::record(ctx, asked, looker_user, outcome).await;
+        audit::record(ctx, asked, looker_user, audit::told(&failure)).await;
         // Not connected yet: the sentence (never the audit) carries the person's own link.
         let failure = crate::features::identity::connect::explain(ctx, &self.team_id, &self.user_id, failure);
         conversation.say(&failure.to_string()).await.map_err(JobError::from)?;

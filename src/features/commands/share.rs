@@ -10,7 +10,9 @@ use slack_morphism::prelude::*;
 
 use super::grammar::Command;
 use super::{CommandRequest, ReplyTo};
+use crate::config::Audience;
 use crate::features::Context;
+use crate::features::audience::Placement;
 use crate::features::errors::Error;
 use crate::queue::Push;
 
@@ -31,8 +33,23 @@ struct Question {
     text: String,
 }
 
+/// Where `request`'s answer goes, and the share button for an answer shown to the asker alone.
+/// Only where Slack said who reads and the channel takes data is an answer shareable; a
+/// question asked again by the button is then answered in the channel.
+pub async fn placement(ctx: &Context, request: &CommandRequest) -> (Placement, Option<SlackBlock>) {
+    let mut placement = crate::features::audience::placement(ctx, &request.channel_id).await;
+    let shareable = placement.known && !placement.links_only();
+    if request.sharing && shareable {
+        placement.audience = Audience::Public;
+    }
+    let share = (shareable && !placement.in_conversation())
+        .then(|| button(request))
+        .flatten();
+    (placement, share)
+}
+
 /// The button for an answer to `request`; `None` when the question is too long for a button.
-pub fn button(request: &CommandRequest) -> Option<SlackBlock> {
+fn button(request: &CommandRequest) -> Option<SlackBlock> {
     let question = Question {
         invoked_as: request.invoked_as.clone(),
         command: request.command.clone(),

@@ -108,9 +108,9 @@ impl StoredLinks {
     }
 }
 
+/// A database failure, as the Looker client hears it: worth trying again.
 fn store_error(error: crate::store::StoreError) -> LookerError {
-    LookerError::Decode {
-        what: "the linked Looker account".into(),
+    LookerError::AccountsUnavailable {
         message: error.to_string(),
     }
 }

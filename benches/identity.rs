@@ -14,6 +14,9 @@ mod fake_looker;
 #[path = "../tests/api/fake_looker_oauth.rs"]
 #[allow(dead_code)]
 mod fake_looker_oauth;
+#[path = "../tests/api/fake_looker_plans.rs"]
+#[allow(dead_code)]
+mod fake_looker_plans;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lookerbot::clients::looker::Lookers;
@@ -41,6 +44,7 @@ fn alice() -> Person {
         team: "T000000ACME".into(),
         slack_user: "U000000ALICE".into(),
         email: Some("alice@acme.example".into()),
+        looker_user: None,
     }
 }
 

@@ -20,6 +20,9 @@ mod fake_looker;
 #[path = "../tests/api/fake_looker_oauth.rs"]
 #[allow(dead_code)]
 mod fake_looker_oauth;
+#[path = "../tests/api/fake_looker_plans.rs"]
+#[allow(dead_code)]
+mod fake_looker_plans;
 #[path = "../tests/api/fake_slack.rs"]
 #[allow(dead_code, clippy::result_large_err)]
 mod fake_slack;

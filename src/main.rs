@@ -1,4 +1,5 @@
-//! The `lookerbot` command: serve (default), check, manifest, migrate, jobs, audit, identity.
+//! The `lookerbot` command: serve (default), check, manifest, migrate, jobs, audit, identity,
+//! webhook-url.
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
@@ -7,8 +8,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use lookerbot::cli::{audit, check, identity, jobs, manifest};
+use lookerbot::cli::{audit, check, identity, jobs, manifest, webhook_url};
 use lookerbot::config::RawSettings;
+use lookerbot::features::deliveries::Destination;
 use lookerbot::startup::App;
 use lookerbot::telemetry;
 
@@ -65,6 +67,19 @@ enum Command {
         format: AuditFormat,
         #[arg(long, default_value_t = 1000)]
         limit: u32,
+    },
+    /// Print a signed address for a schedule's Webhook destination (LOOKERBOT_WEBHOOK_URL_SECRET).
+    #[command(group(clap::ArgGroup::new("to").required(true).args(["channel", "dm"])))]
+    WebhookUrl {
+        /// The channel's name (or id) to deliver to.
+        #[arg(long)]
+        channel: Option<String>,
+        /// The person (account name, email or user id) to deliver to.
+        #[arg(long)]
+        dm: Option<String>,
+        /// The bot's public base address [default: PUBLIC_URL].
+        #[arg(long)]
+        url: Option<Url>,
     },
     /// People's linked Looker accounts (LOOKERBOT_IDENTITY=oauth).
     Identity {
@@ -223,6 +238,17 @@ async fn run(cli: Cli) -> ExitCode {
                 limit,
             };
             audit::list(&cli.settings.database_url(), request).await
+        }
+        Command::WebhookUrl { channel, dm, url } => {
+            let Some(settings) = validated(&cli.settings) else {
+                return ExitCode::from(BAD_SETTINGS);
+            };
+            let destination = match (channel, dm) {
+                (Some(channel), _) => Destination::Channel(channel),
+                (None, Some(dm)) => Destination::Dm(dm),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            webhook_url::print(&settings, destination, url.as_ref())
         }
         Command::Identity {
             action: IdentityAction::Revoke { slack_user },

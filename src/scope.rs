@@ -15,12 +15,16 @@ tokio::task_local! {
     static SCOPE: Scope;
 }
 
-/// The person work is done for: their Slack id and, when Slack gave it, their verified email.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The person work is done for: their Slack id and, when Slack gave it, their verified email;
+/// or, for a schedule, the Looker user who owns it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Person {
     pub team: String,
     pub slack_user: String,
     pub email: Option<String>,
+    /// The Looker user the work must run as, already known (a schedule's owner): never looked
+    /// up by email, and never replaced by the API user.
+    pub looker_user: Option<String>,
 }
 
 #[derive(Clone)]

@@ -143,6 +143,9 @@ pub async fn run(settings: &Settings) -> (String, bool) {
             "Action Hub: off (set LOOKERBOT_AUTH_TOKEN to let Looker send schedules and queries to Slack through the bot)".into(),
         ),
     }
+    for (ok, text) in trust_report(settings) {
+        line(ok, text);
+    }
     if let Some(s3) = &settings.s3 {
         match S3Images::new(s3).await.check().await {
             Ok(()) => line(true, format!("S3: bucket {} reachable for chart images", s3.bucket)),
@@ -155,4 +158,34 @@ pub async fn run(settings: &Settings) -> (String, bool) {
         }
     }
     (report, healthy)
+}
+
+/// The settings that decide what a stolen webhook token or a replayed Slack request could do.
+fn trust_report(settings: &Settings) -> Vec<(bool, String)> {
+    let trust = &settings.trust;
+    let mut said = vec![match (trust.webhook_url_secrets.is_empty(), trust.webhook_signed_only) {
+        (true, _) => (
+            true,
+            "schedules: each webhook is checked against Looker's own plan; warning: addresses are not signed, so anyone who may schedule can name any channel (set LOOKERBOT_WEBHOOK_URL_SECRET, use `lookerbot webhook-url`, then LOOKERBOT_WEBHOOK_SIGNED_ONLY=true)".to_string(),
+        ),
+        (false, false) => (
+            true,
+            "schedules: checked against Looker's plan; signed addresses verified; warning: unsigned addresses still accepted (LOOKERBOT_WEBHOOK_SIGNED_ONLY=true refuses them)".to_string(),
+        ),
+        (false, true) => (true, "schedules: checked against Looker's plan; only signed addresses accepted".to_string()),
+    }];
+    if settings.hub.public_url.is_none() {
+        said.push((
+            true,
+            "schedules: warning: PUBLIC_URL is not set, so a plan's address is matched by host header and path only"
+                .into(),
+        ));
+    }
+    if settings.slack.legacy_verification_token.is_some() {
+        said.push((
+            true,
+            "Slack: warning: the legacy verification token (SLACK_SLASH_COMMAND_TOKEN) is accepted; remove it".into(),
+        ));
+    }
+    said
 }

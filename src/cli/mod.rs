@@ -1,7 +1,9 @@
-//! The operator's commands besides `serve`: `check`, `manifest`, `jobs`, `audit` and `identity`.
+//! The operator's commands besides `serve`: `check`, `manifest`, `jobs`, `audit`, `identity` and
+//! `webhook-url`.
 
 pub mod audit;
 pub mod check;
 pub mod identity;
 pub mod jobs;
 pub mod manifest;
+pub mod webhook_url;

@@ -9,6 +9,7 @@ mod lookers;
 mod notify;
 mod raw;
 mod secret;
+mod trust;
 mod validate;
 
 use std::fmt;
@@ -21,6 +22,7 @@ pub use hub::HubSettings;
 pub use notify::NotifySettings;
 pub use raw::RawSettings;
 pub use secret::Secret;
+pub use trust::TrustSettings;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/lookerbot.db";
 pub const DEFAULT_SLACK_API_BASE_URL: &str = "https://slack.com/api";
@@ -237,6 +239,7 @@ pub struct Settings {
     pub render_timeout: Duration,
     pub dashboard_style: DashboardStyle,
     pub hub: HubSettings,
+    pub trust: TrustSettings,
     pub notify: NotifySettings,
     /// How long a data-action button keeps working.
     pub data_action_lifetime: Duration,

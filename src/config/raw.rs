@@ -271,4 +271,11 @@ pub struct RawSettings {
     /// Days a data-action button keeps working [default: 30].
     #[arg(long, env = "LOOKERBOT_DATA_ACTION_DAYS")]
     pub lookerbot_data_action_days: Option<String>,
+    /// Keys (comma-separated, 32+ characters each; the first signs) for webhook addresses
+    /// printed by `lookerbot webhook-url`, which name their channel with a signature [default: none].
+    #[arg(long, env = "LOOKERBOT_WEBHOOK_URL_SECRET", hide_env_values = true)]
+    pub lookerbot_webhook_url_secret: Option<String>,
+    /// Refuse scheduled deliveries to webhook addresses without a valid signature [default: false].
+    #[arg(long, env = "LOOKERBOT_WEBHOOK_SIGNED_ONLY")]
+    pub lookerbot_webhook_signed_only: Option<String>,
 }

@@ -15,8 +15,11 @@ impl RawSettings {
     /// Validates everything; returns the settings and the warnings to log, or every problem.
     pub fn validate(&self) -> Result<(Settings, Vec<String>), SettingsError> {
         let mut c = Checker::default();
-        let slack = self.slack(&mut c);
+        let mut slack = self.slack(&mut c);
         let lookers = self.parse_lookers(&mut c);
+        if let Some(slack) = &mut slack {
+            super::trust::retire_legacy_token(slack, &lookers, &mut c);
+        }
         let features = self.features(&mut c);
         let s3 = self.s3(&mut c);
         let database_url = self.database_url();
@@ -95,6 +98,7 @@ impl RawSettings {
         );
         let looker_timeout = c.seconds("LOOKER_TIMEOUT_SECS", &self.looker_timeout_secs, 60, 1, 3600);
         let hub = self.hub(&mut c);
+        let trust = self.trust(&mut c);
         let notify = self.notify(&mut c);
         let data_action_lifetime = self.data_action_lifetime(&mut c);
         let audience = self.audience(&mut c);
@@ -147,6 +151,7 @@ impl RawSettings {
             render_timeout,
             dashboard_style,
             hub,
+            trust,
             notify,
             data_action_lifetime,
             audience,
@@ -222,11 +227,6 @@ impl RawSettings {
             c.problem("SLACK_APP_TOKEN", "expected an app-level token starting with xapp-");
         }
         let legacy = non_empty(&self.slack_slash_command_token).map(Secret::new);
-        if legacy.is_some() {
-            c.warn(
-                "SLACK_SLASH_COMMAND_TOKEN is deprecated by Slack: requests carrying it are still accepted; move to SLACK_SIGNING_SECRET",
-            );
-        }
         let api_base_url = c
             .url(
                 "SLACK_API_BASE_URL",

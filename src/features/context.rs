@@ -11,7 +11,7 @@ use super::data_actions::ActionSigner;
 use crate::clients::looker::{Lookers, downloads_client};
 use crate::clients::s3::S3Images;
 use crate::clients::slack::SlackApi;
-use crate::config::{AudienceSettings, DashboardStyle, Features, HubSettings, Settings};
+use crate::config::{AudienceSettings, DashboardStyle, Features, HubSettings, Settings, TrustSettings};
 use crate::queue::Queue;
 use crate::render::RenderOptions;
 
@@ -49,6 +49,8 @@ pub struct Context {
     pub links: Option<Arc<super::identity::links::StoredLinks>>,
     /// Link a Looker account only when its email is the person's Slack email.
     pub oauth_same_email: bool,
+    /// How webhooks prove where they were sent.
+    pub trust: TrustSettings,
 }
 
 impl Context {
@@ -91,6 +93,7 @@ impl Context {
             audience: settings.audience.clone(),
             links,
             oauth_same_email: settings.oauth_same_email,
+            trust: settings.trust.clone(),
         })
     }
 }

@@ -62,6 +62,9 @@ pub enum Content {
         query_id: Option<LookerId>,
         query: Option<Box<Query>>,
         url: Option<String>,
+        /// The plan's filters (`filters_string`), applied to the Look's query.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        filters: Vec<(String, String)>,
     },
     Dashboard {
         url: Option<String>,
@@ -79,6 +82,10 @@ pub struct Delivery {
     pub looker: Option<LookerKey>,
     pub title: Option<String>,
     pub content: Content,
+    /// The Looker user who owns the plan: where the Looker answers people as themselves, the
+    /// delivery runs as them, so a schedule shows no more than its owner may see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// Older payloads wrote an unknown Looker as `""`.
@@ -132,7 +139,15 @@ impl Job for Delivery {
             } => Some(*id),
             _ => None,
         };
-        let delivered = deliver(ctx, &ledger, self).await.map_err(JobError::from);
+        let (looker, owner) = (self.looker.clone(), self.owner.clone());
+        let delivered = match looker {
+            Some(looker) => {
+                let work = deliver(ctx, &ledger, self);
+                super::identity::as_schedule_owner(ctx, &looker, owner.as_deref(), work).await
+            }
+            None => deliver(ctx, &ledger, self).await,
+        }
+        .map_err(JobError::from);
         let files: Vec<i64> = kept.into_iter().chain(ledger.kept_files()).collect();
         forget_when_finished(ctx.queue.store(), run, &delivered, files).await?;
         delivered
@@ -177,12 +192,17 @@ async fn deliver(ctx: &Context, ledger: &Ledger<'_>, delivery: Delivery) -> Resu
             query_id,
             query,
             url,
+            filters,
         } => {
             let looker = looker_for(ctx, &delivery)?;
+            let filtered = match (look_id, query_id, filters.is_empty()) {
+                (Some(look), None, false) => Some(filtered_look_query(looker, look, filters).await?),
+                _ => None,
+            };
             let run = LookRun {
                 look_id: look_id.as_ref(),
-                plan_query_id: query_id.as_ref(),
-                plan_query: query.as_deref(),
+                plan_query_id: filtered.as_ref().and_then(|q| q.id.as_ref()).or(query_id.as_ref()),
+                plan_query: filtered.as_ref().or(query.as_deref()),
                 plan_url: url.as_deref(),
                 title: delivery.title.as_deref(),
             };
@@ -238,6 +258,30 @@ async fn deliver(ctx: &Context, ledger: &Ledger<'_>, delivery: Delivery) -> Resu
         }
     }
     Ok(())
+}
+
+/// The Look's query with the plan's filters set: a filtered schedule of an unfiltered Look.
+async fn filtered_look_query(
+    looker: &LookerClient,
+    look_id: &LookerId,
+    filters: &[(String, String)],
+) -> Result<Query, Error> {
+    let look = looker.look(look_id).await?;
+    let mut query = match (look.query, look.query_id) {
+        (Some(query), _) => query,
+        (None, Some(id)) => looker.query(&id).await?,
+        (None, None) => {
+            return Err(UserError::NoQuery {
+                what: format!("Look {look_id}"),
+            }
+            .into());
+        }
+    };
+    let set = query.filters.get_or_insert_with(Default::default);
+    for (field, value) in filters {
+        set.insert(field.clone(), Some(value.clone()));
+    }
+    Ok(looker.create_query(&query).await?)
 }
 
 /// The dashboard's file: the inline attachment, or one fetch of Looker's single-use download link.

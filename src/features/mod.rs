@@ -22,6 +22,7 @@ pub mod looks;
 pub mod merged;
 pub mod notify;
 pub mod posting;
+pub mod schedules;
 pub mod shared_pace;
 pub mod stored_files;
 pub mod unfurls;

@@ -21,6 +21,13 @@ pub fn section(text: &str) -> SlackBlock {
     )
 }
 
+/// A section of text shown as it is: Slack reads no mention, link or mrkdwn in it.
+pub fn plain_section(text: &str) -> SlackBlock {
+    SlackBlock::Section(
+        SlackSectionBlock::new().with_text(SlackBlockText::Plain(SlackBlockPlainText::new(truncate(text, 3000)))),
+    )
+}
+
 pub fn context(text: &str) -> SlackBlock {
     SlackBlock::Context(SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
         SlackBlockMarkDownText::new(truncate(text, 2000)),

@@ -20,7 +20,7 @@ use crate::domain::slack::OutgoingMessage;
 use columns::{Column, visible_columns};
 
 pub use actions::{ActionKeys, ShownAction};
-pub use blocks::{context, section, warning};
+pub use blocks::{context, plain_section, section, warning};
 pub use chart::ChartKind;
 
 /// What the message is about: the content's title and where it lives in Looker.

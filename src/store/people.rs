@@ -76,6 +76,8 @@ pub trait PeopleStore: Send + Sync {
     async fn put_link(&self, link: &LinkRecord) -> Result<(), StoreError>;
 
     async fn link(&self, looker: &str, team: &str, slack_user: &str) -> Result<Option<LinkRecord>, StoreError>;
+    /// The people who linked this Looker user on `looker` (a schedule runs as its owner's link).
+    async fn links_of_looker_user(&self, looker: &str, looker_user: &str) -> Result<Vec<LinkRecord>, StoreError>;
 
     /// Replaces a link's tokens only if they are still `previous` (two replicas refreshing at
     /// once: one wins, the other reads the winner's); `false` when they were not.
@@ -119,6 +121,9 @@ pub(super) mod sql {
     pub const LINK: &str =
         "SELECT looker, team, slack_user, looker_user, sealed, linked_at, updated_at FROM looker_links
          WHERE looker = ?1 AND team = ?2 AND slack_user = ?3";
+    pub const LINKS_OF_LOOKER_USER: &str =
+        "SELECT looker, team, slack_user, looker_user, sealed, linked_at, updated_at FROM looker_links
+         WHERE looker = ?1 AND looker_user = ?2 ORDER BY updated_at DESC";
     pub const SWAP_LINK: &str = "UPDATE looker_links SET sealed = ?4, updated_at = ?5
          WHERE looker = ?1 AND team = ?2 AND slack_user = ?3 AND sealed = ?6";
     pub const DROP_LINKS: &str =
@@ -256,6 +261,19 @@ macro_rules! people_store {
                     .fetch_optional(&self.$read)
                     .await?;
                 Ok(row.as_ref().map(link_record))
+            }
+
+            async fn links_of_looker_user(
+                &self,
+                looker: &str,
+                looker_user: &str,
+            ) -> Result<Vec<LinkRecord>, StoreError> {
+                let rows = sqlx::query(&$sql(sql::LINKS_OF_LOOKER_USER))
+                    .bind(looker)
+                    .bind(looker_user)
+                    .fetch_all(&self.$read)
+                    .await?;
+                Ok(rows.iter().map(link_record).collect())
             }
 
             async fn swap_link(&self, l: &LinkRecord, previous: &str) -> Result<bool, StoreError> {

@@ -700,7 +700,7 @@ async fn a_delivery_still_running_at_the_deadline_is_accepted_and_finishes_behin
 }
 
 #[tokio::test]
-async fn lookerbots_form_lists_its_channels_then_people_in_one_select() {
+async fn lookerbots_form_lists_only_the_channels_the_bot_is_in() {
     let app = hub_app().await;
     let response = post(
         &app,
@@ -723,7 +723,14 @@ async fn lookerbots_form_lists_its_channels_then_people_in_one_select() {
         .map(|o| o["label"].as_str().unwrap())
         .collect();
     assert_eq!(labels.first(), Some(&"#alerts"));
-    assert_eq!(labels.last(), Some(&"@uma"));
+    // Anyone holding the webhook token may ask for this form: it never lists the workspace's
+    // people, nor channels the bot is not in.
+    assert!(labels.iter().all(|l| l.starts_with('#')), "{labels:?}");
+    let members = app.slack.member_channel_names();
+    assert!(
+        labels.iter().all(|l| members.iter().any(|m| l[1..] == *m)),
+        "{labels:?} {members:?}"
+    );
     // The hub token works too.
     let response = post(&app, "/data_actions/form", "", &[("Authorization", &auth(HUB_TOKEN))]).await;
     assert_eq!(response.status(), 200);
@@ -799,11 +806,22 @@ async fn lookerbots_post_integration_runs_the_look_and_renders_it() {
     );
     let mut body = hub_fixture("lookerbot/post_from_query_action_request.json");
     body["scheduled_plan"]["url"] = json!(format!("{}/looks/42", app.looker.web_url));
+    // Looker sends the webhook token to any address a user schedules to: it does not open this
+    // route, which runs what it is given as the bot. Only the hub's own token does.
     let response = post(
         &app,
         "/slack/post_from_query_action",
         body.to_string(),
         &[("X-Looker-Webhook-Token", WEBHOOK_TOKEN)],
+    )
+    .await;
+    assert_eq!(response.status(), 401);
+    assert!(app.jobs().await.is_empty());
+    let response = post(
+        &app,
+        "/slack/post_from_query_action",
+        body.to_string(),
+        &[("Authorization", &auth(HUB_TOKEN))],
     )
     .await;
     assert_eq!(response.status(), 200);
@@ -822,7 +840,7 @@ async fn lookerbots_post_integration_runs_the_look_and_renders_it() {
         &app,
         "/slack/post_from_query_action",
         no_channel.to_string(),
-        &[("X-Looker-Webhook-Token", WEBHOOK_TOKEN)],
+        &[("Authorization", &auth(HUB_TOKEN))],
     )
     .await;
     let answer: Value = response.json().await.unwrap();

@@ -68,7 +68,7 @@ fn sales_dashboard(app: &TestApp) {
 
 fn dashboard_webhook(app: &TestApp, query_string: &str) -> Value {
     json!({"type": "dashboard",
-           "scheduled_plan": {"title": "Sales Overview", "type": "Dashboard",
+           "scheduled_plan": {"scheduled_plan_id": 701, "title": "Sales Overview", "type": "Dashboard",
                               "url": format!("{}/dashboards/12{query_string}", app.looker.web_url)},
            "attachment": null})
 }

@@ -525,10 +525,11 @@ async fn over_socket_mode_clicks_and_forms_get_the_same_answers() {
 async fn a_click_reaches_looker_as_the_clicker_where_the_looker_runs_each_persons_work_as_theirs() {
     let app = spawn_app_with(|raw| raw.lookerbot_identity = Some("sudo".into())).await;
     app.looker.add_user("10", "alice@acme.example");
+    app.looker.add_user("1", "analyst@acme.example");
     let result = result_with_actions(&[("pending", 2)], &[action("Create ticket", false)]);
     app.looker
         .add_look("7", "Orders by Status", query("q7", "table"), result);
-    // A schedule posts the result as the API user; the click is Alice's own.
+    // A schedule posts the result as its owner (Looker user 1); the click is Alice's own.
     app.deliver(
         "/slack/post/channel/general",
         &look_webhook(&app.looker, "7", "Orders by Status", None),

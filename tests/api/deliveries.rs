@@ -231,15 +231,32 @@ async fn a_dashboard_file_is_uploaded_with_the_external_upload_flow() {
 }
 
 #[tokio::test]
-async fn a_dashboard_without_a_file_posts_its_title_and_what_to_do() {
+async fn a_lookml_dashboard_without_a_file_is_drawn_from_the_plans_dashboard() {
     let app = spawn_app().await;
+    app.looker
+        .add_dashboard(json!({"id": "thelook::weekly_kpis", "title": "Weekly KPIs",
+        "dashboard_filters": [], "dashboard_elements": [
+            {"id": "81", "type": "text", "title_text": "Read me", "body_text": "Numbers are in USD."}]}));
+    let address = format!("{}/slack/post/channel/general", app.address);
+    app.looker.add_plan(crate::fake_looker_plans::scheduled_plan(
+        "77",
+        "1",
+        &address,
+        json!({"lookml_dashboard_id": "thelook::weekly_kpis"}),
+    ));
+    // Looker's body names no URL for a LookML dashboard; the plan says which it is.
     let body = json!({"type": "dashboard",
-        "scheduled_plan": {"title": "Weekly KPIs", "type": "LookMLDashboard", "url": null}, "attachment": null});
+        "scheduled_plan": {"scheduled_plan_id": 77, "title": "Weekly KPIs", "type": "LookMLDashboard", "url": null},
+        "attachment": null});
     app.deliver("/slack/post/channel/general", &body).await;
     app.drain_jobs().await;
     let message = app.slack.only_post_to("#general");
-    assert_eq!(message.title(), "*Weekly KPIs*");
-    assert!(message.all_text().contains("choose PNG, PDF or CSV in the schedule"));
+    assert!(message.title().contains("Weekly KPIs"), "{}", message.title());
+    assert!(
+        message.all_text().contains("Numbers are in USD."),
+        "{}",
+        message.all_text()
+    );
 }
 
 #[tokio::test]

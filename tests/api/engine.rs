@@ -113,6 +113,7 @@ async fn one_slow_looker_leaves_workers_to_another() {
     let sent = tokio::time::Instant::now();
     let webhook = look_webhook(&fast, "7", "Orders by Status", None);
     let token = [("X-Looker-Webhook-Token", "fast-looker-token")];
+    fast.plan_behind(&format!("{}/slack/post/channel/fast", app.address), &webhook);
     let accepted = app.post_webhook("/slack/post/channel/fast", &webhook, &token).await;
     assert_eq!(accepted.status(), 200);
     until("the other Looker's delivery", Duration::from_secs(20), async || {

@@ -138,7 +138,7 @@ async fn a_dashboard_whose_third_message_fails_once_posts_each_message_once() {
     five_message_dashboard(&app);
     app.slack.fail_nth("chat.postMessage", 3, Failure::Status(500));
     let body = json!({"type": "dashboard",
-        "scheduled_plan": {"title": "Long Read", "type": "Dashboard",
+        "scheduled_plan": {"scheduled_plan_id": 702, "title": "Long Read", "type": "Dashboard",
                            "url": format!("{}/dashboards/12", app.looker.web_url)}, "attachment": null});
     app.deliver("/slack/post/channel/general", &body).await;
     let outcomes = app.drain_jobs().await;
@@ -176,7 +176,7 @@ async fn killed_after_a_threaded_post_it_is_found_in_the_thread() {
     let app = app_with_lease(8).await;
     five_message_dashboard(&app);
     let body = json!({"type": "dashboard",
-        "scheduled_plan": {"title": "Long Read", "type": "Dashboard",
+        "scheduled_plan": {"scheduled_plan_id": 703, "title": "Long Read", "type": "Dashboard",
                            "url": format!("{}/dashboards/12", app.looker.web_url)}, "attachment": null});
     app.deliver("/slack/post/channel/general", &body).await;
     // The first message goes out; the second (in its thread) is posted, then the bot dies.
@@ -197,7 +197,7 @@ async fn a_one_time_download_is_fetched_once_though_the_upload_is_retried() {
         .add_download("d1", "application/pdf", crate::fake_looker::PDF.to_vec());
     app.slack.fail_next("files.getUploadURLExternal", Failure::Status(503));
     let body = json!({"type": "dashboard",
-        "scheduled_plan": {"title": "Weekly KPIs", "type": "Dashboard",
+        "scheduled_plan": {"scheduled_plan_id": 704, "title": "Weekly KPIs", "type": "Dashboard",
                            "url": format!("{}/dashboards/12", app.looker.web_url), "download_url": link},
         "attachment": null});
     app.deliver("/slack/post/channel/general", &body).await;

@@ -62,7 +62,7 @@ pub(crate) struct LookerState {
     /// Looks only some users may see (the API user sees all), as model access decides in Looker.
     look_access: HashMap<String, Vec<String>>,
     logins: usize,
-    looks: HashMap<String, Value>,
+    pub(crate) looks: HashMap<String, Value>,
     queries: HashMap<String, Value>,
     results: HashMap<String, Value>,
     query_delay: Duration,
@@ -105,6 +105,8 @@ pub(crate) struct LookerState {
     hung: Arc<tokio::sync::Notify>,
     /// Looker's OAuth, as `/auth` and `/api/token` implement it.
     pub(crate) oauth: crate::fake_looker_oauth::OauthState,
+    /// Scheduled plans, as `GET /scheduled_plans/{id}` answers them.
+    pub(crate) plans: HashMap<String, Value>,
 }
 
 #[derive(Clone)]
@@ -219,6 +221,7 @@ impl FakeLooker {
             hang_action: false,
             hung: Arc::new(tokio::sync::Notify::new()),
             oauth: Default::default(),
+            plans: HashMap::new(),
         }));
         let app = Router::new()
             .route("/api/4.0/login", post(login))
@@ -243,6 +246,7 @@ impl FakeLooker {
             .route("/api/4.0/data_actions/form", post(data_action_form))
             .route("/__fake/stats", get(fake_stats))
             .merge(crate::fake_looker_oauth::routes())
+            .merge(crate::fake_looker_plans::routes())
             .layer(axum::middleware::from_fn_with_state(state.clone(), slow))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();

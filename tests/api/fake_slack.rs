@@ -150,6 +150,8 @@ struct SlackState {
     hung: Arc<tokio::sync::Notify>,
     calls: Vec<String>,
     page_size: usize,
+    /// The workspace the bot is installed in, as `auth.test` says.
+    team_id: String,
     counter: u64,
     /// Trigger ids handed out with clicks, with when (Slack honours one for three seconds, once).
     triggers: HashMap<String, (std::time::Instant, bool)>,
@@ -214,6 +216,7 @@ impl FakeSlack {
     pub async fn start_on(port: u16) -> FakeSlack {
         let state = Arc::new(Mutex::new(SlackState {
             page_size: 2,
+            team_id: "T000000ACME".into(),
             channels: vec![
                 Channel::public("C0000GENERAL", "general"),
                 Channel::public("C0000RANDOMX", "random"),
@@ -371,6 +374,21 @@ impl FakeSlack {
     /// A `response_url` on this fake, as Slack hands one out with each slash command.
     pub fn response_url(&self) -> String {
         self.base_url.replace("/api", "/response/T000000ACME-1")
+    }
+
+    /// Installs the bot in another workspace (what `auth.test` answers), as in a captured payload.
+    pub fn set_team(&self, team_id: &str) {
+        self.state.lock().unwrap().team_id = team_id.into();
+    }
+
+    /// The names of the channels the bot is in.
+    pub fn member_channel_names(&self) -> Vec<String> {
+        let s = self.state.lock().unwrap();
+        s.channels
+            .iter()
+            .filter(|c| c.is_member)
+            .map(|c| c.name.clone())
+            .collect()
     }
 
     /// Adds a channel (`is_member`: whether the bot is in it).
@@ -699,7 +717,7 @@ fn respond(
     match method.as_str() {
         "auth.test" => ok(
             json!({"url": "https://acme.slack.com/", "team": "Acme", "user": "lookerbot",
-            "team_id": "T000000ACME", "user_id": "U0000000BOT", "bot_id": "B0000000BOT"}),
+            "team_id": s.team_id, "user_id": "U0000000BOT", "bot_id": "B0000000BOT"}),
         ),
         "conversations.list" | "users.conversations" => {
             let types = text_param(&p, "types").unwrap_or_else(|| "public_channel".into());

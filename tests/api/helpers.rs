@@ -140,7 +140,15 @@ impl TestApp {
         }
     }
 
+    /// Posts a webhook as Looker's scheduler does: for a plan Looker keeps (made from the body
+    /// when the fake has none with its id) that sends to this address.
     pub async fn post_webhook(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> reqwest::Response {
+        self.looker.plan_behind(&format!("{}{}", self.address, path), body);
+        self.post_forged(path, body, headers).await
+    }
+
+    /// Posts a webhook body exactly as given, with no plan behind it at Looker (an attacker's).
+    pub async fn post_forged(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> reqwest::Response {
         let mut request = self.http.post(format!("{}{}", self.address, path)).json(body);
         for (name, value) in headers {
             request = request.header(*name, *value);

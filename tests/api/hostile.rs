@@ -212,12 +212,14 @@ async fn request_values_cannot_forge_log_lines() {
     // A channel name with an encoded newline, a title with newlines, CR and NUL.
     let mut body = look_webhook(&app.looker, "7", &format!("Daily\n{forged}\r\n{forged}\u{0}"), None);
     body["scheduled_plan"]["title"] = json!(format!("Daily\n{forged}\r\n{forged}\u{0}"));
+    let address = format!(
+        "{}/slack/post/channel/gen%0A{}",
+        server.address,
+        forged.replace(' ', "%20")
+    );
+    app.looker.plan_behind(&address, &body);
     let response = reqwest::Client::new()
-        .post(format!(
-            "{}/slack/post/channel/gen%0A{}",
-            server.address,
-            forged.replace(' ', "%20")
-        ))
+        .post(address)
         .header("X-Looker-Webhook-Token", WEBHOOK_TOKEN)
         .json(&body)
         .send()
@@ -247,6 +249,9 @@ async fn request_values_cannot_forge_log_lines() {
     // A huge title: the log line stays small.
     let mut huge = look_webhook(&app.looker, "7", "x", None);
     huge["scheduled_plan"]["title"] = json!("t".repeat(8 * 1024 * 1024));
+    huge["scheduled_plan"]["scheduled_plan_id"] = json!(92);
+    app.looker
+        .plan_behind(&format!("{}/slack/post/channel/general", server.address), &huge);
     let response = reqwest::Client::new()
         .post(format!("{}/slack/post/channel/general", server.address))
         .header("X-Looker-Webhook-Token", WEBHOOK_TOKEN)
@@ -348,7 +353,7 @@ async fn every_refusal_says_why() {
 async fn a_download_link_elsewhere_than_the_sending_looker_is_refused() {
     let app = spawn_app().await;
     let body = json!({"type": "dashboard",
-        "scheduled_plan": {"title": "Weekly KPIs", "type": "Dashboard",
+        "scheduled_plan": {"scheduled_plan_id": 705, "title": "Weekly KPIs", "type": "Dashboard",
                            "url": format!("{}/dashboards/12", app.looker.web_url),
                            "download_url": "http://169.254.169.254/latest/meta-data/iam"},
         "attachment": null});

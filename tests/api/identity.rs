@@ -1,8 +1,11 @@
 //! Answers with the asker's own Looker permissions (`LOOKERBOT_IDENTITY=sudo`): two people ask
 //! the same question and get different answers, someone with no Looker user is told what to do
-//! and nothing runs as the shared user for them, schedules keep running as the API user, and a
+//! and nothing runs as the shared user for them, schedules run as their owners, and a
 //! link preview shows what its sharer may see.
 
+use serde_json::json;
+
+use crate::fake_looker_plans::scheduled_plan;
 use crate::helpers::*;
 
 async fn ask(app: &TestApp, user: &str, text: &str) {
@@ -82,20 +85,47 @@ async fn sudo_or_shared_answers_someone_without_a_looker_user_as_the_shared_user
     assert_eq!(app.slack.posts_to("#general").len(), 1);
 }
 
+/// A schedule shows no more than its owner may see: it runs as the plan's owner (Looker's
+/// `user_id`), never as the admin API user, and an owner who may not see the Look gets nothing.
 #[tokio::test]
-async fn a_schedule_still_runs_as_the_api_user() {
+async fn a_schedule_runs_as_its_owner_not_the_api_user() {
     let app = sudo_app("sudo").await;
-    app.deliver(
-        "/slack/post/channel/general",
-        &look_webhook(&app.looker, "7", "Pipeline by Rep", None),
-    )
-    .await;
+    let address = format!("{}/slack/post/channel/general", app.address);
+    app.looker
+        .add_plan(scheduled_plan("301", "10", &address, json!({"look_id": "7"})));
+    let mut body = look_webhook(&app.looker, "7", "Pipeline by Rep", None);
+    body["scheduled_plan"]["scheduled_plan_id"] = json!(301);
+    app.deliver("/slack/post/channel/general", &body).await;
     app.drain_jobs().await;
     assert_eq!(app.slack.posts_to("#general").len(), 1);
+    let calls: Vec<(String, String)> = app.looker.requests().into_iter().zip(app.looker.callers()).collect();
+    assert_eq!(
+        calls[0],
+        ("GET /scheduled_plans/301".into(), "api".into()),
+        "the plan is read as the API user"
+    );
+    let content: Vec<_> = calls
+        .iter()
+        .filter(|(r, _)| r.starts_with("GET /looks") || r.contains("/run/"))
+        .collect();
     assert!(
-        app.looker.callers().iter().all(|c| c == "api"),
+        !content.is_empty() && content.iter().all(|(_, c)| c == "10"),
+        "{calls:?}"
+    );
+
+    // Bob's plan of a Look only Alice may see: nothing is posted, the reason is kept.
+    app.looker
+        .add_plan(scheduled_plan("302", "11", &address, json!({"look_id": "7"})));
+    body["scheduled_plan"]["scheduled_plan_id"] = json!(302);
+    app.deliver("/slack/post/channel/general", &body).await;
+    app.drain_jobs().await;
+    assert_eq!(app.slack.posts_to("#general").len(), 1, "Bob's schedule posts nothing");
+    let dead = app.dead_jobs().await;
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0].last_error.as_deref().unwrap().contains("404"),
         "{:?}",
-        app.looker.callers()
+        dead[0].last_error
     );
 }
 

@@ -5,6 +5,7 @@
 mod fake_braze;
 mod fake_looker;
 mod fake_looker_oauth;
+mod fake_looker_plans;
 mod fake_slack;
 mod helpers;
 mod process;
@@ -40,4 +41,6 @@ mod signing;
 mod slack_resilience;
 mod slash_commands;
 pub mod socket_mode;
+mod trust_slack;
+mod trust_webhooks;
 mod webhook_auth;

@@ -7,13 +7,14 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// A captured event, with only what the test states changed, and the fixture's sender known to
-/// the fake Slack as a member of the fixture's workspace.
+/// A captured event, with only what the test states changed, the bot installed in the fixture's
+/// workspace and the fixture's sender known to the fake Slack as a member of it.
 fn captured(app: &TestApp, name: &str, change: impl FnOnce(&mut Value)) -> String {
     let mut body: Value = serde_json::from_str(&slack_fixture(name)).unwrap();
     let team = body["team_id"].as_str().unwrap().to_string();
     let user = body["event"]["user"].as_str().unwrap().to_string();
     app.slack.add_member(&user, "captured-person", &team);
+    app.slack.set_team(&team);
     change(&mut body["event"]);
     body.to_string()
 }

@@ -72,9 +72,10 @@ async fn an_unknown_channel_is_a_dead_job_with_a_reason() {
             .unwrap()
             .contains("no channel named #no-such-channel")
     );
-    assert!(
-        app.looker.requests().is_empty(),
-        "Looker is not queried for a delivery that cannot land"
+    assert_eq!(
+        app.looker.requests(),
+        ["GET /scheduled_plans/91"],
+        "Looker is asked only whether the schedule is real, not for a delivery that cannot land"
     );
 }
 

@@ -80,19 +80,37 @@ async fn unsigned_stale_or_forged_requests_are_refused_and_nothing_is_queued() {
     assert!(app.jobs().await.is_empty());
 }
 
+/// The legacy verification token travels in every request Slack sends; anyone who saw one can
+/// replay it without a signature. Where a signing secret is set it opens nothing, and the
+/// settings say it is ignored.
 #[tokio::test]
-async fn the_legacy_token_works_only_where_the_operator_set_one() {
+async fn the_legacy_token_opens_nothing_where_requests_are_signed() {
     let app = spawn_app_with(|s| s.slack_slash_command_token = Some("legacy-token".into())).await;
-    let body = form(&app, "U000000ALICE", "help");
-    let response = app
-        .http
-        .post(format!("{}/slack/receive", app.address))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    for text in ["help", "look 7"] {
+        let body = form(&app, "U000000ALICE", text);
+        let response = app
+            .http
+            .post(format!("{}/slack/receive", app.address))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{text}");
+    }
+    assert!(app.jobs().await.is_empty());
+    let raw = lookerbot::config::RawSettings {
+        slack_slash_command_token: Some("legacy-token".into()),
+        ..test_settings(&app.slack, &app.looker, &app.database_url)
+    };
+    let (settings, warnings) = raw.validate().unwrap();
+    assert!(settings.slack.legacy_verification_token.is_none());
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("SLACK_SLASH_COMMAND_TOKEN is ignored")),
+        "{warnings:?}"
+    );
 }
 
 #[tokio::test]

@@ -26,10 +26,12 @@ async fn the_right_token_queues_one_job_and_answers_at_once() {
     assert_eq!(answer["success"], true);
     assert_eq!(answer["reason"], "Queued scheduled Look 'Orders' to #general");
     assert_eq!(app.jobs().await.len(), 1);
-    assert!(
-        app.looker.requests().is_empty() && app.slack.calls().is_empty(),
-        "no outbound call before the answer"
+    assert_eq!(
+        app.looker.requests(),
+        ["GET /scheduled_plans/91"],
+        "before the answer, Looker is asked only for the plan itself"
     );
+    assert!(app.slack.calls().is_empty(), "no Slack call before the answer");
 }
 
 #[tokio::test]
@@ -71,7 +73,8 @@ async fn another_lookers_token_cannot_post_for_this_looker() {
         s.looker_webhook_token = None;
         s.lookers = Some(
             json!([
-                {"url": web, "apiBaseUrl": api, "clientId": "a", "clientSecret": "a", "webhookToken": "token-a"},
+                {"url": web, "apiBaseUrl": api, "clientId": crate::fake_looker::CLIENT_ID,
+                 "clientSecret": crate::fake_looker::CLIENT_SECRET, "webhookToken": "token-a"},
                 {"url": "https://other.looker.example", "apiBaseUrl": "https://other.looker.example/api/4.0",
                  "clientId": "b", "clientSecret": "b", "webhookToken": "token-b"}
             ])

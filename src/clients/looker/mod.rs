@@ -22,7 +22,7 @@ use tokio::sync::Mutex;
 use crate::config::{LookerSettings, LookerTls};
 use crate::domain::looker::models::{
     ContentSummary, Dashboard, DataActionForm, DataActionResponse, Folder, FolderBase, Look, LookerId, MergeQuery,
-    Query, QueryResult,
+    Query, QueryResult, ScheduledPlan,
 };
 pub use error::LookerError;
 pub use groups::GroupModels;
@@ -124,6 +124,12 @@ impl LookerClient {
 
     pub async fn look(&self, id: &LookerId) -> Result<Look, LookerError> {
         self.get_json(&format!("looks/{}", segment(id.as_str())), &[]).await
+    }
+
+    /// A scheduled plan as Looker keeps it, read as the API user (who sees everyone's plans).
+    pub async fn scheduled_plan(&self, id: &LookerId) -> Result<ScheduledPlan, LookerError> {
+        self.get_json(&format!("scheduled_plans/{}", segment(id.as_str())), &[])
+            .await
     }
 
     pub async fn query(&self, id: &LookerId) -> Result<Query, LookerError> {

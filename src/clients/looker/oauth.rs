@@ -192,6 +192,18 @@ impl LookerClient {
             Some(links) => links.access(self, person, None).await?,
             None => None,
         };
+        // A schedule's owner runs only as their own account, never as another link or the API user.
+        if let Some(owner) = &person.looker_user {
+            return match linked {
+                Some(linked) if &linked.looker_user == owner => Ok(Acting::Linked {
+                    user: linked.looker_user,
+                    token: linked.token,
+                }),
+                _ => Err(LookerError::NotLinked {
+                    looker: self.settings.host(),
+                }),
+            };
+        }
         match linked {
             Some(linked) => Ok(Acting::Linked {
                 user: linked.looker_user,

@@ -45,10 +45,12 @@ impl LookerClient {
         let Some(person) = crate::scope::person() else {
             return Ok(Acting::Api);
         };
-        let acting = match identity {
-            Identity::Shared => Acting::Api,
-            Identity::Oauth | Identity::OauthOrShared => self.linked(&person).await?,
-            Identity::Sudo | Identity::SudoOrShared => match self.looker_user(&person).await? {
+        let acting = match (identity, &person.looker_user) {
+            (Identity::Shared, _) => Acting::Api,
+            (Identity::Oauth | Identity::OauthOrShared, _) => self.linked(&person).await?,
+            // A schedule's owner: that user, whatever the fallback.
+            (Identity::Sudo | Identity::SudoOrShared, Some(owner)) => Acting::User(owner.clone()),
+            (Identity::Sudo | Identity::SudoOrShared, None) => match self.looker_user(&person).await? {
                 Some(id) => Acting::User(id),
                 None if identity == Identity::SudoOrShared => Acting::Api,
                 None => {

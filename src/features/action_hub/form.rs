@@ -85,13 +85,13 @@ fn form_error(error: Error) -> Value {
     json!({"error": sentence})
 }
 
-/// Lookerbot's form (`POST /data_actions/form`): one `channel` select, channels then people.
-pub async fn lookerbot_form(ctx: &Context, every_public: bool) -> Result<Value, Error> {
-    let channels = ctx.destinations.channels(&ctx.slack, every_public).await?;
-    let people = ctx.destinations.people(&ctx.slack).await?;
-    let all: Vec<Choice> = channels.iter().chain(people.iter()).cloned().collect();
+/// Lookerbot's form (`POST /data_actions/form`): one `channel` select of the channels the bot is
+/// in. Never the workspace's people: the form answers anyone holding the webhook token, which
+/// Looker hands to every address a user schedules to.
+pub async fn lookerbot_form(ctx: &Context) -> Result<Value, Error> {
+    let channels = ctx.destinations.channels(&ctx.slack, false).await?;
     Ok(json!([share_in(
-        &all,
+        &channels,
         "For channels, the Lookerbot user must be a member."
     )]))
 }

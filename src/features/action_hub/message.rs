@@ -9,13 +9,18 @@ use crate::features::Context;
 use crate::features::errors::Error;
 use crate::features::ledger::Ledger;
 use crate::queue::{Job, JobError, JobRun, Priority};
-use crate::render::section;
+use crate::render::mrkdwn::escape;
+use crate::render::{context, plain_section};
 
 /// A message to post where a data action asked.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChannelMessage {
     pub target: Target,
     pub message: String,
+    /// Who sent it, as the action's `looker_user_email` (or `looker_user`) parameter says; a
+    /// LookML `user_attribute_param` is how Looker tells.
+    #[serde(default)]
+    pub sender: Option<String>,
 }
 
 impl Job for ChannelMessage {
@@ -35,10 +40,20 @@ impl Job for ChannelMessage {
 
 async fn post(ctx: &Context, ledger: &Ledger<'_>, job: &ChannelMessage) -> Result<(), Error> {
     let channel = super::delivery::conversation(ctx, &job.target).await?;
-    let message = OutgoingMessage {
-        text: job.message.clone(),
-        blocks: vec![section(&job.message)],
-    };
+    let message = attributed(&job.message, job.sender.as_deref());
     ledger.post(&channel, &message, None).await?;
     Ok(())
+}
+
+/// The message as Looker's user wrote it, shown and never interpreted: no mention pings, no link
+/// hides its address, no mrkdwn. A line says who sent it, so nobody posts anonymously as the bot.
+pub fn attributed(message: &str, sender: Option<&str>) -> OutgoingMessage {
+    let said = match sender.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(sender) => format!("Sent from Looker by {}", escape(sender)),
+        None => "Sent from a Looker data action; Looker did not say by whom".to_string(),
+    };
+    OutgoingMessage {
+        text: format!("{} ({said})", escape(message)),
+        blocks: vec![plain_section(message), context(&said)],
+    }
 }

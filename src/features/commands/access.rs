@@ -20,17 +20,26 @@ pub enum Admission {
     Refused(UserError),
 }
 
-/// Looks the user up (cached) and applies the rules.
-pub async fn admit(ctx: &Context, team_id: &str, user_id: &str) -> Result<Admission, SlackError> {
+/// Looks the user up (cached) and applies the rules. Whether they are from another organisation
+/// is judged against the bot's own workspace (`auth.test`), never the `team_id` a request names.
+pub async fn admit(ctx: &Context, _team_id: &str, user_id: &str) -> Result<Admission, SlackError> {
+    let home = ctx.slack.identity().await?.team_id.clone();
     let user = ctx.slack.user_info(user_id).await?;
-    Ok(Person::of(&user, team_id).admission(&ctx.features))
+    Ok(Person::of(&user, &home).admission(&ctx.features))
 }
 
 /// The rules applied to what is already known of the user, without asking Slack (for answers
-/// given inside an acknowledgement); `None` when the user has not been looked up recently.
-pub fn admitted_already(ctx: &Context, team_id: &str, user_id: &str) -> Option<Admission> {
+/// given inside an acknowledgement); `None` when the user or the bot's workspace has not been
+/// looked up recently.
+pub fn admitted_already(ctx: &Context, _team_id: &str, user_id: &str) -> Option<Admission> {
+    let home = ctx.slack.known_identity()?.team_id.clone();
     let user = ctx.slack.cached_user(user_id)?;
-    Some(Person::of(&user, team_id).admission(&ctx.features))
+    Some(Person::of(&user, &home).admission(&ctx.features))
+}
+
+/// Whether Slack says this person belongs to another organisation than the bot's workspace.
+pub fn from_elsewhere(user: &SlackUser, home_team: &str) -> bool {
+    Person::of(user, home_team).stranger
 }
 
 /// What the rules look at.

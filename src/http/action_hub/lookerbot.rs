@@ -48,7 +48,7 @@ pub(super) async fn form(State(state): State<AppState>, headers: HeaderMap) -> R
     if caller(&state, &headers).is_none() {
         return bad_auth(&state);
     }
-    match lookerbot_form(&state.bot, state.bot.hub.all_channels).await {
+    match lookerbot_form(&state.bot).await {
         Ok(fields) => Json(fields).into_response(),
         Err(error) => {
             tracing::warn!(%error, "Lookerbot's form could not list Slack's channels");
@@ -119,7 +119,14 @@ pub(super) async fn data_action(State(state): State<AppState>, headers: HeaderMa
     let Some(target) = Target::parse(&channel) else {
         return answer(false, "channel must be a string.");
     };
-    let job = ChannelMessage { target, message };
+    let sender = ["looker_user_email", "looker_user"]
+        .iter()
+        .find_map(|name| text(name).and_then(|v| v.as_str().map(str::to_string)));
+    let job = ChannelMessage {
+        target,
+        message,
+        sender,
+    };
     match record(&state, &job, dedupe(&headers, "data-action")).await {
         Ok(id) => answer_when_done(&state, id, format!("Sent message to {channel}!"), "the message").await,
         Err(response) => response,
@@ -129,9 +136,12 @@ pub(super) async fn data_action(State(state): State<AppState>, headers: HeaderMa
 /// `POST /slack/post_from_query_action`: the `post` integration. The Look or query is run again
 /// and rendered in the channel, as a scheduled Look is.
 pub(super) async fn post_from_query_action(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let Some(caller) = caller(&state, &headers) else {
+    // Only the hub's own token: Looker sends the webhook token to any address a user types, and
+    // this route runs the query it is given as the bot.
+    if !hub_token(&state.settings, &headers) {
         return bad_auth(&state);
-    };
+    }
+    let caller = Caller::SharedToken;
     let (request, kept) = match read(&state, body, state.bot.hub.max_bytes).await {
         Ok(read) => read,
         Err(refused) => return refusal(refused),

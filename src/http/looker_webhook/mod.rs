@@ -6,7 +6,7 @@ pub(super) mod parse;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::post;
 
@@ -15,6 +15,7 @@ use super::looker_auth::authenticate;
 use super::reply::Reply;
 use super::request_body::{BodyError, Deadline, receive as receive_body};
 use crate::features::deliveries::Destination;
+use crate::features::schedules::{self, Addressed, Refusal};
 use crate::queue::{Job, Push};
 use crate::store::{Enqueued, now_millis};
 use parse::WebhookBody;
@@ -36,6 +37,7 @@ fn bad_request(reason: impl Into<String>) -> Reply {
 async fn receive(
     State(state): State<AppState>,
     Path((kind, name)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> Reply {
@@ -49,6 +51,7 @@ async fn receive(
             "missing or wrong X-Looker-Webhook-Token (or Authorization: Token token=\"...\")",
         );
     };
+    let path = format!("/slack/post/{kind}/{name}");
     let destination = match kind.as_str() {
         "channel" => Destination::Channel(name),
         "group" => Destination::Group(name),
@@ -60,6 +63,10 @@ async fn receive(
             );
         }
     };
+    let signature = signature_in(query.as_deref());
+    if let Err(refusal) = schedules::check_signature(&state.bot, &destination, signature.as_deref()) {
+        return refused(refusal);
+    }
     let too_large = || {
         Reply::error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -106,11 +113,22 @@ async fn receive(
         Err(error) => return bad_request(format!("the body is not a Looker webhook: {error}")),
     };
     let parse::Parsed {
-        mut delivery,
+        plan_id,
+        delivery,
         attachment,
     } = match parse::delivery(webhook, destination, caller, lookers) {
         Ok(parsed) => parsed,
         Err(refused) => return Reply::error(refused.status, refused.reason),
+    };
+    // Only what Looker's own plan holds runs, and only if it sends here.
+    let addressed = Addressed {
+        base: state.settings.hub.public_url.clone(),
+        host: requested_host(&headers),
+        path,
+    };
+    let mut delivery = match schedules::verified(&state.bot, plan_id, &addressed, delivery).await {
+        Ok(delivery) => delivery,
+        Err(refusal) => return refused(refusal),
     };
     let how = headers
         .get("x-looker-webhook-id")
@@ -152,6 +170,40 @@ async fn receive(
             Reply::error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the bot could not record this delivery; try again shortly",
+            )
+        }
+    }
+}
+
+/// The `sig` of a signed address, if the query has one.
+fn signature_in(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(name, _)| name == "sig")
+        .map(|(_, value)| value.into_owned())
+}
+
+/// The host the request was sent to: a proxy's `X-Forwarded-Host`, else `Host`.
+fn requested_host(headers: &HeaderMap) -> Option<String> {
+    ["x-forwarded-host", "host"].iter().find_map(|name| {
+        let value = headers.get(*name)?.to_str().ok()?;
+        let first = value.split(',').next()?.trim();
+        (!first.is_empty()).then(|| first.to_string())
+    })
+}
+
+/// A webhook the trust boundary turned away: 403 (or 503 when Looker could not be asked), and
+/// one log line.
+fn refused(refusal: Refusal) -> Reply {
+    match refusal {
+        Refusal::Forbidden(reason) => {
+            tracing::warn!(%reason, "refused a scheduled delivery");
+            Reply::error(StatusCode::FORBIDDEN, reason)
+        }
+        Refusal::Unavailable(reason) => {
+            tracing::warn!(%reason, "could not check a scheduled delivery with Looker");
+            Reply::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the bot could not check this schedule with Looker; try again shortly",
             )
         }
     }

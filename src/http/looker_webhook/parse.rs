@@ -38,6 +38,8 @@ pub struct WebhookBody {
 
 #[derive(Debug, Deserialize)]
 struct ScheduledPlan {
+    #[serde(default, deserialize_with = "optional_id")]
+    scheduled_plan_id: Option<LookerId>,
     #[serde(default)]
     title: Option<String>,
     #[serde(default, rename = "type")]
@@ -200,6 +202,8 @@ pub fn decode_base64_lines(text: &str) -> Result<Vec<u8>, base64::DecodeSliceErr
 
 /// A webhook made into a delivery, and the attachment to keep beside it.
 pub struct Parsed {
+    /// The plan the body claims to come from (checked with Looker before anything runs).
+    pub plan_id: Option<LookerId>,
     pub delivery: Delivery,
     pub attachment: Option<DecodedAttachment>,
 }
@@ -260,6 +264,7 @@ pub fn delivery(
                     .and_then(|q| serde_json::from_value::<Query>(q).ok())
                     .map(Box::new),
                 url: plan.url,
+                filters: Vec::new(),
             }
         }
         Some("Dashboard" | "LookMLDashboard") => {
@@ -278,11 +283,13 @@ pub fn delivery(
         }
     };
     Ok(Parsed {
+        plan_id: plan.scheduled_plan_id,
         delivery: Delivery {
             destination,
             looker,
             title: plan.title.filter(|t| !t.trim().is_empty()),
             content,
+            owner: None,
         },
         attachment: decoded,
     })

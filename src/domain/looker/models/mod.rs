@@ -5,6 +5,7 @@
 
 mod data_action;
 mod result;
+mod schedule;
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use serde_json::{Map, Value};
 
 pub use data_action::*;
 pub use result::*;
+pub use schedule::*;
 
 /// A Looker id: a string in API 4.0, sometimes a number in webhook payloads.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord, Default)]

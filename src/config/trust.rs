@@ -1,0 +1,86 @@
+//! The settings of the trust boundary: how Looker's webhooks prove which channel they were
+//! addressed to. Looker sends one webhook token to every address a user types, so the token alone
+//! proves only that Looker (or someone who scheduled to their own server) sent the request.
+
+use super::checker::{Checker, non_empty};
+use super::{RawSettings, Secret};
+
+#[derive(Debug, Clone, Default)]
+pub struct TrustSettings {
+    /// Keys of signed webhook addresses (`LOOKERBOT_WEBHOOK_URL_SECRET`, comma-separated): the
+    /// first signs, every one verifies, so a key can be rotated without breaking schedules.
+    pub webhook_url_secrets: Vec<Secret>,
+    /// Refuse webhook addresses without a valid signature.
+    pub webhook_signed_only: bool,
+}
+
+/// Fewer characters than this is not a key worth the name.
+const SHORTEST_SECRET: usize = 32;
+
+impl RawSettings {
+    pub(super) fn trust(&self, c: &mut Checker) -> TrustSettings {
+        let webhook_url_secrets: Vec<Secret> = non_empty(&self.lookerbot_webhook_url_secret)
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if webhook_url_secrets.iter().any(|s| s.expose().len() < SHORTEST_SECRET) {
+            c.problem(
+                "LOOKERBOT_WEBHOOK_URL_SECRET",
+                "each key must be at least 32 characters, e.g. from `openssl rand -base64 32`",
+            );
+        }
+        let webhook_signed_only = c.flag(
+            "LOOKERBOT_WEBHOOK_SIGNED_ONLY",
+            &self.lookerbot_webhook_signed_only,
+            false,
+        );
+        if webhook_signed_only && webhook_url_secrets.is_empty() {
+            c.problem(
+                "LOOKERBOT_WEBHOOK_SIGNED_ONLY",
+                "signed webhook addresses need LOOKERBOT_WEBHOOK_URL_SECRET to sign them with",
+            );
+        }
+        TrustSettings {
+            webhook_url_secrets,
+            webhook_signed_only,
+        }
+    }
+}
+
+/// Slack's legacy verification token travels in every request's body and proves little: it is
+/// accepted only when nothing better is configured and every Looker answers as the shared API
+/// user. Otherwise it is ignored, and only a valid signature counts.
+pub(super) fn retire_legacy_token(
+    slack: &mut super::SlackSettings,
+    lookers: &[super::LookerSettings],
+    c: &mut Checker,
+) {
+    if slack.legacy_verification_token.is_none() {
+        return;
+    }
+    let better = if slack.signing_secret.is_some() {
+        Some("SLACK_SIGNING_SECRET is set")
+    } else if slack.app_token.is_some() {
+        Some("SLACK_APP_TOKEN is set")
+    } else if lookers.iter().any(|l| l.identity != super::Identity::Shared) {
+        Some("a Looker answers people as themselves (LOOKERBOT_IDENTITY)")
+    } else {
+        None
+    };
+    match better {
+        Some(why) => {
+            slack.legacy_verification_token = None;
+            c.warn(format!(
+                "SLACK_SLASH_COMMAND_TOKEN is ignored because {why}: only requests signed by Slack are accepted"
+            ));
+        }
+        None => c.warn(
+            "SLACK_SLASH_COMMAND_TOKEN is deprecated by Slack and weak (it travels in every request): requests carrying it are accepted; move to SLACK_SIGNING_SECRET",
+        ),
+    }
+}

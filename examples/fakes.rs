@@ -10,6 +10,12 @@
 //! keeps Slack's per-channel pace after `POST /__fake/pace?per_second=1&burst=3` and answers 503
 //! to everything for a while after `POST /__fake/outage?secs=60`. A fake Braze (`/users/track`,
 //! key `braze-rest-key-2f9c41`) listens on a port of its own, printed at start.
+//!
+//! The bot takes a schedule only when Looker's plan sends to its address, so the fake Looker keeps
+//! plan `look × 1000 + channel` for each Look 1 to 20 and each channel (`#burst-00` to `#burst-99`
+//! are 0 to 99; `#general`, `#random`, `#sales`, `#metrics` are 100 to 103), sending to
+//! `$FAKE_BOT_URL/slack/post/channel/<name>` (default `https://lookerbot.drill.example`: start the
+//! bot with that `PUBLIC_URL`), and plan 900, dashboard 1 to `#general`.
 
 #[path = "../tests/api/fake_braze.rs"]
 #[allow(dead_code)]
@@ -65,10 +71,35 @@ async fn main() {
                    "data": rows}),
         );
     }
+    seed_plans(&looker);
     let braze = fake_braze::FakeBraze::start().await;
     println!(
         "slack {} looker {} {} braze {}",
         slack.base_url, looker.web_url, looker.api_url, braze.base_url
     );
     std::future::pending::<()>().await;
+}
+
+/// The plans the scripts' webhooks name (see the top of this file).
+fn seed_plans(looker: &fake_looker::FakeLooker) {
+    let base = std::env::var("FAKE_BOT_URL").unwrap_or_else(|_| "https://lookerbot.drill.example".into());
+    let named = ["general", "random", "sales", "metrics"];
+    let channels = (0..100)
+        .map(|n| format!("burst-{n:02}"))
+        .chain(named.iter().map(|n| n.to_string()));
+    for (index, channel) in channels.enumerate() {
+        let address = format!("{base}/slack/post/channel/{channel}");
+        for look in 1..=20 {
+            let id = (look * 1000 + index).to_string();
+            let content = json!({"look_id": look.to_string()});
+            looker.add_plan(fake_looker_plans::scheduled_plan(&id, "1", &address, content));
+        }
+    }
+    let general = format!("{base}/slack/post/channel/general");
+    looker.add_plan(fake_looker_plans::scheduled_plan(
+        "900",
+        "1",
+        &general,
+        json!({"dashboard_id": "1"}),
+    ));
 }

@@ -34,7 +34,7 @@ export SLACK_API_KEY=xoxb-test-bot-token SLACK_SIGNING_SECRET=burst-signing-secr
   SLACK_API_BASE_URL="http://127.0.0.1:$SLACK_PORT/api" \
   LOOKER_URL="http://127.0.0.1:$LOOKER_PORT" LOOKER_API_BASE_URL="http://127.0.0.1:$LOOKER_PORT/api/4.0" \
   LOOKER_API_CLIENT_ID=looker-client-id LOOKER_API_CLIENT_SECRET=looker-client-secret \
-  LOOKER_WEBHOOK_TOKEN=burst-webhook-token LOOKER_MAX_QUERIES="$BUDGET" \
+  PUBLIC_URL=https://lookerbot.drill.example LOOKER_WEBHOOK_TOKEN=burst-webhook-token LOOKER_MAX_QUERIES="$BUDGET" \
   PORT="$BOT_PORT" RUST_LOG=warn
 schema="lookerbot_burst_$$"
 if [[ "${DATABASE_URL:-}" == postgres* ]]; then

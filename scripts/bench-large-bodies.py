@@ -5,8 +5,9 @@ time, and ten seconds after. Also the same number of unauthenticated uploads of 
 
     bench-large-bodies.py BOT_BINARY [SIZE_MB] [COUNT] [PARALLEL]
 
-Starts the binary itself (workers off: the deliveries are only accepted and recorded).
-Standard library only.
+Starts the binary itself (workers off: the deliveries are only accepted and recorded), and the
+fake Looker of examples/fakes.rs beside it (`cargo build --release --example fakes`), which keeps
+the dashboard plan (900) each webhook is checked against. Standard library only.
 """
 import base64, http.client, os, socket, subprocess, sys, tempfile, threading, time
 
@@ -16,9 +17,14 @@ count = int(sys.argv[3]) if len(sys.argv) > 3 else 12
 parallel = int(sys.argv[4]) if len(sys.argv) > 4 else 4
 port = 38450
 work = tempfile.mkdtemp()
+looker_port = 38451
+fakes = subprocess.Popen([os.path.join(os.path.dirname(binary), "examples", "fakes"), "0", str(looker_port)],
+                         env=dict(PATH=os.environ["PATH"], FAKE_BOT_URL="https://lookerbot.bench.example"),
+                         stdout=subprocess.DEVNULL)
+looker = f"http://127.0.0.1:{looker_port}"
 env = dict(PATH=os.environ["PATH"], RUST_LOG="error", **{k: v for k, v in os.environ.items() if k.startswith("MIMALLOC_")}, SLACK_API_KEY="xoxb-bench", SLACK_SIGNING_SECRET="s",
-           LOOKER_URL="https://looker.bench.invalid", LOOKER_API_BASE_URL="https://looker.bench.invalid/api/4.0",
-           LOOKER_API_CLIENT_ID="a", LOOKER_API_CLIENT_SECRET="b", LOOKER_WEBHOOK_TOKEN="t",
+           LOOKER_URL=looker, LOOKER_API_BASE_URL=f"{looker}/api/4.0", PUBLIC_URL="https://lookerbot.bench.example",
+           LOOKER_API_CLIENT_ID="looker-client-id", LOOKER_API_CLIENT_SECRET="looker-client-secret", LOOKER_WEBHOOK_TOKEN="t",
            LOOKERBOT_WORKERS="0", LOOKERBOT_WEBHOOK_MAX_MB="256", DATABASE_URL=f"sqlite://{work}/b.db", PORT=str(port))
 bot = subprocess.Popen([binary, "serve"], env=env)
 for _ in range(200):
@@ -44,7 +50,7 @@ def watch():
 
 
 encoded = base64.encodebytes(os.urandom(size_mb * 1024 * 1024)).decode()  # lines of 76, as MIME
-body = ('{"type":"dashboard","scheduled_plan":{"title":"Big","type":"Dashboard","url":null},'
+body = ('{"type":"dashboard","scheduled_plan":{"scheduled_plan_id":900,"title":"Big","type":"Dashboard","url":null},'
         '"attachment":{"mimetype":"application/pdf;base64","extension":"pdf","data":"'
         + encoded.replace("\n", "\\n") + '"}}').encode()
 
@@ -96,3 +102,4 @@ watcher.join()
 print(f"  the same without a token: answers {sorted(set(map(str, refused)))}; RSS before {before} MiB, peak {peak[0]} MiB")
 bot.terminate()
 bot.wait()
+fakes.terminate()

@@ -39,7 +39,7 @@ def stats(base):
 
 def webhook(i):
     title = f"burst-{RUN}-{i}"
-    body = json.dumps({"type": "query", "scheduled_plan": {"title": title, "type": "Look",
+    body = json.dumps({"type": "query", "scheduled_plan": {"scheduled_plan_id": (i % 20 + 1) * 1000 + i % k, "title": title, "type": "Look",
         "url": f"{os.environ['LOOKER_URL']}/looks/{i % 20 + 1}", "query_id": None}}).encode()
     headers = {"Content-Type": "application/json", "X-Looker-Webhook-Token": TOKEN, "X-Looker-Webhook-Id": title}
     for _ in range(30):

@@ -83,7 +83,7 @@ def signed(body, retry=None):
 
 def webhook(n):
     title = f"drill-{RUN}-{n}"
-    body = json.dumps({"type": "query", "scheduled_plan": {"title": title, "type": "Look",
+    body = json.dumps({"type": "query", "scheduled_plan": {"scheduled_plan_id": (n % 20 + 1) * 1000 + n % 50, "title": title, "type": "Look",
         "url": f"{os.environ['LOOKER_URL']}/looks/{n % 20 + 1}", "query_id": None}}).encode()
     headers = lambda: {"Content-Type": "application/json", "X-Looker-Webhook-Token": TOKEN, "X-Looker-Webhook-Id": title}
     if send("webhook", f"/slack/post/channel/burst-{n % 50:02}", body, headers, both=n % 5 == 0):

@@ -70,7 +70,7 @@ def every(rate, job):
 
 def webhook(n):
     title = f"soak-{n}"
-    body = json.dumps({"type": "query", "scheduled_plan": {"title": title, "type": "Look",
+    body = json.dumps({"type": "query", "scheduled_plan": {"scheduled_plan_id": (n % 20 + 1) * 1000 + 100 + n % 4, "title": title, "type": "Look",
         "url": f"{os.environ['LOOKER_URL']}/looks/{n % 20 + 1}", "query_id": None}}).encode()
     channel = ["general", "random", "sales", "metrics"][n % 4]
     for _ in range(30):  # Looker resends until it is accepted

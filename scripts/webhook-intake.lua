@@ -8,9 +8,7 @@ function setup(thread)
 end
 
 local sent = 0
-local body = '{"type":"query","scheduled_plan":{"scheduled_plan_id":17,"title":"Daily Orders","type":"Look",'
-  .. '"url":"https://looker.bench.invalid/looks/7","query_id":"42","query":null,"download_url":null},'
-  .. '"attachment":null,"data":null}'
+local body = nil
 
 function request()
   sent = sent + 1
@@ -21,6 +19,11 @@ function request()
   }, body)
 end
 
+-- Plan 7100 of the fake Looker (examples/fakes.rs): Look 7 to #general, as Looker keeps it.
 function init(args)
   run_id = tonumber(args[1]) or 0
+  local looker = args[2] or "https://looker.bench.invalid"
+  body = '{"type":"query","scheduled_plan":{"scheduled_plan_id":7100,"title":"Daily Orders","type":"Look",'
+    .. '"url":"' .. looker .. '/looks/7","query_id":"q7","query":null,"download_url":null},'
+    .. '"attachment":null,"data":null}'
 end

@@ -172,7 +172,7 @@ async fn unfurl(ctx: &Context, request: &UnfurlRequest) -> Result<usize, Error> 
         tracing::info!(channel = %request.channel, "links answered in place; no preview");
         return Ok(0);
     }
-    if let Admission::Refused(reason) = admit(ctx, &request.team_id, &request.user_id).await? {
+    if let Admission::Refused(reason) = admit(ctx, &request.user_id).await? {
         tracing::info!(user = %request.user_id, %reason, "no preview for a link shared by someone the bot does not serve");
         return Ok(0);
     }

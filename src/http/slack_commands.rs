@@ -106,12 +106,7 @@ pub async fn acknowledge(state: &AppState, form: SlashForm) -> Option<Value> {
         // The custom commands (what the catalogs hold now, refreshed in the background) are
         // listed at once only to someone the bot has recently admitted; anyone else is looked
         // up by the job first, as every command is.
-        Command::Help
-            if matches!(
-                admitted_already(&state.bot, &form.team_id, &form.user_id),
-                Some(Admission::Admitted)
-            ) =>
-        {
+        Command::Help if matches!(admitted_already(&state.bot, &form.user_id), Some(Admission::Admitted)) => {
             return Some(help_answer(state, &name));
         }
         Command::Unknown { text } if !custom => return Some(ephemeral(&unknown(&name, text))),

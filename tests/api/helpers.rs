@@ -321,9 +321,14 @@ impl TestApp {
 /// A `/looker` slash command as Slack sends it (form fields as in Slack's docs), from `user` in
 /// #general.
 pub fn slash_form(app: &TestApp, user: &str, text: &str) -> String {
+    slash_form_from(app, "T000000ACME", user, text)
+}
+
+/// The same command, naming `team` as the sender's workspace (Slack Connect senders name theirs).
+pub fn slash_form_from(app: &TestApp, team: &str, user: &str, text: &str) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .append_pair("token", "legacy-token")
-        .append_pair("team_id", "T000000ACME")
+        .append_pair("team_id", team)
         .append_pair("channel_id", "C0000GENERAL")
         .append_pair("channel_name", "general")
         .append_pair("user_id", user)

@@ -22,7 +22,7 @@ pub enum Admission {
 
 /// Looks the user up (cached) and applies the rules. Whether they are from another organisation
 /// is judged against the bot's own workspace (`auth.test`), never the `team_id` a request names.
-pub async fn admit(ctx: &Context, _team_id: &str, user_id: &str) -> Result<Admission, SlackError> {
+pub async fn admit(ctx: &Context, user_id: &str) -> Result<Admission, SlackError> {
     let home = ctx.slack.identity().await?.team_id.clone();
     let user = ctx.slack.user_info(user_id).await?;
     Ok(Person::of(&user, &home).admission(&ctx.features))
@@ -31,7 +31,7 @@ pub async fn admit(ctx: &Context, _team_id: &str, user_id: &str) -> Result<Admis
 /// The rules applied to what is already known of the user, without asking Slack (for answers
 /// given inside an acknowledgement); `None` when the user or the bot's workspace has not been
 /// looked up recently.
-pub fn admitted_already(ctx: &Context, _team_id: &str, user_id: &str) -> Option<Admission> {
+pub fn admitted_already(ctx: &Context, user_id: &str) -> Option<Admission> {
     let home = ctx.slack.known_identity()?.team_id.clone();
     let user = ctx.slack.cached_user(user_id)?;
     Some(Person::of(&user, &home).admission(&ctx.features))

@@ -102,7 +102,7 @@ impl Job for CommandRequest {
             audience: placement.recorded(),
             key: format!("job:{}", run.id()),
         };
-        let (failure, looker_user) = match admit(ctx, &self.team_id, &self.user_id).await {
+        let (failure, looker_user) = match admit(ctx, &self.user_id).await {
             Ok(Admission::Admitted) if self.sharing && placement.links_only() => (UserError::LinksOnlyHere, None),
             Ok(Admission::Admitted) if self.sharing && !placement.known => (UserError::SlackUnavailable, None),
             // As the asker's own Looker user where the Looker says so.

@@ -54,7 +54,7 @@ impl Job for DataActionForm {
 
 impl DataActionForm {
     async fn form(&self, ctx: &Context) -> Result<slack_morphism::prelude::SlackView, Error> {
-        if let Admission::Refused(reason) = admit(ctx, &self.asker.team, &self.asker.user).await? {
+        if let Admission::Refused(reason) = admit(ctx, &self.asker.user).await? {
             return Err(reason.into());
         }
         let (record, looker) = action_for(ctx, &self.key).await?;

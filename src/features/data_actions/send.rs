@@ -110,7 +110,7 @@ impl DataActionSend {
             }
             .into());
         }
-        if let Admission::Refused(reason) = admit(ctx, &self.asker.team, &self.asker.user).await? {
+        if let Admission::Refused(reason) = admit(ctx, &self.asker.user).await? {
             return Err(reason.into());
         }
         let (record, looker) = action_for(ctx, &self.key).await?;

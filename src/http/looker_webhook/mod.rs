@@ -67,50 +67,9 @@ async fn receive(
     if let Err(refusal) = schedules::check_signature(&state.bot, &destination, signature.as_deref()) {
         return refused(refusal);
     }
-    let too_large = || {
-        Reply::error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the webhook body is larger than LOOKERBOT_WEBHOOK_MAX_MB allows",
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > settings.webhook_max_bytes as u64) {
-        return too_large();
-    }
-    let server = &settings.server;
-    let body = match receive_body(
-        body,
-        settings.webhook_max_bytes,
-        Deadline::Whole(server.body_timeout),
-        &server.spool_dir,
-    )
-    .await
-    {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => return too_large(),
-        Err(error @ (BodyError::TooSlow(_) | BodyError::Stalled(_))) => {
-            return Reply::error(StatusCode::REQUEST_TIMEOUT, error.to_string());
-        }
-        Err(error @ BodyError::Broken(_)) => return bad_request(error.to_string()),
-        Err(error @ BodyError::Spool(_)) => {
-            tracing::error!(%error, "could not spool a webhook body");
-            return Reply::error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the bot could not read this delivery; try again shortly",
-            );
-        }
-    };
-    // Large bodies are parsed one at a time: each waits on disk, not in memory.
-    let _one_large_at_a_time = match body.is_spooled() {
-        true => Some(LARGE_BODIES.acquire().await.expect("never closed")),
-        false => None,
-    };
-    let webhook: WebhookBody = match body.json().await {
+    let webhook = match read_webhook(&state, &headers, body).await {
         Ok(webhook) => webhook,
-        Err(error) => return bad_request(format!("the body is not a Looker webhook: {error}")),
+        Err(reply) => return reply,
     };
     let parse::Parsed {
         plan_id,
@@ -126,10 +85,70 @@ async fn receive(
         host: requested_host(&headers),
         path,
     };
-    let mut delivery = match schedules::verified(&state.bot, plan_id, &addressed, delivery).await {
+    let delivery = match schedules::verified(&state.bot, plan_id, &addressed, delivery).await {
         Ok(delivery) => delivery,
         Err(refusal) => return refused(refusal),
     };
+    record(&state, &headers, delivery, attachment).await
+}
+
+/// Reads and parses the body within the webhook limits; large bodies wait on disk and are
+/// parsed one at a time.
+async fn read_webhook(state: &AppState, headers: &HeaderMap, body: Body) -> Result<WebhookBody, Reply> {
+    let too_large = || {
+        Reply::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the webhook body is larger than LOOKERBOT_WEBHOOK_MAX_MB allows",
+        )
+    };
+    let settings = &state.settings;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > settings.webhook_max_bytes as u64) {
+        return Err(too_large());
+    }
+    let server = &settings.server;
+    let body = match receive_body(
+        body,
+        settings.webhook_max_bytes,
+        Deadline::Whole(server.body_timeout),
+        &server.spool_dir,
+    )
+    .await
+    {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => return Err(too_large()),
+        Err(error @ (BodyError::TooSlow(_) | BodyError::Stalled(_))) => {
+            return Err(Reply::error(StatusCode::REQUEST_TIMEOUT, error.to_string()));
+        }
+        Err(error @ BodyError::Broken(_)) => return Err(bad_request(error.to_string())),
+        Err(error @ BodyError::Spool(_)) => {
+            tracing::error!(%error, "could not spool a webhook body");
+            return Err(Reply::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the bot could not read this delivery; try again shortly",
+            ));
+        }
+    };
+    // Large bodies are parsed one at a time: each waits on disk, not in memory.
+    let _one_large_at_a_time = match body.is_spooled() {
+        true => Some(LARGE_BODIES.acquire().await.expect("never closed")),
+        false => None,
+    };
+    body.json()
+        .await
+        .map_err(|error| bad_request(format!("the body is not a Looker webhook: {error}")))
+}
+
+/// Keeps the attachment beside the job and records the delivery, once per Looker webhook id.
+async fn record(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut delivery: crate::features::deliveries::Delivery,
+    attachment: Option<parse::DecodedAttachment>,
+) -> Reply {
     let how = headers
         .get("x-looker-webhook-id")
         .and_then(|v| v.to_str().ok())

@@ -45,6 +45,7 @@ fn alice() -> Person {
         slack_user: "U000000ALICE".into(),
         email: Some("alice@acme.example".into()),
         looker_user: None,
+        unknown: false,
     }
 }
 

@@ -25,6 +25,8 @@ pub struct Person {
     /// The Looker user the work must run as, already known (a schedule's owner): never looked
     /// up by email, and never replaced by the API user.
     pub looker_user: Option<String>,
+    /// Slack did not say who this is (its answer failed): nothing may run as anyone for them.
+    pub unknown: bool,
 }
 
 #[derive(Clone)]

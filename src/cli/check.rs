@@ -181,6 +181,28 @@ fn trust_report(settings: &Settings) -> Vec<(bool, String)> {
                 .into(),
         ));
     }
+    for looker in &settings.lookers {
+        use crate::config::Identity::{OauthOrShared, SudoOrShared};
+        if matches!(looker.identity, SudoOrShared | OauthOrShared) && looker.fallback.is_none() {
+            said.push((
+                true,
+                format!(
+                    "Looker {}: no fallback: people without a Looker user of their own get no answer (set LOOKER_FALLBACK_CLIENT_ID and _SECRET, a less privileged API user)",
+                    looker.host()
+                ),
+            ));
+        }
+    }
+    let personal = settings
+        .lookers
+        .iter()
+        .any(|l| l.identity != crate::config::Identity::Shared);
+    if personal && settings.audience.default == crate::config::Audience::Public {
+        said.push((
+            true,
+            "audience: warning: answers hold what each person may see, yet channels no rule names get them in public (LOOKERBOT_AUDIENCE_DEFAULT=public); everyone in the channel reads them".into(),
+        ));
+    }
     if settings.slack.legacy_verification_token.is_some() {
         said.push((
             true,

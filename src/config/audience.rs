@@ -98,7 +98,9 @@ impl AudienceSettings {
 }
 
 impl RawSettings {
-    pub(super) fn audience(&self, c: &mut Checker) -> AudienceSettings {
+    /// `personal`: some Looker answers people as themselves, so an answer holds what one person
+    /// may see and goes to them alone unless the operator opens the channel.
+    pub(super) fn audience(&self, c: &mut Checker, personal: bool) -> AudienceSettings {
         let words = [
             ("public", Audience::Public),
             ("private", Audience::Private),
@@ -110,7 +112,7 @@ impl RawSettings {
             default: c.choice(
                 "LOOKERBOT_AUDIENCE_DEFAULT",
                 &self.lookerbot_audience_default,
-                Audience::Public,
+                if personal { Audience::Private } else { Audience::Public },
                 &words,
             ),
             external: c.choice(
@@ -191,7 +193,7 @@ mod tests {
             ..Default::default()
         };
         let mut c = Checker::default();
-        let parsed = raw.audience(&mut c);
+        let parsed = raw.audience(&mut c, false);
         match c.finish() {
             Ok(_) => Ok(parsed),
             Err(error) => Err(error.0.into_iter().map(|p| p.to_string()).collect()),

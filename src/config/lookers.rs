@@ -33,6 +33,50 @@ struct LookerEntry {
     /// The bot's OAuth client app in this Looker (else `LOOKER_OAUTH_CLIENT_ID`).
     #[serde(default)]
     oauth_client_id: Option<String>,
+    /// The less privileged API user `*_or_shared` falls back to (else `LOOKER_FALLBACK_CLIENT_*`).
+    #[serde(default)]
+    fallback_client_id: Option<String>,
+    #[serde(default)]
+    fallback_client_secret: Option<String>,
+}
+
+/// The API user a `*_or_shared` Looker answers people without a Looker user of their own as: a
+/// credential of its own, never the admin the bot logs in as others with.
+#[derive(Debug, Clone)]
+pub struct FallbackCredential {
+    pub client_id: String,
+    pub client_secret: Secret,
+}
+
+/// The fallback of one Looker, refused when it is the bot's own API user.
+fn fallback(
+    id: Option<&str>,
+    secret: Option<&str>,
+    own_client_id: &str,
+    checker: &mut Checker,
+    variable: &'static str,
+) -> Option<FallbackCredential> {
+    match (
+        id.map(str::trim).filter(|i| !i.is_empty()),
+        secret.filter(|s| !s.is_empty()),
+    ) {
+        (Some(id), _) if id == own_client_id => {
+            checker.problem(
+                variable,
+                "the fallback must be another, less privileged API user than the bot's own",
+            );
+            None
+        }
+        (Some(id), Some(secret)) => Some(FallbackCredential {
+            client_id: id.to_string(),
+            client_secret: Secret::new(secret),
+        }),
+        (None, None) => None,
+        _ => {
+            checker.problem(variable, "give both the fallback client id and its secret");
+            None
+        }
+    }
 }
 
 impl RawSettings {
@@ -113,7 +157,7 @@ impl RawSettings {
                     Some(LookerSettings {
                         url: normalise_web_url(url),
                         api_base_url: upgrade_api_base(api, checker, "LOOKERS"),
-                        client_id: entry.client_id,
+                        client_id: entry.client_id.clone(),
                         client_secret: Secret::new(entry.client_secret),
                         custom_command_folder_id: entry.custom_command_folder_id.and_then(|v| match v {
                             serde_json::Value::String(s) if !s.is_empty() => Some(s),
@@ -144,6 +188,13 @@ impl RawSettings {
                             .oauth_client_id
                             .filter(|id| !id.trim().is_empty())
                             .or_else(|| oauth_client_id.clone()),
+                        fallback: fallback(
+                            entry.fallback_client_id.as_deref(),
+                            entry.fallback_client_secret.as_deref(),
+                            &entry.client_id,
+                            checker,
+                            "LOOKERS",
+                        ),
                     })
                 })
                 .collect();
@@ -191,6 +242,13 @@ impl RawSettings {
                 max_instance_queries,
                 identity,
                 oauth_client_id,
+                fallback: fallback(
+                    non_empty(&self.looker_fallback_client_id),
+                    non_empty(&self.looker_fallback_client_secret),
+                    id,
+                    checker,
+                    "LOOKER_FALLBACK_CLIENT_ID",
+                ),
             }],
             _ => Vec::new(),
         }

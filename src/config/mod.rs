@@ -42,13 +42,13 @@ pub struct LookerSettings {
     /// How many queries (and renders) the bot runs at once on this Looker: Looker queues what
     /// is past a user's limit (15 by default) and the bot would only hold workers waiting.
     pub max_queries: usize,
-    /// How many the bot runs at once on this Looker whoever it acts as: Looker's per-instance
-    /// limit (75 by default). With one API user the per-user limit binds first.
+    /// How many it runs at once there whoever it acts as: Looker's per-instance limit (75).
     pub max_instance_queries: usize,
     /// As whom the work a person starts runs on this Looker.
     pub identity: Identity,
     /// The `client_guid` the bot is registered under in this Looker as an OAuth client app.
     pub oauth_client_id: Option<String>,
+    pub fallback: Option<lookers::FallbackCredential>,
 }
 
 /// As whom the bot runs what a person asks (`LOOKERBOT_IDENTITY`, or `identity` in `LOOKERS`).

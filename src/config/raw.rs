@@ -278,4 +278,11 @@ pub struct RawSettings {
     /// Refuse scheduled deliveries to webhook addresses without a valid signature [default: false].
     #[arg(long, env = "LOOKERBOT_WEBHOOK_SIGNED_ONLY")]
     pub lookerbot_webhook_signed_only: Option<String>,
+    /// API client id of a less privileged Looker user that sudo_or_shared / oauth_or_shared answer
+    /// people without a Looker user of their own as; without it they get no answer [default: none].
+    #[arg(long, env = "LOOKER_FALLBACK_CLIENT_ID")]
+    pub looker_fallback_client_id: Option<String>,
+    /// That user's API client secret.
+    #[arg(long, env = "LOOKER_FALLBACK_CLIENT_SECRET", hide_env_values = true)]
+    pub looker_fallback_client_secret: Option<String>,
 }

@@ -84,3 +84,89 @@ pub(super) fn retire_legacy_token(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::RawSettings;
+
+    fn raw() -> RawSettings {
+        RawSettings {
+            slack_api_key: Some("xoxb-1".into()),
+            slack_signing_secret: Some("s".into()),
+            looker_url: Some("https://looker.example.com".into()),
+            looker_api_base_url: Some("https://looker.example.com/api/4.0".into()),
+            looker_api_client_id: Some("admin".into()),
+            looker_api_client_secret: Some("secret".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_fallback_must_be_another_api_user_with_its_secret() {
+        let same = RawSettings {
+            lookerbot_identity: Some("sudo_or_shared".into()),
+            looker_fallback_client_id: Some("admin".into()),
+            looker_fallback_client_secret: Some("x".into()),
+            ..raw()
+        };
+        assert!(
+            same.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("LOOKER_FALLBACK_CLIENT_ID")
+        );
+        let half = RawSettings {
+            looker_fallback_client_id: Some("viewer".into()),
+            ..raw()
+        };
+        assert!(half.validate().is_err());
+        let fine = RawSettings {
+            looker_fallback_client_id: Some("viewer".into()),
+            looker_fallback_client_secret: Some("v".into()),
+            ..raw()
+        };
+        let (settings, _) = fine.validate().unwrap();
+        assert_eq!(settings.lookers[0].fallback.as_ref().unwrap().client_id, "viewer");
+    }
+
+    #[test]
+    fn signed_only_needs_a_key_and_keys_must_be_long() {
+        let none = RawSettings {
+            lookerbot_webhook_signed_only: Some("true".into()),
+            ..raw()
+        };
+        assert!(
+            none.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("LOOKERBOT_WEBHOOK_URL_SECRET")
+        );
+        let short = RawSettings {
+            lookerbot_webhook_url_secret: Some("short".into()),
+            ..raw()
+        };
+        assert!(short.validate().is_err());
+    }
+
+    #[test]
+    fn a_per_person_identity_makes_answers_private_unless_the_operator_opens_them() {
+        let sudo = RawSettings {
+            lookerbot_identity: Some("sudo".into()),
+            ..raw()
+        };
+        let (settings, _) = sudo.validate().unwrap();
+        assert_eq!(settings.audience.default, super::super::Audience::Private);
+        let opened = RawSettings {
+            lookerbot_audience_default: Some("public".into()),
+            ..sudo
+        };
+        assert_eq!(
+            opened.validate().unwrap().0.audience.default,
+            super::super::Audience::Public
+        );
+        assert_eq!(
+            raw().validate().unwrap().0.audience.default,
+            super::super::Audience::Public
+        );
+    }
+}

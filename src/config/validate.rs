@@ -101,7 +101,7 @@ impl RawSettings {
         let trust = self.trust(&mut c);
         let notify = self.notify(&mut c);
         let data_action_lifetime = self.data_action_lifetime(&mut c);
-        let audience = self.audience(&mut c);
+        let audience = self.audience(&mut c, lookers.iter().any(|l| l.identity != super::Identity::Shared));
         let token_key = non_empty(&self.lookerbot_token_key).map(Secret::new);
         if token_key.as_ref().is_some_and(|key| key.key_bytes().is_none()) {
             c.problem(

@@ -27,6 +27,12 @@ pub enum UserError {
         "I answer everyone here as their own Looker user, and {looker} has no user with your Slack email. Ask your Looker admin to add you."
     )]
     NoLookerUser { looker: String },
+    #[error("Your Looker user at {looker} is disabled, so I can't answer you. Ask your Looker admin.")]
+    DisabledLookerUser { looker: String },
+    #[error(
+        "Slack didn't tell me who you are just now, so I can't answer with your own Looker permissions. Try again in a minute."
+    )]
+    UnknownAsker,
     #[error(
         "I answer everyone here with their own Looker account, and you haven't connected yours at {looker}. Type `/looker connect` to connect it, then ask again."
     )]
@@ -142,6 +148,14 @@ impl UserError {
             return UserError::NoLookerUser {
                 looker: crate::render::mrkdwn::escape(looker),
             };
+        }
+        if let LookerError::DisabledUser { looker } = error {
+            return UserError::DisabledLookerUser {
+                looker: crate::render::mrkdwn::escape(looker),
+            };
+        }
+        if let LookerError::UnknownAsker { .. } = error {
+            return UserError::UnknownAsker;
         }
         if let LookerError::NotLinked { looker } = error {
             return UserError::NotLinked {

@@ -44,6 +44,7 @@ pub fn jobs() -> JobKinds<Context> {
         .register::<action_hub::ChannelMessage>()
         .register::<alerts::FailureReport>()
         .register::<notify::NotifyJob>()
-        .register::<braze::BrazeExport>();
+        .register::<braze::BrazeExport>()
+        .register::<identity::notice::LinkNotice>();
     kinds
 }

@@ -101,6 +101,8 @@ pub trait PeopleStore: Send + Sync {
     /// Takes a sign-in for good (a state works once) if it was started in the browser whose
     /// cookie hashes to `browser` after `not_before`; from another browser it is left as it is.
     async fn take_sign_in(&self, state: &str, browser: &str, not_before: Millis) -> Result<Option<SignIn>, StoreError>;
+    /// Marks a connect link used; `false` when it was used before (each opens one sign-in).
+    async fn spend_ticket(&self, ticket: &str, now: Millis) -> Result<bool, StoreError>;
 }
 
 /// The statements both backends run, in SQLite's placeholders (`?1`); PostgreSQL's (`$1`) are
@@ -138,6 +140,9 @@ pub(super) mod sql {
          RETURNING looker, team, slack_user, sealed_verifier, browser, created_at";
     /// Sign-ins never finished are forgotten after a day.
     pub const PRUNE_SIGN_INS: &str = "DELETE FROM sign_ins WHERE created_at < ?1";
+    pub const SPEND_TICKET: &str =
+        "INSERT INTO spent_tickets (ticket, spent_at) VALUES (?1, ?2) ON CONFLICT (ticket) DO NOTHING";
+    pub const PRUNE_TICKETS: &str = "DELETE FROM spent_tickets WHERE spent_at < ?1";
 }
 
 /// `?1` becomes `$1`.
@@ -228,10 +233,13 @@ macro_rules! people_store {
             }
 
             async fn prune_audit(&self, before: Millis) -> Result<u64, StoreError> {
-                sqlx::query(&$sql(sql::PRUNE_SIGN_INS))
-                    .bind(before.max($crate::store::now_millis() - 86_400_000))
-                    .execute(&self.$write)
-                    .await?;
+                let day_ago = before.max($crate::store::now_millis() - 86_400_000);
+                for prune in [sql::PRUNE_SIGN_INS, sql::PRUNE_TICKETS] {
+                    sqlx::query(&$sql(prune))
+                        .bind(day_ago)
+                        .execute(&self.$write)
+                        .await?;
+                }
                 let done = sqlx::query(&$sql(sql::PRUNE_AUDIT))
                     .bind(before)
                     .execute(&self.$write)
@@ -341,6 +349,15 @@ macro_rules! people_store {
                     .fetch_optional(&self.$write)
                     .await?;
                 Ok(row.as_ref().map(sign_in).filter(|s| s.created_at >= not_before))
+            }
+
+            async fn spend_ticket(&self, ticket: &str, now: Millis) -> Result<bool, StoreError> {
+                let done = sqlx::query(&$sql(sql::SPEND_TICKET))
+                    .bind(ticket)
+                    .bind(now)
+                    .execute(&self.$write)
+                    .await?;
+                Ok(done.rows_affected() == 1)
             }
         }
     };

@@ -523,7 +523,11 @@ async fn over_socket_mode_clicks_and_forms_get_the_same_answers() {
 
 #[tokio::test]
 async fn a_click_reaches_looker_as_the_clicker_where_the_looker_runs_each_persons_work_as_theirs() {
-    let app = spawn_app_with(|raw| raw.lookerbot_identity = Some("sudo".into())).await;
+    let app = spawn_app_with(|raw| {
+        raw.lookerbot_identity = Some("sudo".into());
+        raw.lookerbot_audience_default = Some("public".into());
+    })
+    .await;
     app.looker.add_user("10", "alice@acme.example");
     app.looker.add_user("1", "analyst@acme.example");
     let result = result_with_actions(&[("pending", 2)], &[action("Create ticket", false)]);

@@ -279,7 +279,11 @@ async fn a_mention_in_a_dm_is_one_question_though_slack_sends_two_events() {
 
 #[tokio::test]
 async fn a_preview_shows_only_what_its_sharer_may_see_where_looker_runs_each_persons_work_as_theirs() {
-    let app = spawn_app_with(|s| s.lookerbot_identity = Some("sudo".into())).await;
+    let app = spawn_app_with(|s| {
+        s.lookerbot_identity = Some("sudo".into());
+        s.lookerbot_audience_default = Some("public".into());
+    })
+    .await;
     with_look(&app);
     app.looker.add_user("10", "alice@acme.example");
     app.looker.add_user("11", "bob@acme.example");

@@ -51,6 +51,9 @@ struct TaskState {
     results_asked: u32,
 }
 pub const CLIENT_SECRET: &str = "looker-client-secret";
+/// A second, less privileged API user (`LOOKER_FALLBACK_CLIENT_*`): its calls run as `fallback`.
+pub const FALLBACK_CLIENT_ID: &str = "looker-fallback-client-id";
+pub const FALLBACK_CLIENT_SECRET: &str = "looker-fallback-client-secret";
 
 pub(crate) struct LookerState {
     pub(crate) token_ttl: Duration,
@@ -265,6 +268,11 @@ impl FakeLooker {
         self.state.lock().unwrap().users.push((id.into(), email.into(), false));
     }
 
+    /// A Looker user whose account an admin disabled.
+    pub fn add_disabled_user(&self, id: &str, email: &str) {
+        self.state.lock().unwrap().users.push((id.into(), email.into(), true));
+    }
+
     /// Only these Looker users (and the API user) may see the Look; others get Looker's 404.
     pub fn restrict_look(&self, look_id: &str, users: &[&str]) {
         let users = users.iter().map(|u| u.to_string()).collect();
@@ -477,16 +485,23 @@ async fn login(
     if let Some(status) = s.failures.get_mut("login").and_then(VecDeque::pop_front) {
         return looker_error(StatusCode::from_u16(status).unwrap(), "Looker is unavailable");
     }
-    if fields.get("client_id").map(String::as_str) != Some(CLIENT_ID)
-        || fields.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET)
-    {
-        return looker_error(StatusCode::NOT_FOUND, "Not found");
-    }
+    let presented = (
+        fields.get("client_id").map(String::as_str),
+        fields.get("client_secret").map(String::as_str),
+    );
+    let fallback = match presented {
+        (Some(CLIENT_ID), Some(CLIENT_SECRET)) => false,
+        (Some(FALLBACK_CLIENT_ID), Some(FALLBACK_CLIENT_SECRET)) => true,
+        _ => return looker_error(StatusCode::NOT_FOUND, "Not found"),
+    };
     s.logins += 1;
     s.counter += 1;
     let token = format!("token-{}-{}", s.counter, uuid::Uuid::new_v4());
     let ttl = s.token_ttl;
     s.tokens.insert(token.clone(), Instant::now() + ttl);
+    if fallback {
+        s.token_users.insert(token.clone(), "fallback".into());
+    }
     axum::Json(
         json!({"access_token": token, "token_type": "Bearer", "expires_in": ttl.as_secs(), "refresh_token": null}),
     )

@@ -23,6 +23,7 @@ async fn oauth_app_with(identity: &str, customise: impl FnOnce(&mut lookerbot::c
     let identity = identity.to_string();
     let app = spawn_app_with(move |s| {
         s.lookerbot_identity = Some(identity);
+        s.lookerbot_audience_default = Some("public".into());
         s.looker_oauth_client_id = Some(CLIENT_GUID.into());
         s.lookerbot_token_key = Some(KEY.into());
         s.public_url = Some(PUBLIC.into());
@@ -130,10 +131,37 @@ async fn someone_not_connected_gets_their_own_link_and_nothing_runs_as_the_share
         app.looker.requests()
     );
 
-    // `oauth_or_shared` answers them as the shared API user instead.
-    let shared = oauth_app("oauth_or_shared").await;
-    ask(&shared, "U000000ALICE", "look 7").await;
+    // `oauth_or_shared` answers them as its fallback API user instead, never the bot's own: what
+    // the fallback may see (Look 8), not what only the admin may (Look 7).
+    let shared = oauth_app_with("oauth_or_shared", |s| {
+        s.looker_fallback_client_id = Some(crate::fake_looker::FALLBACK_CLIENT_ID.into());
+        s.looker_fallback_client_secret = Some(crate::fake_looker::FALLBACK_CLIENT_SECRET.into());
+    })
+    .await;
+    shared
+        .looker
+        .add_look("8", "Open Tickets", query("q8", "table"), status_counts(&[("open", 3)]));
+    ask(&shared, "U000000ALICE", "look 8").await;
     assert_eq!(shared.slack.posts_to("#general").len(), 1);
+    ask(&shared, "U000000ALICE", "look 7").await;
+    assert_eq!(shared.slack.posts_to("#general").len(), 1, "not Look 7");
+    let calls: Vec<(String, String)> = shared
+        .looker
+        .requests()
+        .into_iter()
+        .zip(shared.looker.callers())
+        .collect();
+    assert!(
+        calls
+            .iter()
+            .filter(|(r, _)| r.contains("/looks/"))
+            .all(|(_, c)| c == "fallback"),
+        "{calls:?}"
+    );
+    // Without a fallback credential, nothing runs for them.
+    let none = oauth_app("oauth_or_shared").await;
+    ask(&none, "U000000ALICE", "look 7").await;
+    assert!(none.slack.posts_to("#general").is_empty());
 }
 
 #[tokio::test]
@@ -218,12 +246,16 @@ async fn the_state_is_checked_against_forgery_works_once_and_only_in_its_browser
     assert_eq!(status, StatusCode::BAD_REQUEST, "used once: {page}");
     assert!(page.contains("already finished"), "{page}");
 
-    // Two sign-ins under way in one browser (two tabs) do not undo each other.
-    let (first, first_cookie) = open_link(&app, &link).await;
-    let (second, second_cookie) = open_link(&app, &link).await;
+    // Two sign-ins under way in one browser (two tabs, two links) do not undo each other.
+    ask(&app, "U00000000BOB", "look 7").await;
+    let bobs_first = connect_link(&app);
+    ask(&app, "U00000000BOB", "look 7").await;
+    let bobs_second = connect_link(&app);
+    let (first, first_cookie) = open_link(&app, &bobs_first).await;
+    let (second, second_cookie) = open_link(&app, &bobs_second).await;
     assert_ne!(first_cookie.split('=').next(), second_cookie.split('=').next());
-    let first_back = authorise(&app, &first, "10").await;
-    let second_back = authorise(&app, &second, "10").await;
+    let first_back = authorise(&app, &first, "11").await;
+    let second_back = authorise(&app, &second, "11").await;
     let both = format!("{first_cookie}; {second_cookie}");
     assert_eq!(come_back(&app, &second_back, Some(&both)).await.0, StatusCode::OK);
     assert_eq!(come_back(&app, &first_back, Some(&both)).await.0, StatusCode::OK);
@@ -388,7 +420,11 @@ async fn check_reports_whether_looker_knows_the_bot_as_an_oauth_client_app() {
         "{report}"
     );
 
-    let sudo = spawn_app_with(|s| s.lookerbot_identity = Some("sudo".into())).await;
+    let sudo = spawn_app_with(|s| {
+        s.lookerbot_identity = Some("sudo".into());
+        s.lookerbot_audience_default = Some("public".into());
+    })
+    .await;
     let (report, healthy) = lookerbot::cli::check::run(&sudo.settings).await;
     assert!(!healthy && report.contains("may not log in as other users"), "{report}");
     sudo.looker.add_user("1", "api@acme.example");
@@ -403,6 +439,7 @@ async fn check_reports_whether_looker_knows_the_bot_as_an_oauth_client_app() {
 async fn without_the_email_check_the_person_confirms_whom_they_connect_on_our_own_page() {
     let app = spawn_app_with(|s| {
         s.lookerbot_identity = Some("oauth".into());
+        s.lookerbot_audience_default = Some("public".into());
         s.looker_oauth_client_id = Some(CLIENT_GUID.into());
         s.lookerbot_token_key = Some(KEY.into());
         s.public_url = Some(PUBLIC.into());
@@ -422,8 +459,9 @@ async fn without_the_email_check_the_person_confirms_whom_they_connect_on_our_ow
     let page = browser().get(at_bot(&app, &link)).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let page = page.text().await.unwrap();
+    // Whom it connects by id and verified email, not only by a name anyone may choose.
     assert!(
-        page.contains("Alice A (U000000ALICE)") && page.contains("method=\"post\""),
+        page.contains("alice@acme.example") && page.contains("U000000ALICE") && page.contains("method=\"post\""),
         "{page}"
     );
     let ticket = link.split_once("ticket=").unwrap().1.to_string();
@@ -445,6 +483,14 @@ async fn without_the_email_check_the_person_confirms_whom_they_connect_on_our_ow
         .await
         .unwrap();
     assert_eq!(confirmed.status(), StatusCode::FOUND);
+    let again = browser()
+        .post(&start)
+        .form(&form)
+        .header("origin", PUBLIC)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST, "the link opens one sign-in");
     let cookie = confirmed.headers()[SET_COOKIE]
         .to_str()
         .unwrap()
@@ -481,4 +527,31 @@ async fn help_lists_connect_and_disconnect_where_people_connect_their_accounts()
         );
         assert_eq!(text.contains("/looker disconnect`"), listed, "{identity}");
     }
+}
+
+/// A connect link seen by someone else (forwarded, in a screenshot, in a browser history) opens
+/// nothing once used; and whoever connected, the person is told in a DM, with how to undo it.
+#[tokio::test]
+async fn a_connect_link_works_once_and_the_person_is_told_in_a_dm_of_every_connection() {
+    let app = oauth_app("oauth").await;
+    ask(&app, "U000000ALICE", "look 7").await;
+    let link = connect_link(&app);
+    let (at_looker, cookie) = open_link(&app, &link).await;
+    let replay = browser().get(at_bot(&app, &link)).send().await.unwrap();
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    assert!(replay.text().await.unwrap().contains("already used"));
+    let callback = authorise(&app, &at_looker, "10").await;
+    let (status, _) = come_back(&app, &callback, Some(&cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    app.drain_jobs().await;
+    let dm = app.slack.posts_to("D000000ALICE");
+    assert_eq!(dm.len(), 1, "{:?}", app.slack.messages());
+    let text = dm[0].all_text();
+    assert!(
+        text.contains("alice@acme.example") && text.contains("/looker disconnect"),
+        "{text}"
+    );
+    // Run again (a crash after the post): still one notice.
+    app.drain_jobs().await;
+    assert_eq!(app.slack.posts_to("D000000ALICE").len(), 1);
 }

@@ -5,17 +5,7 @@ use crate::helpers::*;
 
 /// A signed `/looker` command whose `team_id` is whatever the sender's workspace says.
 async fn command_from(app: &TestApp, team: &str, user: &str, text: &str) {
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("team_id", team)
-        .append_pair("channel_id", "C0000GENERAL")
-        .append_pair("channel_name", "general")
-        .append_pair("user_id", user)
-        .append_pair("command", "/looker")
-        .append_pair("text", text)
-        .append_pair("api_app_id", "A0000000APP")
-        .append_pair("response_url", &app.slack.response_url())
-        .append_pair("trigger_id", "13345224609.738474920.8088930838d88f008e0")
-        .finish();
+    let body = slash_form_from(app, team, user, text);
     let signed = (lookerbot::store::now_millis() / 1000, SIGNING_SECRET);
     let ack = app.post_signed("/slack/receive", FORM, &body, signed, &[]).await;
     assert_eq!(ack.status(), 200);
@@ -29,6 +19,7 @@ async fn a_person_from_another_organisation_is_never_matched_to_a_looker_user_by
     let app = spawn_app_with(|s| {
         s.lookerbot_identity = Some("sudo".into());
         s.allow_slack_shared_workspaces = Some("true".into());
+        s.lookerbot_audience_default = Some("public".into());
     })
     .await;
     app.looker.add_user("20", "olga@acme.example");

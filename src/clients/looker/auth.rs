@@ -44,8 +44,31 @@ impl CachedToken {
 }
 
 impl LookerClient {
-    /// Logs in (form-encoded, as Looker documents) and returns the new token.
+    /// Logs in as the API user of the settings.
     async fn login(&self) -> Result<CachedToken, LookerError> {
+        self.login_with(&self.settings.client_id, &self.settings.client_secret)
+            .await
+    }
+
+    /// A valid token of the fallback API user (`*_or_shared`), cached like the bot's own.
+    pub(super) async fn fallback_token(&self, refused: Option<&Secret>) -> Result<Secret, LookerError> {
+        let Some(fallback) = &self.settings.fallback else {
+            return Err(LookerError::NoLookerUser {
+                looker: self.settings.host(),
+            });
+        };
+        let mut cached = self.fallback.lock().await;
+        if let Some(token) = cached.as_ref().filter(|t| t.usable(refused)) {
+            return Ok(token.value.clone());
+        }
+        let fresh = self.login_with(&fallback.client_id, &fallback.client_secret).await?;
+        let value = fresh.value.clone();
+        *cached = Some(fresh);
+        Ok(value)
+    }
+
+    /// Logs in (form-encoded, as Looker documents) and returns the new token.
+    async fn login_with(&self, client_id: &str, client_secret: &Secret) -> Result<CachedToken, LookerError> {
         let looker = self.settings.url.to_string();
         let failed = |status: Option<u16>, message: String| LookerError::Login {
             looker: looker.clone(),
@@ -55,10 +78,7 @@ impl LookerClient {
         let response = self
             .http
             .post(self.endpoint("login"))
-            .form(&[
-                ("client_id", self.settings.client_id.as_str()),
-                ("client_secret", self.settings.client_secret.expose()),
-            ])
+            .form(&[("client_id", client_id), ("client_secret", client_secret.expose())])
             .send()
             .await
             .map_err(|e| failed(None, cause_chain(&e)))?;

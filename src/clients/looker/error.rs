@@ -25,6 +25,14 @@ pub enum LookerError {
     /// not linked one (or their link stopped working).
     #[error("the asker has not linked a Looker account at {looker}")]
     NotLinked { looker: String },
+    /// The asker's Looker user exists but is disabled: nothing runs for them, not even as the
+    /// fallback user.
+    #[error("the asker's Looker user at {looker} is disabled")]
+    DisabledUser { looker: String },
+    /// Slack did not say who the asker is, so their own Looker user cannot be found; nothing
+    /// runs rather than run as someone else.
+    #[error("Slack did not say who the asker is, so their Looker user at {looker} is unknown")]
+    UnknownAsker { looker: String },
     #[error("could not reach Looker for {what}: {}", cause_chain(source))]
     Network {
         what: String,
@@ -46,7 +54,11 @@ impl LookerError {
             LookerError::Login { .. } => true,
             LookerError::Api { status, .. } => *status == 408 || *status == 429 || *status >= 500,
             LookerError::Network { .. } | LookerError::AccountsUnavailable { .. } => true,
-            LookerError::Decode { .. } | LookerError::NoLookerUser { .. } | LookerError::NotLinked { .. } => false,
+            LookerError::Decode { .. }
+            | LookerError::NoLookerUser { .. }
+            | LookerError::NotLinked { .. }
+            | LookerError::DisabledUser { .. }
+            | LookerError::UnknownAsker { .. } => false,
         }
     }
 
@@ -58,7 +70,10 @@ impl LookerError {
             LookerError::Login { .. } => true,
             LookerError::Network { source, .. } => source.is_connect(),
             LookerError::Api { status, .. } => *status == 429,
-            LookerError::NoLookerUser { .. } | LookerError::NotLinked { .. } => true,
+            LookerError::NoLookerUser { .. }
+            | LookerError::NotLinked { .. }
+            | LookerError::DisabledUser { .. }
+            | LookerError::UnknownAsker { .. } => true,
             LookerError::AccountsUnavailable { .. } => true,
             LookerError::Decode { .. } => false,
         }

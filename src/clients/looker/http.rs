@@ -89,6 +89,7 @@ impl LookerClient {
     async fn query_slot(&self, looker: &str, acting: &Acting) -> super::budget::QuerySlot {
         let user = match acting {
             Acting::Api => format!("api:{}", self.settings.client_id),
+            Acting::Fallback => format!("fallback:{}", self.settings.client_id),
             Acting::User(id) | Acting::Linked { user: id, .. } => format!("user:{id}"),
         };
         let interactive = crate::scope::interactive();
@@ -119,6 +120,7 @@ impl LookerClient {
         loop {
             let token = match acting {
                 Acting::Api => self.token(refused.as_ref()).await?,
+                Acting::Fallback => self.fallback_token(refused.as_ref()).await?,
                 // Boxed: the sudo login is itself a call as the API user.
                 Acting::User(id) => Box::pin(self.user_token(id, refused.as_ref())).await?,
                 Acting::Linked { token, .. } => match &refused {

@@ -36,6 +36,8 @@ pub struct LookerClient {
     settings: LookerSettings,
     http: reqwest::Client,
     token: Mutex<Option<auth::CachedToken>>,
+    /// The fallback API user's token (`*_or_shared`).
+    fallback: Mutex<Option<auth::CachedToken>>,
     /// Query runs and renders in flight: at most `max_queries` per Looker user the bot acts
     /// as, `max_instance_queries` in all.
     queries: std::sync::Arc<budget::QueryBudget>,
@@ -106,6 +108,7 @@ impl LookerClient {
             settings,
             http,
             token: Mutex::new(None),
+            fallback: Mutex::new(None),
             queries,
             sudo: Default::default(),
             links: Default::default(),

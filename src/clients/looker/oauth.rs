@@ -16,7 +16,7 @@ use url::Url;
 use super::LookerClient;
 use super::acting::Acting;
 use super::error::LookerError;
-use crate::config::{Identity, Secret};
+use crate::config::Secret;
 use crate::scope::Person;
 
 /// A linked person's current access token.
@@ -209,10 +209,7 @@ impl LookerClient {
                 user: linked.looker_user,
                 token: linked.token,
             }),
-            None if self.settings.identity == Identity::OauthOrShared => Ok(Acting::Api),
-            None => Err(LookerError::NotLinked {
-                looker: self.settings.host(),
-            }),
+            None => self.fallback_for(person),
         }
     }
 

@@ -22,9 +22,18 @@ use crate::scope::Person;
 /// being answered within this time).
 const USER_TTL: Duration = Duration::from_secs(600);
 
+/// What Looker knows of an email.
+#[derive(Debug, Clone)]
+enum Found {
+    Enabled(String),
+    /// Only disabled users have it: no fallback for them.
+    Disabled,
+    Nobody,
+}
+
 #[derive(Default)]
 pub(super) struct SudoCache {
-    users: Mutex<HashMap<String, (Instant, Option<String>)>>,
+    users: Mutex<HashMap<String, (Instant, Found)>>,
     tokens: Mutex<HashMap<String, CachedToken>>,
 }
 
@@ -51,17 +60,18 @@ impl LookerClient {
             // A schedule's owner: that user, whatever the fallback.
             (Identity::Sudo | Identity::SudoOrShared, Some(owner)) => Acting::User(owner.clone()),
             (Identity::Sudo | Identity::SudoOrShared, None) => match self.looker_user(&person).await? {
-                Some(id) => Acting::User(id),
-                None if identity == Identity::SudoOrShared => Acting::Api,
-                None => {
-                    return Err(LookerError::NoLookerUser {
-                        looker: self.settings.url.host_str().unwrap_or("Looker").to_string(),
+                Found::Enabled(id) => Acting::User(id),
+                Found::Disabled => {
+                    return Err(LookerError::DisabledUser {
+                        looker: self.settings.host(),
                     });
                 }
+                Found::Nobody => self.fallback_for(&person)?,
             },
         };
         crate::scope::note_acting(|| match &acting {
             Acting::Api => format!("{}: the API user", self.settings.host()),
+            Acting::Fallback => format!("{}: the fallback API user", self.settings.host()),
             Acting::User(id) | Acting::Linked { user: id, .. } => format!(
                 "{}: user {id}{}",
                 self.settings.host(),
@@ -71,35 +81,60 @@ impl LookerClient {
         Ok(acting)
     }
 
-    /// The enabled Looker user with the person's email, if any.
-    async fn looker_user(&self, person: &Person) -> Result<Option<String>, LookerError> {
+    /// As whom someone with no Looker user of their own is answered: the fallback API user where
+    /// the Looker is `*_or_shared` and has one, and only when Slack said who they are. Never the
+    /// bot's own (admin) API user.
+    pub(super) fn fallback_for(&self, person: &Person) -> Result<Acting, LookerError> {
+        let looker = self.settings.host();
+        if person.unknown {
+            return Err(LookerError::UnknownAsker { looker });
+        }
+        let shared = matches!(self.settings.identity, Identity::SudoOrShared | Identity::OauthOrShared);
+        match (shared, &self.settings.fallback) {
+            (true, Some(_)) => Ok(Acting::Fallback),
+            _ if self.settings.identity.is_oauth() => Err(LookerError::NotLinked { looker }),
+            _ => Err(LookerError::NoLookerUser { looker }),
+        }
+    }
+
+    /// The Looker user with the person's email: enabled, disabled, or none.
+    async fn looker_user(&self, person: &Person) -> Result<Found, LookerError> {
         let Some(email) = person.email.as_deref().map(str::to_ascii_lowercase) else {
-            return Ok(None);
+            return Ok(Found::Nobody);
         };
-        if let Some((at, id)) = self.sudo.users.lock().await.get(&email)
+        if let Some((at, found)) = self.sudo.users.lock().await.get(&email)
             && at.elapsed() < USER_TTL
         {
-            return Ok(id.clone());
+            return Ok(found.clone());
         }
         let query = [("email", email.as_str()), ("fields", "id,email,is_disabled")];
         let what = "GET /users/search";
         let response = self
             .send_once_relogging(Method::GET, "users/search", &query, None, what, &Acting::Api)
             .await?;
-        let found: Vec<FoundUser> = response.json().await.map_err(|e| LookerError::Decode {
+        let users: Vec<FoundUser> = response.json().await.map_err(|e| LookerError::Decode {
             what: what.into(),
             message: e.to_string(),
         })?;
-        let id = found
+        let mine: Vec<FoundUser> = users
             .into_iter()
-            .find(|u| !u.is_disabled && u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email)))
-            .map(|u| match u.id {
-                serde_json::Value::String(id) => id,
+            .filter(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email)))
+            .collect();
+        let found = match mine.iter().find(|u| !u.is_disabled) {
+            Some(user) => Found::Enabled(match &user.id {
+                serde_json::Value::String(id) => id.clone(),
                 other => other.to_string(),
-            });
-        tracing::debug!(looker = %self.settings.url, found = id.is_some(), "looked up an asker's Looker user");
-        self.sudo.users.lock().await.insert(email, (Instant::now(), id.clone()));
-        Ok(id)
+            }),
+            None if !mine.is_empty() => Found::Disabled,
+            None => Found::Nobody,
+        };
+        tracing::debug!(looker = %self.settings.url, ?found, "looked up an asker's Looker user");
+        self.sudo
+            .users
+            .lock()
+            .await
+            .insert(email, (Instant::now(), found.clone()));
+        Ok(found)
     }
 
     /// A token for this Looker user: kept, or a fresh `POST /login/{user_id}` as the API user.
@@ -123,5 +158,48 @@ impl LookerClient {
         let value = fresh.value.clone();
         tokens.insert(user_id.to_string(), fresh);
         Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(identity: &str, fallback: bool) -> LookerClient {
+        let mut looker = serde_json::json!({"url": "https://looker.example.com", "apiBaseUrl": "https://looker.example.com/api/4.0",
+            "clientId": "admin", "clientSecret": "s", "identity": identity});
+        if fallback {
+            looker["fallbackClientId"] = "viewer".into();
+            looker["fallbackClientSecret"] = "v".into();
+        }
+        let settings = crate::config::examples::lookers(serde_json::json!([looker])).remove(0);
+        LookerClient::new(settings, reqwest::Client::new())
+    }
+
+    fn person(unknown: bool) -> Person {
+        Person {
+            slack_user: "U0000CAROL00".into(),
+            unknown,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_fallback_is_its_own_user_and_only_for_someone_slack_vouched_for() {
+        let shared = client("sudo_or_shared", true);
+        assert!(matches!(shared.fallback_for(&person(false)), Ok(Acting::Fallback)));
+        assert!(matches!(
+            shared.fallback_for(&person(true)),
+            Err(LookerError::UnknownAsker { .. })
+        ));
+        for (identity, fallback) in [("sudo_or_shared", false), ("sudo", true)] {
+            assert!(
+                matches!(
+                    client(identity, fallback).fallback_for(&person(false)),
+                    Err(LookerError::NoLookerUser { .. })
+                ),
+                "{identity} {fallback}"
+            );
+        }
     }
 }

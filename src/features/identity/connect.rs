@@ -179,23 +179,36 @@ fn open_ticket(ctx: &Context, ticket: &str) -> Result<Ticket, ConnectError> {
 /// (where emails are not compared, someone else's link must not connect your account to them).
 pub async fn ticket_holder(ctx: &Context, ticket: &str) -> Result<String, ConnectError> {
     let ticket = open_ticket(ctx, ticket)?;
-    let name = ctx
-        .slack
-        .user_info(&ticket.user)
-        .await
-        .ok()
-        .and_then(|u| u.profile)
-        .and_then(|p| p.display_name.filter(|n| !n.is_empty()).or(p.real_name))
+    // The id and the verified email, not only a display name anyone may choose.
+    let profile = ctx.slack.user_info(&ticket.user).await.ok().and_then(|u| u.profile);
+    let name = profile
+        .as_ref()
+        .and_then(|p| p.display_name.clone().filter(|n| !n.is_empty()).or(p.real_name.clone()))
         .filter(|n| !n.is_empty());
-    Ok(match name {
-        Some(name) => format!("{name} ({}) in the Slack workspace {}", ticket.user, ticket.team),
-        None => format!("the Slack user {} in the workspace {}", ticket.user, ticket.team),
-    })
+    let email = profile.and_then(|p| p.email).map(|e| e.to_string());
+    let who = match (name, email) {
+        (Some(name), Some(email)) => format!("{name}, {email}, Slack user {}", ticket.user),
+        (None, Some(email)) => format!("{email}, Slack user {}", ticket.user),
+        (Some(name), None) => format!("{name}, Slack user {}", ticket.user),
+        (None, None) => format!("the Slack user {}", ticket.user),
+    };
+    Ok(format!("{who}, in the Slack workspace {}", ticket.team))
 }
 
 pub async fn start(ctx: &Context, ticket: &str) -> Result<Started, ConnectError> {
     let links = links(ctx)?;
+    let text = ticket;
     let ticket = open_ticket(ctx, ticket)?;
+    // A link opens one sign-in: a link forwarded or seen over a shoulder opens nothing after.
+    if !ctx
+        .queue
+        .store()
+        .people()
+        .spend_ticket(&digest(text), now_millis())
+        .await?
+    {
+        return Err(ConnectError::Expired);
+    }
     let looker = looker_by_host(ctx, &ticket.looker).ok_or(ConnectError::Invalid)?;
     let public = ctx.hub.public_url.as_ref().ok_or(ConnectError::Invalid)?;
     let (verifier, state, browser) = (random_text(), random_text(), random_text());
@@ -289,6 +302,15 @@ pub async fn finish(
         updated_at: now,
     };
     people.put_link(&link).await?;
+    let notice = super::notice::LinkNotice {
+        slack_user: sign_in.slack_user.clone(),
+        looker: sign_in.looker.clone(),
+        looker_email: looker_email.clone(),
+        linked_at: now,
+    };
+    if let Err(error) = ctx.queue.push(&notice, notice.push()).await {
+        tracing::error!(%error, "could not record the notice of a connected Looker account");
+    }
     tracing::info!(looker = %sign_in.looker, slack_user = %sign_in.slack_user, looker_user = %link.looker_user,
         "a person connected their Looker account");
     Ok((sign_in.looker, looker_email))

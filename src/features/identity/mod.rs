@@ -5,6 +5,7 @@
 
 pub mod connect;
 pub mod links;
+pub mod notice;
 pub mod seal;
 
 use std::future::Future;
@@ -24,6 +25,7 @@ pub async fn as_asker<F: Future>(ctx: &Context, team: &str, slack_user: &str, wo
         .all()
         .any(|(_, looker)| looker.settings().identity != Identity::Shared);
     let acted = scope::Acted::default();
+    let mut unknown = false;
     let email = if !personal {
         None
     } else {
@@ -37,7 +39,8 @@ pub async fn as_asker<F: Future>(ctx: &Context, team: &str, slack_user: &str, wo
             }
             (Ok(user), Ok(_)) => user.profile.and_then(|p| p.email).map(|e| e.to_string()),
             (Err(error), _) | (_, Err(error)) => {
-                tracing::warn!(%error, "could not read the asker's email; they have no Looker user of their own");
+                tracing::warn!(%error, "could not read the asker's email; nothing runs as anyone for them");
+                unknown = true;
                 None
             }
         }
@@ -47,6 +50,7 @@ pub async fn as_asker<F: Future>(ctx: &Context, team: &str, slack_user: &str, wo
         slack_user: slack_user.to_string(),
         email,
         looker_user: None,
+        unknown,
     };
     let output = scope::for_person(person, acted.clone(), work).await;
     let who = acted.lock().unwrap_or_else(|p| p.into_inner()).take();

@@ -153,3 +153,21 @@ async fn a_sign_in_is_taken_once_only_from_its_browser_and_not_when_stale() {
         assert!(people.take_sign_in("nope", "cookie-hash", 0).await.unwrap().is_none());
     });
 }
+
+#[tokio::test]
+async fn a_connect_link_is_spent_once_and_a_schedules_owner_is_found_by_looker_user() {
+    each_backend!(|harness, store| {
+        let people = store.people();
+        assert!(people.spend_ticket("ticket-1", 1_000).await.unwrap());
+        assert!(!people.spend_ticket("ticket-1", 2_000).await.unwrap(), "once");
+        assert!(people.spend_ticket("ticket-2", 2_000).await.unwrap());
+
+        let mut mine = link("a.example", "T1", "U1", "s1");
+        mine.looker_user = "42".into();
+        people.put_link(&mine).await.unwrap();
+        people.put_link(&link("b.example", "T1", "U2", "s2")).await.unwrap();
+        let found = people.links_of_looker_user("a.example", "42").await.unwrap();
+        assert_eq!(found.iter().map(|l| l.slack_user.as_str()).collect::<Vec<_>>(), ["U1"]);
+        assert!(people.links_of_looker_user("b.example", "42").await.unwrap().is_empty());
+    });
+}

@@ -114,6 +114,10 @@ enum JobsAction {
         /// Every failed job.
         #[arg(long)]
         all_failed: bool,
+        /// The delivery was refused because its channel name now names another channel: confirm
+        /// the new channel.
+        #[arg(long, requires = "id")]
+        repin: bool,
     },
     /// Forget a failed job for good.
     Drop {
@@ -221,6 +225,11 @@ async fn run(cli: Cli) -> ExitCode {
             let database_url = cli.settings.database_url();
             match action {
                 None => jobs::list(&database_url, failed, limit).await,
+                Some(JobsAction::Retry {
+                    id: Some(id),
+                    repin: true,
+                    ..
+                }) => jobs::repair(&database_url, jobs::Repair::Repin(id)).await,
                 Some(JobsAction::Retry { id, .. }) => jobs::repair(&database_url, jobs::Repair::Retry(id)).await,
                 Some(JobsAction::Drop { id }) => jobs::repair(&database_url, jobs::Repair::Drop(id)).await,
             }

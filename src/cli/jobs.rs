@@ -88,6 +88,9 @@ pub enum Repair {
     Retry(Option<i64>),
     /// One dead job forgotten.
     Drop(i64),
+    /// A delivery refused because its channel name now names another channel: the name is
+    /// pinned to the new channel and the job runs again.
+    Repin(i64),
 }
 
 /// Runs dead jobs again or drops one, on the database a running bot uses (its workers pick
@@ -108,6 +111,7 @@ pub async fn repair(database_url: &str, repair: Repair) -> ExitCode {
             (None, 0) => Ok("No failed jobs.".to_string()),
             (None, n) => Ok(format!("{n} failed job(s) will run again, each where it stopped.")),
         }),
+        Repair::Repin(id) => repin(store.as_ref(), id).await,
         Repair::Drop(id) => store.drop_dead(id).await.map(|dropped| {
             if dropped {
                 Ok(format!("Job {id} is dropped."))
@@ -132,4 +136,30 @@ pub async fn repair(database_url: &str, repair: Repair) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Forgets the pin of a failed delivery's channel name, then runs it again: it pins the name to
+/// the channel it names now.
+async fn repin(store: &dyn JobStore, id: i64) -> Result<Result<String, String>, crate::store::StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Addressed {
+        destination: crate::features::deliveries::Destination,
+    }
+    let Some(detail) = store.job_detail(id).await? else {
+        return Ok(Err(format!("There is no job {id}.")));
+    };
+    let Ok(job) = serde_json::from_str::<Addressed>(&detail.payload) else {
+        return Ok(Err(format!(
+            "Job {id} is not a scheduled delivery; --repin is for those."
+        )));
+    };
+    let key = crate::features::deliveries::pin_key(&job.destination);
+    store.pins().unpin(&key).await?;
+    Ok(match store.revive(Some(id), now_millis()).await? {
+        0 => Err(format!("Job {id} is not a failed job (see `lookerbot jobs --failed`).")),
+        _ => Ok(format!(
+            "{} is pinned to the channel it names now; job {id} will run again.",
+            job.destination
+        )),
+    })
 }

@@ -154,25 +154,53 @@ impl Job for Delivery {
     }
 }
 
-/// The channel to post in, resolved from the name in the URL.
+/// The channel to post in, resolved from the name in the URL. A name is pinned to the channel it
+/// first resolved to: when it later names another channel (renamed, re-created), nothing is
+/// posted until an operator confirms (`lookerbot jobs retry ID --repin`). Ids always work.
 async fn resolve(ctx: &Context, destination: &Destination) -> Result<SlackChannelId, Error> {
     let directory = &ctx.slack.directory;
     match destination {
         Destination::Channel(name) | Destination::Group(name) => {
-            directory.channel_id(&ctx.slack, name).await?.ok_or_else(|| {
-                JobError::permanent(format!(
+            let id = directory.channel_id(&ctx.slack, name).await?.ok_or_else(|| {
+                Error::from(JobError::permanent(format!(
                     "no channel named #{name} that the bot can see (check the name; invite the bot to private channels)"
+                )))
+            })?;
+            if id.0 == name.trim() {
+                return Ok(id);
+            }
+            let pins = ctx.queue.store().pins();
+            let pinned = pins
+                .pin(&pin_key(destination), &id.0, crate::store::now_millis())
+                .await
+                .map_err(|e| JobError::transient(format!("could not read the channel pins: {e}")))?;
+            if pinned != id.0 {
+                return Err(JobError::permanent(format!(
+                    "#{name} now names another channel ({id}) than the one its deliveries went to ({pinned}); nothing was posted. If the new channel is right, confirm with `lookerbot jobs retry <job> --repin`",
+                    id = id.0
                 ))
-                .into()
-            })
+                .into());
+            }
+            Ok(id)
         }
         Destination::Dm(name) => {
-            let user = directory
-                .user_id(&ctx.slack, name)
-                .await?
-                .ok_or_else(|| Error::from(JobError::permanent(format!("no Slack user named @{name}"))))?;
+            let user = directory.user_id(&ctx.slack, name).await?.ok_or_else(|| {
+                Error::from(JobError::permanent(format!(
+                    "no Slack user with the account name or email @{name} (display names are not used)"
+                )))
+            })?;
             Ok(ctx.slack.open_dm(&user).await?)
         }
+    }
+}
+
+/// The name a destination's channel is pinned under (`channel/` and `group/` name one channel).
+pub fn pin_key(destination: &Destination) -> String {
+    match destination {
+        Destination::Channel(name) | Destination::Group(name) => {
+            format!("channel:{}", name.trim().trim_start_matches('#').to_lowercase())
+        }
+        Destination::Dm(name) => format!("dm:{}", name.trim().trim_start_matches('@').to_lowercase()),
     }
 }
 

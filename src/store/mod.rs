@@ -7,6 +7,7 @@ mod conformance;
 mod error;
 pub mod notify;
 pub mod people;
+pub mod pins;
 mod postgres;
 mod sqlite;
 
@@ -223,6 +224,9 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// The audit, linked Looker accounts and sign-ins.
     fn people(&self) -> &dyn people::PeopleStore;
+
+    /// The channels delivery names are pinned to.
+    fn pins(&self) -> &dyn pins::PinStore;
 
     /// Gives dead jobs (one, or all with `None`) a fresh set of attempts, due at once; their
     /// progress is kept, so they go on where they stopped. How many were dead.

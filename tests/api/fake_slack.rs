@@ -381,6 +381,13 @@ impl FakeSlack {
         self.state.lock().unwrap().team_id = team_id.into();
     }
 
+    /// Renames a channel (`conversations.rename`, done by a workspace member).
+    pub fn rename_channel(&self, id: &str, name: &str) {
+        let mut s = self.state.lock().unwrap();
+        let channel = s.channels.iter_mut().find(|c| c.id == id).expect("the channel exists");
+        channel.name = name.into();
+    }
+
     /// The names of the channels the bot is in.
     pub fn member_channel_names(&self) -> Vec<String> {
         let s = self.state.lock().unwrap();

@@ -80,41 +80,78 @@ impl Directory {
         .await
     }
 
-    /// The id of a user by Slack name or display name (or an id passed through).
+    /// The id of a user by account name or email (or an id passed through). Never by display
+    /// name: anyone may set theirs to a colleague's and receive their deliveries. A name two
+    /// people answer to is refused, with the candidates in the log.
     pub async fn user_id(&self, api: &SlackApi, name: &str) -> Result<Option<SlackUserId>, SlackError> {
         if looks_like_id(name, &['U', 'W']) {
             return Ok(Some(SlackUserId(name.trim().to_string())));
         }
         lookup(&self.users, &normalise(name), || async {
-            let mut by_name = HashMap::new();
-            for user in api
-                .list_users()
-                .await?
-                .into_iter()
-                .filter(|u| !u.deleted.unwrap_or(false))
-            {
-                let display = user
+            let users = api.list_users().await?;
+            let people = users.into_iter().filter(|u| !u.deleted.unwrap_or(false)).map(|user| {
+                let email = user
                     .profile
                     .as_ref()
-                    .and_then(|p| p.display_name.clone())
-                    .filter(|d| !d.is_empty());
-                // The account name wins over someone else's identical display name.
-                if let Some(display) = display {
-                    by_name.entry(normalise(&display)).or_insert_with(|| user.id.clone());
-                }
-                if let Some(name) = &user.name {
-                    by_name.insert(normalise(name), user.id.clone());
-                }
-            }
-            Ok(by_name)
+                    .and_then(|p| p.email.as_ref())
+                    .map(|e| e.to_string());
+                (user.id, user.name, email)
+            });
+            Ok(unambiguous_names(people))
         })
         .await
     }
 }
 
+/// Account names and emails to ids, leaving out any that more than one person answers to.
+fn unambiguous_names(
+    people: impl Iterator<Item = (SlackUserId, Option<String>, Option<String>)>,
+) -> HashMap<String, SlackUserId> {
+    let mut candidates: HashMap<String, Vec<SlackUserId>> = HashMap::new();
+    for (id, name, email) in people {
+        for key in [name, email].into_iter().flatten().map(|k| normalise(&k)) {
+            let ids = candidates.entry(key).or_default();
+            if !ids.contains(&id) {
+                ids.push(id.clone());
+            }
+        }
+    }
+    candidates
+        .into_iter()
+        .filter_map(|(name, ids)| match ids.as_slice() {
+            [one] => Some((name, one.clone())),
+            many => {
+                let ids: Vec<&str> = many.iter().map(|i| i.0.as_str()).collect();
+                tracing::warn!(%name, candidates = ?ids, "a Slack name more than one person answers to is not used for delivery");
+                None
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn people_are_found_by_account_name_or_email_never_display_name_and_never_ambiguously() {
+        let person =
+            |id: &str, name: &str, email: &str| (SlackUserId(id.into()), Some(name.into()), Some(email.into()));
+        let names = unambiguous_names(
+            [
+                person("U000000ALICE", "alice", "alice@acme.example"),
+                person("U00000000BOB", "bob", "bob@acme.example"),
+                // Another workspace of the organisation: the same account name, another person.
+                person("W0000000BOB2", "bob", "bob@other.example"),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(names["alice"].0, "U000000ALICE");
+        assert_eq!(names["alice@acme.example"].0, "U000000ALICE");
+        assert_eq!(names["bob@other.example"].0, "W0000000BOB2");
+        assert!(!names.contains_key("bob"), "ambiguous");
+        assert!(!names.contains_key("alice a"), "no display names");
+    }
 
     #[test]
     fn ids_pass_through_and_names_are_normalised() {

@@ -171,3 +171,24 @@ async fn a_connect_link_is_spent_once_and_a_schedules_owner_is_found_by_looker_u
         assert!(people.links_of_looker_user("b.example", "42").await.unwrap().is_empty());
     });
 }
+
+#[tokio::test]
+async fn a_delivery_name_is_pinned_to_its_first_channel_until_unpinned() {
+    each_backend!(|harness, store| {
+        let pins = store.pins();
+        assert_eq!(
+            pins.pin("channel:sales", "C00000SALES1", 1).await.unwrap(),
+            "C00000SALES1"
+        );
+        assert_eq!(
+            pins.pin("channel:sales", "C0000IMPOST", 2).await.unwrap(),
+            "C00000SALES1"
+        );
+        assert!(pins.unpin("channel:sales").await.unwrap());
+        assert!(!pins.unpin("channel:sales").await.unwrap());
+        assert_eq!(
+            pins.pin("channel:sales", "C0000IMPOST", 3).await.unwrap(),
+            "C0000IMPOST"
+        );
+    });
+}

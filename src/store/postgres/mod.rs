@@ -226,6 +226,10 @@ impl JobStore for PostgresStore {
         self
     }
 
+    fn pins(&self) -> &dyn crate::store::pins::PinStore {
+        self
+    }
+
     async fn get(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
         let row = sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM jobs WHERE id = $1"))
             .bind(id)

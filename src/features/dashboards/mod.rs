@@ -168,7 +168,7 @@ pub async fn post_dashboard(
                     .post(
                         channel,
                         &OutgoingMessage {
-                            text: title,
+                            text: crate::render::mrkdwn::escape(&title),
                             blocks: head,
                         },
                         thread,
@@ -227,7 +227,7 @@ async fn post_groups(
     for blocks in pack(groups.into_iter().filter(|g| !g.is_empty()).collect()) {
         let under = first_ts.as_ref().or(thread).cloned();
         let message = OutgoingMessage {
-            text: title.to_string(),
+            text: crate::render::mrkdwn::escape(title),
             blocks,
         };
         let posted = ledger.post(channel, &message, under.as_ref()).await?;

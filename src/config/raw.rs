@@ -89,7 +89,10 @@ pub struct RawSettings {
     /// Make images public-read (Lookerbot's way) instead of presigned links [default: false].
     #[arg(long, env = "SLACKBOT_S3_PUBLIC_READ")]
     pub slackbot_s3_public_read: Option<String>,
-    /// Lifetime of presigned image links, in seconds (at most 7 days) [default: 604800].
+    /// Lifetime of presigned image links (`1d`, `12h`; at most 7d) [default: 1d].
+    #[arg(long, env = "SLACKBOT_S3_LINK_TTL")]
+    pub slackbot_s3_link_ttl: Option<String>,
+    /// Older setting: the lifetime of presigned image links, in seconds, if SLACKBOT_S3_LINK_TTL is unset.
     #[arg(long, env = "SLACKBOT_S3_URL_EXPIRY_SECS")]
     pub slackbot_s3_url_expiry_secs: Option<String>,
     /// AWS access key id (or any other source of the standard AWS credential chain).

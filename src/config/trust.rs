@@ -14,6 +14,33 @@ pub struct TrustSettings {
     pub webhook_signed_only: bool,
 }
 
+impl RawSettings {
+    /// How long a presigned image link works: `SLACKBOT_S3_LINK_TTL` (`1d`, `12h`), else the older
+    /// `SLACKBOT_S3_URL_EXPIRY_SECS`; a day by default, at most the seven days S3 allows.
+    pub(super) fn s3_link_ttl(&self, c: &mut Checker) -> std::time::Duration {
+        const DAY: u64 = 86_400;
+        let Some(text) = non_empty(&self.slackbot_s3_link_ttl) else {
+            return c.seconds(
+                "SLACKBOT_S3_URL_EXPIRY_SECS",
+                &self.slackbot_s3_url_expiry_secs,
+                DAY,
+                60,
+                7 * DAY,
+            );
+        };
+        match humantime::parse_duration(text) {
+            Ok(ttl) if (60..=7 * DAY).contains(&ttl.as_secs()) => ttl,
+            _ => {
+                c.problem(
+                    "SLACKBOT_S3_LINK_TTL",
+                    "expected a duration from 1m to 7d, e.g. 1d or 12h",
+                );
+                std::time::Duration::from_secs(DAY)
+            }
+        }
+    }
+}
+
 /// Fewer characters than this is not a key worth the name.
 const SHORTEST_SECRET: usize = 32;
 
@@ -127,6 +154,24 @@ mod tests {
         };
         let (settings, _) = fine.validate().unwrap();
         assert_eq!(settings.lookers[0].fallback.as_ref().unwrap().client_id, "viewer");
+    }
+
+    #[test]
+    fn image_links_live_a_day_unless_the_operator_says_otherwise() {
+        let with = |ttl: Option<&str>, secs: Option<&str>| {
+            let raw = RawSettings {
+                slackbot_s3_bucket: Some("images".into()),
+                slackbot_s3_link_ttl: ttl.map(str::to_string),
+                slackbot_s3_url_expiry_secs: secs.map(str::to_string),
+                ..raw()
+            };
+            raw.validate().map(|(s, _)| s.s3.unwrap().url_expiry.as_secs())
+        };
+        assert_eq!(with(None, None).unwrap(), 86_400);
+        assert_eq!(with(Some("12h"), None).unwrap(), 43_200);
+        assert_eq!(with(None, Some("3600")).unwrap(), 3_600);
+        assert!(with(Some("30d"), None).is_err());
+        assert!(with(Some("soon"), None).is_err());
     }
 
     #[test]

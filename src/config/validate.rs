@@ -279,13 +279,7 @@ impl RawSettings {
             false,
         );
         let public_read = c.flag("SLACKBOT_S3_PUBLIC_READ", &self.slackbot_s3_public_read, false);
-        let url_expiry = c.seconds(
-            "SLACKBOT_S3_URL_EXPIRY_SECS",
-            &self.slackbot_s3_url_expiry_secs,
-            604_800,
-            60,
-            604_800,
-        );
+        let url_expiry = self.s3_link_ttl(c);
         let Some(bucket) = non_empty(&self.slackbot_s3_bucket) else {
             if non_empty(&self.slackbot_s3_bucket_region).is_some() {
                 c.warn("SLACKBOT_S3_BUCKET_REGION is set without SLACKBOT_S3_BUCKET; images go to Slack");

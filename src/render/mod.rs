@@ -198,10 +198,13 @@ pub fn render_query(result: &QueryResult, query: Option<&Query>, ctx: &RenderCon
         shown_rows: None,
     };
     let body = match &shape {
-        Shape::QueryError(_) => Body::text(
-            vec![warning(
-                "Looker could not run this query. Open it in Looker to see why, or ask the person who built it.",
-            )],
+        // Looker's own words: the Look's owner learns what to fix (a content problem, not an
+        // operator's); escaped, and cut to a few lines.
+        Shape::QueryError(message) => Body::text(
+            vec![warning(&format!(
+                "Looker could not run this query: {}. Open it in Looker to fix it, or ask the person who built it.",
+                mrkdwn::truncate(message.trim_end_matches('.'), 500)
+            ))],
             "Looker could not run this query",
         ),
         Shape::Empty => Body::text(vec![section("No results.")], "No results."),

@@ -105,8 +105,7 @@ async fn link_alice(
     let store = lookerbot::store::connect(&format!("sqlite://{}/bench.db", dir.path().display()), true)
         .await
         .unwrap();
-    let sealer =
-        lookerbot::features::identity::seal::Sealer::from_setting(settings.token_key.as_ref().unwrap()).unwrap();
+    let sealer = lookerbot::sealing::Sealer::from_keys(&settings.trust.token_keys).unwrap();
     let links = std::sync::Arc::new(StoredLinks::new(
         store.clone(),
         std::sync::Arc::new(sealer),

@@ -38,7 +38,7 @@ export SLACK_API_KEY=xoxb-test-bot-token SLACK_SIGNING_SECRET=drill-signing-secr
   SLACK_API_BASE_URL="http://127.0.0.1:$SLACK_PORT/api" \
   LOOKER_URL="http://127.0.0.1:$LOOKER_PORT" LOOKER_API_BASE_URL="http://127.0.0.1:$LOOKER_PORT/api/4.0" \
   LOOKER_API_CLIENT_ID=looker-client-id LOOKER_API_CLIENT_SECRET=looker-client-secret \
-  PUBLIC_URL=https://lookerbot.drill.example LOOKER_WEBHOOK_TOKEN=drill-webhook-token LOOKERBOT_JOB_LEASE_SECS=20 LOOKERBOT_MIGRATE_ON_START=false \
+  PUBLIC_URL=https://lookerbot.drill.example LOOKER_WEBHOOK_TOKEN=drill-webhook-token LOOKERBOT_JOB_LEASE_SECS=20 LOOKERBOT_MIGRATE_ON_START=false LOOKERBOT_PER_USER_PER_MINUTE=0 \
   DATABASE_URL="$BASE_URL${separator}options[search_path]=$schema" RUST_LOG=warn DRILL_DIR="$work"
 target/release/lookerbot migrate
 python3 scripts/drill.py '["target/release/lookerbot", "serve"]' 38463 38464 "http://127.0.0.1:$SLACK_PORT" \

@@ -28,7 +28,7 @@ export SLACK_API_KEY=xoxb-test-bot-token SLACK_SIGNING_SECRET=soak-signing-secre
   SLACK_API_BASE_URL="http://127.0.0.1:$SLACK_PORT/api" \
   LOOKER_URL="http://127.0.0.1:$LOOKER_PORT" LOOKER_API_BASE_URL="http://127.0.0.1:$LOOKER_PORT/api/4.0" \
   LOOKER_API_CLIENT_ID=looker-client-id LOOKER_API_CLIENT_SECRET=looker-client-secret \
-  PUBLIC_URL=https://lookerbot.drill.example LOOKER_WEBHOOK_TOKEN=soak-webhook-token LOOKERBOT_WORKERS=8 LOOKERBOT_JOB_LEASE_SECS=20 \
+  PUBLIC_URL=https://lookerbot.drill.example LOOKER_WEBHOOK_TOKEN=soak-webhook-token LOOKERBOT_WORKERS=8 LOOKERBOT_JOB_LEASE_SECS=20 LOOKERBOT_PER_USER_PER_MINUTE=0 \
   DATABASE_URL="sqlite://$work/soak.db" PORT="$BOT_PORT" RUST_LOG=warn SOAK_LOG="$work/bot.log"
 python3 scripts/soak.py '["target/release/lookerbot", "serve"]' "$BOT_PORT" "http://127.0.0.1:$SLACK_PORT" "$MINUTES" "$KILLS"
 echo "bot log lines: $(wc -l < "$work/bot.log"); lines that start with FORGED: $(grep -c '^FORGED' "$work/bot.log" || true)"

@@ -24,6 +24,8 @@ pub mod queue;
 pub mod render;
 /// What the running task works for (a person or a schedule) and what it waits for.
 pub mod scope;
+/// The keyring that seals what is kept at rest, below every layer.
+pub mod sealing;
 /// Startup as a library function.
 pub mod startup;
 /// Durable storage behind one trait.

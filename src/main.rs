@@ -95,6 +95,9 @@ enum IdentityAction {
         /// The Slack user's id (U…).
         slack_user: String,
     },
+    /// Seal every linked account's tokens and every secret in job payloads again under the
+    /// first key of LOOKERBOT_TOKEN_KEYS (after adding a new key in front); then the old keys can go.
+    Rekey,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -259,11 +262,10 @@ async fn run(cli: Cli) -> ExitCode {
             };
             webhook_url::print(&settings, destination, url.as_ref())
         }
-        Command::Identity {
-            action: IdentityAction::Revoke { slack_user },
-        } => match validated(&cli.settings) {
-            Some(settings) => identity::revoke(&settings, &slack_user).await,
-            None => ExitCode::from(BAD_SETTINGS),
+        Command::Identity { action } => match (validated(&cli.settings), action) {
+            (Some(settings), IdentityAction::Revoke { slack_user }) => identity::revoke(&settings, &slack_user).await,
+            (Some(settings), IdentityAction::Rekey) => identity::rekey(&settings).await,
+            (None, _) => ExitCode::from(BAD_SETTINGS),
         },
     }
 }

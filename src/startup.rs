@@ -16,9 +16,6 @@ use crate::http::{self, AppState, socket_mode};
 use crate::queue::{JobKinds, Lanes, Queue, Worker};
 use crate::store::{self, now_millis};
 
-/// Finished jobs are kept this long (so redelivered webhooks are still recognised), then pruned.
-const KEEP_DONE_JOBS: Duration = Duration::from_secs(7 * 24 * 3600);
-
 pub struct App {
     listener: TcpListener,
     settings: Arc<Settings>,
@@ -82,7 +79,11 @@ impl App {
                     .run_until_stopped(self.queue.wake_handle(), shutdown.clone()),
             );
         }
-        background.spawn(prune_finished_jobs(self.queue.clone(), shutdown.clone()));
+        background.spawn(prune_finished_jobs(
+            self.queue.clone(),
+            self.settings.trust.job_retention,
+            shutdown.clone(),
+        ));
         background.spawn(prune_audit(
             self.bot.clone(),
             self.settings.audit_retention,
@@ -131,16 +132,17 @@ async fn prune_audit(bot: Arc<features::Context>, retention: Duration, stop: Can
     }
 }
 
-/// Forgets finished jobs once an hour.
-async fn prune_finished_jobs(queue: Queue, stop: CancellationToken) {
+/// Forgets finished and dead jobs, and their files, past `LOOKERBOT_JOB_RETENTION_DAYS` (kept
+/// that long so redelivered webhooks are still recognised) once an hour.
+async fn prune_finished_jobs(queue: Queue, retention: Duration, stop: CancellationToken) {
     loop {
         match queue
             .store()
-            .prune_done(now_millis() - KEEP_DONE_JOBS.as_millis() as i64)
+            .prune_finished(now_millis() - retention.as_millis() as i64)
             .await
         {
             Ok(0) => {}
-            Ok(n) => tracing::info!(pruned = n, "forgot finished jobs"),
+            Ok(n) => tracing::info!(pruned = n, "forgot finished and dead jobs past their retention"),
             Err(error) => tracing::warn!(%error, "could not prune finished jobs"),
         }
         tokio::select! {

@@ -209,5 +209,36 @@ fn trust_report(settings: &Settings) -> Vec<(bool, String)> {
             "Slack: warning: the legacy verification token (SLACK_SLASH_COMMAND_TOKEN) is accepted; remove it".into(),
         ));
     }
+    said.extend(at_rest_report(settings));
+    said
+}
+
+/// How what is kept at rest is sealed and for how long, and the per-person limit.
+fn at_rest_report(settings: &Settings) -> Vec<(bool, String)> {
+    let trust = &settings.trust;
+    let keys = match trust.token_keys.first() {
+        Some(first) => format!(
+            "secrets at rest: sealed with key {} of LOOKERBOT_TOKEN_KEYS ({} key(s) open older seals)",
+            first.id,
+            trust.token_keys.len()
+        ),
+        None => "secrets at rest: response URLs, download links and Braze keys in jobs are sealed with a key derived from Slack's secret; warning: set LOOKERBOT_TOKEN_KEYS to rotate it on its own".into(),
+    };
+    let mut said = vec![
+        (true, keys),
+        (
+            true,
+            format!(
+                "jobs: finished and dead jobs and their files are forgotten after {} day(s) (LOOKERBOT_JOB_RETENTION_DAYS)",
+                trust.job_retention.as_secs() / 86_400
+            ),
+        ),
+    ];
+    if trust.per_user_per_minute == 0 {
+        said.push((
+            true,
+            "abuse: warning: no per-person limit on questions and clicks (LOOKERBOT_PER_USER_PER_MINUTE=0); one person can keep Looker busy".into(),
+        ));
+    }
     said
 }

@@ -22,7 +22,7 @@ pub use hub::HubSettings;
 pub use notify::NotifySettings;
 pub use raw::RawSettings;
 pub use secret::Secret;
-pub use trust::TrustSettings;
+pub use trust::{TokenKey, TrustSettings};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/lookerbot.db";
 pub const DEFAULT_SLACK_API_BASE_URL: &str = "https://slack.com/api";
@@ -247,8 +247,6 @@ pub struct Settings {
     pub audience: AudienceSettings,
     /// How long the audit is kept.
     pub audit_retention: Duration,
-    /// Seals people's Looker OAuth tokens at rest (`LOOKERBOT_TOKEN_KEY`).
-    pub token_key: Option<Secret>,
     /// Link a Looker account only when its email is the person's Slack email.
     pub oauth_same_email: bool,
 }

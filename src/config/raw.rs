@@ -147,6 +147,10 @@ pub struct RawSettings {
     /// (`openssl rand -base64 32`); required with LOOKERBOT_IDENTITY=oauth.
     #[arg(long, env = "LOOKERBOT_TOKEN_KEY", hide_env_values = true)]
     pub lookerbot_token_key: Option<String>,
+    /// A keyring instead of LOOKERBOT_TOKEN_KEY: `id:key,id:key`, the first seals, every one
+    /// opens; `lookerbot identity rekey` re-seals everything under the first [default: none].
+    #[arg(long, env = "LOOKERBOT_TOKEN_KEYS", hide_env_values = true)]
+    pub lookerbot_token_keys: Option<String>,
     /// With LOOKERBOT_IDENTITY=oauth, link a Looker account only when its email is the person's
     /// Slack email (so nobody links someone else's account to themselves) [default: true].
     #[arg(long, env = "LOOKERBOT_OAUTH_SAME_EMAIL")]
@@ -288,4 +292,11 @@ pub struct RawSettings {
     /// That user's API client secret.
     #[arg(long, env = "LOOKER_FALLBACK_CLIENT_SECRET", hide_env_values = true)]
     pub looker_fallback_client_secret: Option<String>,
+    /// Days finished and dead jobs (and their files) are kept, then forgotten [default: 14].
+    #[arg(long, env = "LOOKERBOT_JOB_RETENTION_DAYS")]
+    pub lookerbot_job_retention_days: Option<String>,
+    /// Questions, commands and clicks one person may start a minute; 0 turns the limit off
+    /// [default: 20].
+    #[arg(long, env = "LOOKERBOT_PER_USER_PER_MINUTE")]
+    pub lookerbot_per_user_per_minute: Option<String>,
 }

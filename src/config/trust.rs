@@ -12,6 +12,20 @@ pub struct TrustSettings {
     pub webhook_url_secrets: Vec<Secret>,
     /// Refuse webhook addresses without a valid signature.
     pub webhook_signed_only: bool,
+    /// The keyring that seals what is kept at rest (`LOOKERBOT_TOKEN_KEYS`, else
+    /// `LOOKERBOT_TOKEN_KEY` as key `k0`); the first key seals.
+    pub token_keys: Vec<TokenKey>,
+    /// How long finished and dead jobs, and their files, are kept.
+    pub job_retention: std::time::Duration,
+    /// Interactive work one person may start a minute (0: no limit).
+    pub per_user_per_minute: u32,
+}
+
+/// One key of the keyring: its id is written into every seal it makes.
+#[derive(Debug, Clone)]
+pub struct TokenKey {
+    pub id: String,
+    pub key: Secret,
 }
 
 impl RawSettings {
@@ -75,7 +89,76 @@ impl RawSettings {
         TrustSettings {
             webhook_url_secrets,
             webhook_signed_only,
+            token_keys: self.token_keys(c),
+            job_retention: std::time::Duration::from_secs(
+                86_400
+                    * c.number(
+                        "LOOKERBOT_JOB_RETENTION_DAYS",
+                        &self.lookerbot_job_retention_days,
+                        14u64,
+                        1,
+                        3650,
+                    ),
+            ),
+            per_user_per_minute: c.number(
+                "LOOKERBOT_PER_USER_PER_MINUTE",
+                &self.lookerbot_per_user_per_minute,
+                20u32,
+                0,
+                100_000,
+            ),
         }
+    }
+
+    /// `LOOKERBOT_TOKEN_KEYS` (`id:key,...`), then `LOOKERBOT_TOKEN_KEY` as `k0` unless the ring
+    /// already holds it: adding a new key in front while the old setting stays is a rotation.
+    fn token_keys(&self, c: &mut Checker) -> Vec<TokenKey> {
+        const WHAT: &str = "expected 32 random bytes in base64 or hex, e.g. from `openssl rand -base64 32`";
+        let mut keys = Vec::new();
+        for entry in non_empty(&self.lookerbot_token_keys).unwrap_or_default().split(',') {
+            let entry = entry.trim();
+            if entry.is_empty() {
+                continue;
+            }
+            let Some((id, key)) = entry.split_once(':') else {
+                c.problem(
+                    "LOOKERBOT_TOKEN_KEYS",
+                    "expected id:key pairs separated by commas, e.g. 2026-12:BASE64KEY",
+                );
+                continue;
+            };
+            let id = id.trim();
+            let good_id = !id.is_empty()
+                && id.len() <= 32
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !good_id || keys.iter().any(|k: &TokenKey| k.id == id) {
+                c.problem(
+                    "LOOKERBOT_TOKEN_KEYS",
+                    format!("key id {id:?}: ids are unique, 1 to 32 letters, digits, - or _"),
+                );
+                continue;
+            }
+            let key = Secret::new(key.trim());
+            if key.key_bytes().is_none() {
+                c.problem("LOOKERBOT_TOKEN_KEYS", format!("key {id}: {WHAT}"));
+                continue;
+            }
+            keys.push(TokenKey {
+                id: id.to_string(),
+                key,
+            });
+        }
+        if let Some(single) = non_empty(&self.lookerbot_token_key).map(Secret::new) {
+            match single.key_bytes() {
+                None => c.problem("LOOKERBOT_TOKEN_KEY", WHAT),
+                Some(bytes) if keys.iter().any(|k| k.key.key_bytes() == Some(bytes)) => {}
+                Some(_) => keys.push(TokenKey {
+                    id: "k0".into(),
+                    key: single,
+                }),
+            }
+        }
+        keys
     }
 }
 
@@ -172,6 +255,50 @@ mod tests {
         assert_eq!(with(None, Some("3600")).unwrap(), 3_600);
         assert!(with(Some("30d"), None).is_err());
         assert!(with(Some("soon"), None).is_err());
+    }
+
+    #[test]
+    fn the_keyring_puts_the_new_key_first_and_keeps_the_single_key() {
+        let k = |b: u8| hex::encode([b; 32]);
+        let both = RawSettings {
+            lookerbot_token_keys: Some(format!("2026-12:{}, 2026-01:{}", k(2), k(1))),
+            lookerbot_token_key: Some(k(3)),
+            ..raw()
+        };
+        let ids: Vec<String> = both
+            .validate()
+            .unwrap()
+            .0
+            .trust
+            .token_keys
+            .into_iter()
+            .map(|k| k.id)
+            .collect();
+        assert_eq!(ids, ["2026-12", "2026-01", "k0"]);
+        let repeated = RawSettings {
+            lookerbot_token_keys: Some(format!("new:{}", k(1))),
+            lookerbot_token_key: Some(k(1)),
+            ..raw()
+        };
+        assert_eq!(repeated.validate().unwrap().0.trust.token_keys.len(), 1);
+        for bad in [
+            k(1),
+            format!("a.b:{}", k(1)),
+            "a:short".into(),
+            format!("a:{0},a:{0}", k(1)),
+        ] {
+            let raw = RawSettings {
+                lookerbot_token_keys: Some(bad.clone()),
+                ..raw()
+            };
+            assert!(
+                raw.validate().unwrap_err().to_string().contains("LOOKERBOT_TOKEN_KEYS"),
+                "{bad}"
+            );
+        }
+        let (settings, _) = raw().validate().unwrap();
+        assert_eq!(settings.trust.job_retention.as_secs(), 14 * 86_400);
+        assert_eq!(settings.trust.per_user_per_minute, 20);
     }
 
     #[test]

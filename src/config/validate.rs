@@ -102,13 +102,6 @@ impl RawSettings {
         let notify = self.notify(&mut c);
         let data_action_lifetime = self.data_action_lifetime(&mut c);
         let audience = self.audience(&mut c, lookers.iter().any(|l| l.identity != super::Identity::Shared));
-        let token_key = non_empty(&self.lookerbot_token_key).map(Secret::new);
-        if token_key.as_ref().is_some_and(|key| key.key_bytes().is_none()) {
-            c.problem(
-                "LOOKERBOT_TOKEN_KEY",
-                "expected 32 random bytes in base64 or hex, e.g. from `openssl rand -base64 32`",
-            );
-        }
         for looker in lookers.iter().filter(|l| l.identity.is_oauth()) {
             let host = looker.host();
             if looker.oauth_client_id.is_none() {
@@ -117,7 +110,7 @@ impl RawSettings {
                     format!("{host} answers people with their linked Looker accounts (oauth): register the bot in Looker as an OAuth client app and give its client_guid here or as oauthClientId in LOOKERS"),
                 );
             }
-            if token_key.is_none() {
+            if trust.token_keys.is_empty() {
                 c.problem("LOOKERBOT_TOKEN_KEY", format!("{host} uses oauth: people's tokens are sealed with this key; set 32 random bytes (`openssl rand -base64 32`)"));
             }
             if hub.public_url.is_none() {
@@ -156,7 +149,6 @@ impl RawSettings {
             data_action_lifetime,
             audience,
             audit_retention: Duration::from_secs(audit_days * 86_400),
-            token_key,
             oauth_same_email,
             metrics,
             alerts_channel: non_empty(&self.lookerbot_alerts_channel).map(str::to_string),

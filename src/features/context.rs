@@ -14,6 +14,7 @@ use crate::clients::slack::SlackApi;
 use crate::config::{AudienceSettings, DashboardStyle, Features, HubSettings, Settings, TrustSettings};
 use crate::queue::Queue;
 use crate::render::RenderOptions;
+use crate::sealing::Sealer;
 
 pub struct Context {
     /// For jobs that look at or add other jobs.
@@ -51,6 +52,9 @@ pub struct Context {
     pub oauth_same_email: bool,
     /// How webhooks prove where they were sent.
     pub trust: TrustSettings,
+    /// Seals what jobs keep that must not be read from the database (response URLs, download
+    /// links, API keys).
+    pub sealer: Arc<Sealer>,
 }
 
 impl Context {
@@ -59,7 +63,8 @@ impl Context {
         if queue.store().is_shared() {
             slack = slack.with_pace_book(Arc::new(super::shared_pace::StorePaces(queue.store().clone())));
         }
-        let links = linked_accounts(settings, &queue);
+        let sealer = Arc::new(Sealer::of_settings(settings));
+        let links = linked_accounts(settings, &queue, &sealer);
         let lookers = Lookers::new(&settings.lookers, &settings.looker_tls, settings.looker_timeout)?;
         if let Some(links) = &links {
             for (_, looker) in lookers.all() {
@@ -94,20 +99,24 @@ impl Context {
             links,
             oauth_same_email: settings.oauth_same_email,
             trust: settings.trust.clone(),
+            sealer,
         })
     }
 }
 
 /// Where linked accounts are kept, when a Looker answers with them and the settings allow it.
-fn linked_accounts(settings: &Settings, queue: &Queue) -> Option<Arc<super::identity::links::StoredLinks>> {
-    if !settings.lookers.iter().any(|l| l.identity.is_oauth()) {
+fn linked_accounts(
+    settings: &Settings,
+    queue: &Queue,
+    sealer: &Arc<Sealer>,
+) -> Option<Arc<super::identity::links::StoredLinks>> {
+    if !settings.lookers.iter().any(|l| l.identity.is_oauth()) || settings.trust.token_keys.is_empty() {
         return None;
     }
-    let sealer = super::identity::seal::Sealer::from_setting(settings.token_key.as_ref()?)?;
     let redirect = super::identity::connect::redirect_uri(settings.hub.public_url.as_ref()?);
     Some(Arc::new(super::identity::links::StoredLinks::new(
         queue.store().clone(),
-        Arc::new(sealer),
+        sealer.clone(),
         redirect,
     )))
 }

@@ -69,7 +69,8 @@ pub enum Content {
     Dashboard {
         url: Option<String>,
         attachment: Option<Attachment>,
-        download_url: Option<String>,
+        /// Looker's one-time link to the file, sealed.
+        download_url: Option<crate::sealing::SealedText>,
     },
 }
 
@@ -253,7 +254,7 @@ async fn deliver(ctx: &Context, ledger: &Ledger<'_>, delivery: Delivery) -> Resu
                 sender,
                 &heading.title,
                 attachment.as_ref(),
-                download_url.as_deref(),
+                download_url.as_ref().and_then(|url| url.open(&ctx.sealer)).as_deref(),
             )
             .await?;
             let shown = url.as_deref().and_then(|url| ctx.lookers.registry().link(url));

@@ -31,6 +31,16 @@ pub fn on_looker(looker: &LookerClient, url: &url::Url) -> bool {
     origin(url) == origin(&settings.url) || origin(url) == origin(&settings.api_base_url)
 }
 
+/// A sealed value of a job's payload, opened; a permanent failure when no key opens it (the key it
+/// was sealed with left the keyring).
+pub fn unsealed(ctx: &Context, sealed: &crate::sealing::SealedText, what: &str) -> Result<String, JobError> {
+    sealed.open(&ctx.sealer).ok_or_else(|| {
+        JobError::permanent(format!(
+            "the {what} does not open with LOOKERBOT_TOKEN_KEYS (its key was removed); send it again from Looker"
+        ))
+    })
+}
+
 /// Fetches the link once (or finds the bytes an earlier attempt kept); the link must already be
 /// known to come from its sender.
 pub async fn fetch_once(ctx: &Context, ledger: &Ledger<'_>, url: url::Url, limit: usize) -> Result<KeptFile, Error> {

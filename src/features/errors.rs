@@ -43,6 +43,8 @@ pub enum UserError {
     ConnectFirst { looker: String, link: String },
     #[error("This channel gets links to Looker, not data, so I can't share this answer here.")]
     LinksOnlyHere,
+    #[error("You're asking faster than I can answer. Wait a minute, then try again.")]
+    TooFast,
     #[error("Looker isn't answering right now. Please try again in a few minutes.")]
     LookerUnavailable,
     #[error("Looker couldn't show {what}. An admin can find why in the bot's log.")]

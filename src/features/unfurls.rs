@@ -12,7 +12,7 @@ use slack_morphism::prelude::*;
 
 use super::Context;
 use super::audit::{self, Asked};
-use super::commands::access::{Admission, admit};
+use super::commands::access::admit;
 use super::commands::question_key;
 use super::dashboard_filters::effective_filters;
 use super::dashboards::{DashboardView, render_tiles};
@@ -172,7 +172,7 @@ async fn unfurl(ctx: &Context, request: &UnfurlRequest) -> Result<usize, Error> 
         tracing::info!(channel = %request.channel, "links answered in place; no preview");
         return Ok(0);
     }
-    if let Admission::Refused(reason) = admit(ctx, &request.user_id).await? {
+    if let Some(reason) = admit(ctx, &request.user_id).await?.refusal_of_data() {
         tracing::info!(user = %request.user_id, %reason, "no preview for a link shared by someone the bot does not serve");
         return Ok(0);
     }

@@ -118,7 +118,9 @@ pub async fn acknowledge(state: &AppState, form: SlashForm) -> Option<Value> {
         user_id: form.user_id,
         channel_id: form.channel_id,
         thread_ts: None,
-        reply: ReplyTo::ResponseUrl { url: form.response_url },
+        reply: ReplyTo::ResponseUrl {
+            url: crate::sealing::SealedText::seal(&state.bot.sealer, &form.response_url),
+        },
         command,
         text: form.text,
         sharing: false,

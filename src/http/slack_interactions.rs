@@ -218,10 +218,14 @@ pub async fn acknowledge(state: &AppState, interaction: Interaction) -> Result<O
                 })
                 .collect();
             let submission = Submission {
+                user: user.clone(),
+                view_id: view.id.clone().unwrap_or_default(),
                 private_metadata: view.private_metadata.unwrap_or_default(),
                 values,
                 // A submission Slack delivers again is the same view in the same state.
-                once: view.id.map(|id| format!("{id}:{}", view.hash.unwrap_or_default())),
+                once: view
+                    .id
+                    .map(|id| format!("{user}:{id}:{}", view.hash.unwrap_or_default())),
             };
             match data_actions::submitted(&state.bot, submission).await {
                 Ok(SubmitAnswer::Close) => Ok(None),

@@ -9,6 +9,7 @@ pub mod notify;
 pub mod people;
 pub mod pins;
 mod postgres;
+pub mod sealed;
 mod sqlite;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -228,6 +229,9 @@ pub trait JobStore: Send + Sync + 'static {
     /// The channels delivery names are pinned to.
     fn pins(&self) -> &dyn pins::PinStore;
 
+    /// What is kept sealed, for re-sealing under a new key.
+    fn sealed(&self) -> &dyn sealed::SealedRows;
+
     /// Gives dead jobs (one, or all with `None`) a fresh set of attempts, due at once; their
     /// progress is kept, so they go on where they stopped. How many were dead.
     async fn revive(&self, id: Option<i64>, now: Millis) -> Result<u64, StoreError>;
@@ -268,15 +272,12 @@ pub trait JobStore: Send + Sync + 'static {
 
     async fn data_action(&self, id: &str) -> Result<Option<DataActionRecord>, StoreError>;
 
-    /// Keeps the form Looker gave for an action (JSON), for when it is submitted.
-    async fn set_data_action_form(&self, id: &str, form: &str) -> Result<(), StoreError>;
-
     /// Forgets a file its job no longer needs.
     async fn forget_file(&self, id: i64) -> Result<(), StoreError>;
 
-    /// Forgets finished jobs older than `before`, keeping dead ones for operators, files kept
-    /// since before `before` and data actions expired before `before`.
-    async fn prune_done(&self, before: Millis) -> Result<u64, StoreError>;
+    /// Forgets finished and dead jobs last changed before `before` (`LOOKERBOT_JOB_RETENTION_DAYS`),
+    /// files kept since before `before` and data actions expired before `before`.
+    async fn prune_finished(&self, before: Millis) -> Result<u64, StoreError>;
 
     /// Whether a job (in any state, until pruned) was recorded under this dedupe key.
     async fn has_key(&self, dedupe_key: &str) -> Result<bool, StoreError>;

@@ -846,3 +846,24 @@ async fn lookerbots_post_integration_runs_the_look_and_renders_it() {
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["reason"], "Channel not specified.");
 }
+
+/// The form offered `G0FIN1` (a private channel with an old, short id); someone then made a
+/// public channel named `g0fin1`. The id the bot offered still means the channel it offered.
+#[tokio::test]
+async fn a_channel_id_the_form_offered_is_never_taken_for_a_channel_named_like_it() {
+    use crate::fake_slack::Channel;
+    let app = hub_app().await;
+    app.slack.add_channel(Channel {
+        is_private: true,
+        ..Channel::public("G0FIN1", "finance")
+    });
+    app.slack.add_channel(Channel::public("C0SQUATTER1", "g0fin1"));
+    let mut body = hub_fixture("actions_hub/execute/req_test_utils_channel_filename_comment.json");
+    body["form_params"]["channel"] = serde_json::json!("G0FIN1");
+    let answer = execute(&app, &body).await;
+    assert_eq!(answer["looker"]["success"], true, "{answer}");
+    app.drain_jobs().await;
+    let files = app.slack.files();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].shared_to.as_deref(), Some("G0FIN1"));
+}

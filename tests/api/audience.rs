@@ -123,7 +123,12 @@ async fn a_private_channel_answers_the_asker_alone_until_they_share_it() {
     assert_eq!(entries[1]["what"], "look 7");
     assert_eq!(entries[1]["channel"], "C00000SALES1");
     assert_eq!(entries[1]["outcome"], "answered");
-    assert!(entries[1]["looker_user"].as_str().unwrap().contains("the API user"));
+    assert_eq!(entries[1]["looker_acting_as"], "api_user");
+    assert_eq!(entries[1]["team"], "T000000ACME");
+    assert!(
+        entries[1]["looker_host"].as_str().unwrap().starts_with("127.0.0.1"),
+        "{entries:?}"
+    );
 }
 
 #[tokio::test]
@@ -146,11 +151,14 @@ async fn sharing_checks_again_that_the_sharer_may_still_see_it() {
         entries[0]["outcome"].as_str().unwrap().starts_with("refused: "),
         "{entries:?}"
     );
+    // Each fact in its own field, for a SIEM.
+    assert_eq!(entries[0]["looker_acting_as"], "user");
+    assert_eq!(entries[0]["looker_user_id"], "10");
+    assert_eq!(entries[0]["looker_user_email"], "alice@acme.example");
+    assert_eq!(entries[0]["slack_user"], "U000000ALICE");
     assert!(
-        entries[0]["looker_user"]
-            .as_str()
-            .unwrap()
-            .contains("user 10 (alice@acme.example)")
+        entries[0].get("looker_user").is_none(),
+        "no composite string: {entries:?}"
     );
 }
 

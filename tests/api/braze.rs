@@ -323,3 +323,17 @@ async fn an_export_killed_mid_way_goes_on_from_the_batch_it_was_sending() {
     );
     assert!(app.jobs().await.is_empty());
 }
+
+#[tokio::test]
+async fn the_braze_key_is_sealed_in_the_job_and_still_reaches_braze() {
+    let braze = FakeBraze::start().await;
+    let app = braze_app(&braze).await;
+    let answer = execute_at(&app.address, &request(&braze, &users(3))).await;
+    assert_eq!(answer["success"], true, "{answer}");
+    assert_eq!(braze.objects().len(), 3, "the sealed key opened and Braze took it");
+    let payloads = app.store.sealed().payloads(0, 100).await.unwrap();
+    assert!(!payloads.is_empty());
+    for (_, payload) in payloads {
+        assert!(!payload.contains(BRAZE_KEY), "{payload}");
+    }
+}

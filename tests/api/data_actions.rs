@@ -340,10 +340,16 @@ fn ticket_form() -> Value {
     ]})
 }
 
-/// Slack's `view_submission` payload (the Java SDK's captured one) for the modal with these values.
-fn submission(view: &Value, values: Value) -> String {
+/// Slack's `view_submission` payload (the Java SDK's captured one) for the modal `view_id` with
+/// these values, submitted by Alice.
+fn submission(view_id: &str, view: &Value, values: Value) -> String {
+    submission_by("U000000ALICE", view_id, view, values)
+}
+
+fn submission_by(user: &str, view_id: &str, view: &Value, values: Value) -> String {
     let mut payload: Value = serde_json::from_str(&slack_fixture("interactive_view_submission.json")).unwrap();
-    payload["user"]["id"] = json!("U000000ALICE");
+    payload["user"]["id"] = json!(user);
+    payload["view"]["id"] = json!(view_id);
     payload["team"]["id"] = json!("T000000ACME");
     payload["view"]["callback_id"] = view["callback_id"].clone();
     payload["view"]["private_metadata"] = view["private_metadata"].clone();
@@ -392,7 +398,7 @@ async fn a_form_opens_as_a_modal_at_once_and_lookers_form_takes_its_place() {
     // Submitted without its title: refused under the field, nothing sent.
     let empty = json!({"field:0": {"value": {"type": "plain_text_input", "value": null}},
                        "field:2": {"value": {"type": "static_select", "selected_option": {"value": "0"}}}});
-    let response = post_action(&app, &submission(form, empty)).await;
+    let response = post_action(&app, &submission(&views[0].1, form, empty)).await;
     assert_eq!(response.status(), 200);
     let answer: Value = response.json().await.unwrap();
     assert_eq!(
@@ -405,7 +411,7 @@ async fn a_form_opens_as_a_modal_at_once_and_lookers_form_takes_its_place() {
     let whole = json!({"field:0": {"value": {"type": "plain_text_input", "value": "Disk full"}},
                        "field:1": {"value": {"type": "plain_text_input", "value": "on db-2"}},
                        "field:2": {"value": {"type": "static_select", "selected_option": {"value": "0", "text": {"type": "plain_text", "text": "Urgent"}}}}});
-    let response = post_action(&app, &submission(form, whole)).await;
+    let response = post_action(&app, &submission(&views[0].1, form, whole)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "", "the modal closes");
     app.drain_jobs().await;
@@ -416,6 +422,47 @@ async fn a_form_opens_as_a_modal_at_once_and_lookers_form_takes_its_place() {
         json!({"title": "Disk full", "details": "on db-2", "priority": "p1"})
     );
     assert_eq!(app.slack.said(), [":white_check_mark: Ticket #43 created"]);
+}
+
+#[tokio::test]
+async fn a_form_is_kept_for_its_person_and_modal_only() {
+    let result = result_with_actions(&[("complete", 3)], &[action("Create ticket", true)]);
+    let app = app_with_look_and_lease(result, 10).await;
+    app.looker.data_action_form_for(TICKET_URL, ticket_form());
+    let key = keys(&app)[0].clone();
+    assert_eq!(
+        post_action(&app, &click(&app, &key, "U000000ALICE")).await.status(),
+        200
+    );
+    app.drain_jobs().await;
+    let views = app.slack.views();
+    let (alice_view, form) = (views[0].1.clone(), views[1].2.clone());
+    let whole = json!({"field:0": {"value": {"type": "plain_text_input", "value": "Disk full"}},
+                       "field:2": {"value": {"type": "static_select", "selected_option": {"value": "0"}}}});
+
+    // Bob replays Alice's modal (her private_metadata) from his own session, and someone
+    // submits against another modal id: neither finds a form, so nothing is sent with values
+    // checked against a form fetched for someone else.
+    for body in [
+        submission_by("U00000000BOB", &alice_view, &form, whole.clone()),
+        submission("V0000FORGED", &form, whole.clone()),
+    ] {
+        assert_eq!(post_action(&app, &body).await.status(), 200);
+        app.drain_jobs().await;
+    }
+    assert!(
+        app.looker.data_action_calls().is_empty(),
+        "{:?}",
+        app.looker.data_action_calls()
+    );
+
+    // Alice's own submission from her own modal goes through.
+    assert_eq!(
+        post_action(&app, &submission(&alice_view, &form, whole)).await.status(),
+        200
+    );
+    app.drain_jobs().await;
+    assert_eq!(app.looker.data_action_calls().len(), 1);
 }
 
 #[tokio::test]
@@ -508,10 +555,10 @@ async fn over_socket_mode_clicks_and_forms_get_the_same_answers() {
     assert_eq!(envelope(&mut socket, frame).await, json!({"envelope_id": "env-click"}));
     assert_eq!(app.slack.views().len(), 1);
     app.drain_jobs().await;
-    let form = app.slack.views()[1].2.clone();
+    let (view_id, form) = (app.slack.views()[1].1.clone(), app.slack.views()[1].2.clone());
 
     // A submission missing its title: the field errors ride in the ack's payload.
-    let body = submission(&form, json!({}));
+    let body = submission(&view_id, &form, json!({}));
     let payload: Value = serde_json::from_str(&url::form_urlencoded::parse(body.as_bytes()).next().unwrap().1).unwrap();
     let frame = json!({"type": "interactive", "envelope_id": "env-submit", "accepts_response_payload": true, "payload": payload});
     let ack = envelope(&mut socket, frame).await;

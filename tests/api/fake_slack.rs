@@ -72,6 +72,8 @@ pub struct User {
     pub team_id: String,
     pub is_guest: bool,
     pub is_bot: bool,
+    /// The Enterprise Grid organisation the person belongs to (`enterprise_user.enterprise_id`).
+    pub enterprise_id: Option<String>,
 }
 
 impl User {
@@ -83,14 +85,20 @@ impl User {
             team_id: "T000000ACME".into(),
             is_guest: false,
             is_bot: false,
+            enterprise_id: None,
         }
     }
 
     fn json(&self) -> Value {
-        json!({"id": self.id, "team_id": self.team_id, "name": self.name, "deleted": false, "is_bot": self.is_bot,
+        let mut user = json!({"id": self.id, "team_id": self.team_id, "name": self.name, "deleted": false, "is_bot": self.is_bot,
                "is_restricted": self.is_guest, "is_ultra_restricted": false,
                "profile": {"display_name": self.display_name, "real_name": self.name,
-                           "email": format!("{}@acme.example", self.name)}})
+                           "email": format!("{}@acme.example", self.name)}});
+        if let Some(enterprise) = &self.enterprise_id {
+            user["enterprise_user"] = json!({"id": self.id, "enterprise_id": enterprise, "enterprise_name": "Grid",
+                                             "is_admin": false, "is_owner": false, "teams": [self.team_id]});
+        }
+        user
     }
 }
 
@@ -152,6 +160,8 @@ struct SlackState {
     page_size: usize,
     /// The workspace the bot is installed in, as `auth.test` says.
     team_id: String,
+    /// Its Enterprise Grid organisation, as `auth.test` says.
+    enterprise_id: Option<String>,
     counter: u64,
     /// Trigger ids handed out with clicks, with when (Slack honours one for three seconds, once).
     triggers: HashMap<String, (std::time::Instant, bool)>,
@@ -377,6 +387,19 @@ impl FakeSlack {
     }
 
     /// Installs the bot in another workspace (what `auth.test` answers), as in a captured payload.
+    pub fn set_enterprise(&self, enterprise_id: &str) {
+        self.state.lock().unwrap().enterprise_id = Some(enterprise_id.into());
+    }
+
+    /// A member of another workspace of an Enterprise Grid organisation.
+    pub fn add_grid_member(&self, id: &str, name: &str, team_id: &str, enterprise_id: &str) {
+        self.state.lock().unwrap().users.push(User {
+            team_id: team_id.into(),
+            enterprise_id: Some(enterprise_id.into()),
+            ..User::member(id, name, name)
+        });
+    }
+
     pub fn set_team(&self, team_id: &str) {
         self.state.lock().unwrap().team_id = team_id.into();
     }
@@ -724,7 +747,8 @@ fn respond(
     match method.as_str() {
         "auth.test" => ok(
             json!({"url": "https://acme.slack.com/", "team": "Acme", "user": "lookerbot",
-            "team_id": s.team_id, "user_id": "U0000000BOT", "bot_id": "B0000000BOT"}),
+            "team_id": s.team_id, "user_id": "U0000000BOT", "bot_id": "B0000000BOT",
+            "enterprise_id": s.enterprise_id, "is_enterprise_install": false}),
         ),
         "conversations.list" | "users.conversations" => {
             let types = text_param(&p, "types").unwrap_or_else(|| "public_channel".into());

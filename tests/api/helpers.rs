@@ -57,6 +57,8 @@ pub fn test_settings(slack: &FakeSlack, looker: &FakeLooker, database_url: &str)
         lookerbot_job_lease_secs: Some("30".into()),
         looker_timeout_secs: Some("10".into()),
         slack_timeout_secs: Some("10".into()),
+        // Tests ask fast; the limit has its own tests (trust_keys.rs).
+        lookerbot_per_user_per_minute: Some("0".into()),
         ..Default::default()
     }
 }

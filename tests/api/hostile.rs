@@ -175,9 +175,16 @@ async fn slow_and_idle_clients_are_disconnected_while_the_health_check_answers()
 async fn past_the_connection_cap_a_clear_503_and_the_health_check_still_answers() {
     let app = spawn_app().await;
     let server = ServerProcess::start(&app, &[("LOOKERBOT_MAX_CONNECTIONS", "16")]).await;
+    // Sixteen busy connections: each is sending a Slack request whose body has not all come.
     let mut held = Vec::new();
     for _ in 0..16 {
-        held.push(TcpStream::connect(host_port(&server.address)).await.unwrap());
+        held.push(
+            announce(
+                &server.address,
+                "POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+            )
+            .await,
+        );
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
@@ -202,6 +209,59 @@ async fn past_the_connection_cap_a_clear_503_and_the_health_check_still_answers(
         .unwrap();
     assert_eq!(health.status(), 200, "the load balancer still sees the bot alive");
     drop(held);
+}
+
+#[tokio::test]
+async fn idle_connections_past_the_cap_make_room_and_the_descriptors_held_stay_bounded() {
+    let app = spawn_app().await;
+    let server = ServerProcess::start(&app, &[("LOOKERBOT_MAX_CONNECTIONS", "16")]).await;
+    let baseline = server.descriptors();
+    // Three hundred connections that never send a byte (slow clients, or a pool left idle).
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(TcpStream::connect(host_port(&server.address)).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let held = server.descriptors();
+    assert!(
+        held <= baseline + 16 + 64 + 8,
+        "{held} descriptors for 16 served and 64 overflow places (baseline {baseline})"
+    );
+    // The oldest idle connections make room: newcomers are served, not refused.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    for _ in 0..5 {
+        let health = client
+            .get(format!("{}/health_check", server.address))
+            .timeout(Duration::from_secs(1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status(), 200);
+        let slack = client
+            .post(format!("{}/slack/events", server.address))
+            .timeout(Duration::from_secs(1))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(slack.status(), 401, "answered as any unsigned request is");
+    }
+    assert!(
+        closed(&mut idle[0], Duration::from_secs(1)).await,
+        "the oldest made room"
+    );
+    drop(idle);
+    for _ in 0..40 {
+        if server.descriptors() <= baseline + 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        server.descriptors() <= baseline + 2,
+        "{} after, {baseline} before",
+        server.descriptors()
+    );
 }
 
 #[tokio::test]

@@ -41,6 +41,7 @@ mod signing;
 mod slack_resilience;
 mod slash_commands;
 pub mod socket_mode;
+mod trust_keys;
 mod trust_names;
 mod trust_slack;
 mod trust_webhooks;

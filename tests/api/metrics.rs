@@ -131,3 +131,39 @@ async fn metrics_can_be_open_on_a_private_network() {
     assert_eq!(status, 200, "{text}");
     assert!(text.contains("lookerbot_store_up 1"), "{text}");
 }
+
+#[tokio::test]
+async fn ten_thousand_distinct_paths_add_no_series() {
+    use futures_util::StreamExt;
+    let app = spawn_app_with(|s| s.lookerbot_metrics_token = Some(METRICS_TOKEN.into())).await;
+    // Unknown paths, and known routes with a different channel, person or id each time.
+    let paths: Vec<String> = (0..10_000)
+        .map(|n| match n % 4 {
+            0 => format!("/probe-{n}/wp-admin.php"),
+            1 => format!("/slack/post/channel/probe-{n}"),
+            2 => format!("/slack/post/dm/probe-{n}"),
+            _ => format!("/actions/probe-{n}/execute"),
+        })
+        .collect();
+    let statuses: Vec<u16> = futures_util::stream::iter(paths)
+        .map(|path| {
+            let request = app.http.post(format!("{}{path}", app.address)).body("{}");
+            async move { request.send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    assert!(statuses.iter().all(|s| (400..500).contains(s)), "refused, never failed");
+    let (_, body) = scrape(&app, Some(METRICS_TOKEN)).await;
+    let routes: std::collections::BTreeSet<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("lookerbot_http_requests_total{"))
+        .filter_map(|l| l.split("route=\"").nth(1)?.split('"').next())
+        .collect();
+    assert!(routes.iter().all(|r| !r.contains("probe")), "{routes:?}");
+    assert!(
+        routes.contains("unmatched") && routes.contains("/slack/post/{kind}/{name}"),
+        "{routes:?}"
+    );
+    assert!(routes.len() < 40, "one series per route template: {routes:?}");
+}

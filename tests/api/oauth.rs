@@ -555,3 +555,101 @@ async fn a_connect_link_works_once_and_the_person_is_told_in_a_dm_of_every_conne
     app.drain_jobs().await;
     assert_eq!(app.slack.posts_to("D000000ALICE").len(), 1);
 }
+
+/// The oauth settings of `oauth_app`, over the same fakes and database, with these keys.
+async fn restart_with_keys(app: &mut TestApp, keys: Option<&str>, single: Option<&str>) -> TestApp {
+    app.stop().await;
+    let (slack, looker, dir) = app.parts();
+    let mut raw = test_settings(&slack, &looker, &app.database_url);
+    raw.lookerbot_identity = Some("oauth".into());
+    raw.lookerbot_audience_default = Some("public".into());
+    raw.looker_oauth_client_id = Some(CLIENT_GUID.into());
+    raw.public_url = Some(PUBLIC.into());
+    raw.lookerbot_token_keys = keys.map(str::to_string);
+    raw.lookerbot_token_key = single.map(str::to_string);
+    start(raw, slack, looker, dir).await
+}
+
+#[tokio::test]
+async fn a_new_key_in_front_keeps_people_connected_and_rekey_lets_the_old_key_go() {
+    const NEW: &str = "2026-12:9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    let mut app = oauth_app("oauth").await;
+    let (status, _) = connect(&app, "U000000ALICE", "10").await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Without the old key, Alice's tokens open with nothing: she is asked to connect again.
+    let mut only_new = restart_with_keys(&mut app, Some(NEW), None).await;
+    ask(&only_new, "U000000ALICE", "look 7").await;
+    assert!(
+        only_new.slack.said().last().unwrap().contains("connect"),
+        "{:?}",
+        only_new.slack.said()
+    );
+
+    // The new key in front, the old one still there: nothing changes for anyone.
+    let mut both = restart_with_keys(&mut only_new, Some(NEW), Some(KEY)).await;
+    ask(&both, "U000000ALICE", "look 7").await;
+    assert!(both.slack.only_post_to("#general").text.contains("Pipeline by Rep"));
+    assert!(both.looker.callers().contains(&"10".to_string()));
+    both.stop().await;
+
+    // `lookerbot identity rekey` seals everything again under the new key...
+    let workdir = tempfile::tempdir().unwrap();
+    let mut rekey = lookerbot(workdir.path());
+    with_settings(&mut rekey, &both);
+    let out = rekey
+        .env("LOOKERBOT_TOKEN_KEYS", NEW)
+        .env("LOOKERBOT_TOKEN_KEY", KEY)
+        .args(["identity", "rekey"])
+        .output()
+        .await
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{printed} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        printed.contains("Sealed again under key 2026-12: 1 linked account(s)"),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains(" 0 job payload(s)"),
+        "the slash commands' response URLs: {printed}"
+    );
+
+    // ...so the old key can go: Alice is still herself, and nothing sealed under it is left.
+    let only_new = restart_with_keys(&mut both, Some(NEW), None).await;
+    let before = only_new.looker.callers().len();
+    ask(&only_new, "U000000ALICE", "look 7").await;
+    assert!(only_new.looker.callers()[before..].contains(&"10".to_string()));
+    for link in only_new.store.sealed().all_links().await.unwrap() {
+        assert!(link.sealed.starts_with("v2.2026-12."), "{}", link.sealed);
+    }
+    for (_, payload) in only_new.store.sealed().payloads(0, 100).await.unwrap() {
+        assert!(
+            !payload.contains("v2.k0.") && !payload.contains("hooks.slack") && !payload.contains("/response/"),
+            "{payload}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_ins_a_person_starts_are_limited_to_five_in_ten_minutes() {
+    let app = oauth_app("oauth").await;
+    let mut links = Vec::new();
+    for _ in 0..6 {
+        ask(&app, "U000000ALICE", "look 7").await;
+        links.push(connect_link(&app));
+    }
+    for link in &links[..5] {
+        open_link(&app, link).await;
+    }
+    let sixth = browser().get(at_bot(&app, &links[5])).send().await.unwrap();
+    assert_eq!(sixth.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(sixth.text().await.unwrap().contains("Wait ten minutes"));
+    // Someone else's sign-in is not held up by Alice's.
+    ask(&app, "U00000000BOB", "look 7").await;
+    open_link(&app, &connect_link(&app)).await;
+}

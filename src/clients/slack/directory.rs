@@ -36,6 +36,13 @@ fn looks_like_id(name: &str, prefixes: &[char]) -> bool {
     name.len() >= 9 && name.starts_with(prefixes) && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
+/// Upper-case letters and digits, starting with a letter: an id of any length, never a name.
+fn id_shaped(name: &str) -> bool {
+    let name = name.trim();
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
 /// A name from a cache that is refreshed when old, and once early when the name is unknown.
 async fn lookup<T, F, Fut>(cache: &Mutex<Option<Cached<T>>>, wanted: &str, fetch: F) -> Result<Option<T>, SlackError>
 where
@@ -64,17 +71,29 @@ where
 
 impl Directory {
     /// The id of a public or private channel by name (or an id passed through).
+    ///
+    /// An id always wins over a name: the lists are keyed by name (lower case, as Slack keeps
+    /// channel names) and by id (upper case, as Slack makes them), and a value in upper case is
+    /// looked up only as an id. A channel someone names after another channel's id (`g0fin1`
+    /// for `G0FIN1`) is never taken for it, however short the id the bot offered in a form.
     pub async fn channel_id(&self, api: &SlackApi, name: &str) -> Result<Option<SlackChannelId>, SlackError> {
         if looks_like_id(name, &['C', 'G']) {
             return Ok(Some(SlackChannelId(name.trim().to_string())));
         }
-        lookup(&self.channels, &normalise(name), || async {
+        let key = match id_shaped(name) {
+            true => name.trim().to_string(),
+            false => normalise(name),
+        };
+        lookup(&self.channels, &key, || async {
             let list = api
                 .list_conversations(vec![SlackConversationType::Public, SlackConversationType::Private])
                 .await?;
             Ok(list
                 .into_iter()
-                .filter_map(|c| Some((normalise(c.name.as_deref()?), c.id)))
+                .flat_map(|c| {
+                    let by_name = c.name.as_deref().map(|n| (normalise(n), c.id.clone()));
+                    by_name.into_iter().chain([(c.id.to_string(), c.id)])
+                })
                 .collect())
         })
         .await

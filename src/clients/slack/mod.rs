@@ -62,6 +62,8 @@ pub struct SlackIdentity {
     pub team: String,
     /// The workspace's address (`https://acme.slack.com/`), for links to messages.
     pub url: String,
+    /// The Enterprise Grid organisation the workspace belongs to, if any.
+    pub enterprise_id: Option<String>,
 }
 
 /// Slack's pace for posts in one channel: about one a second, bursts of three.
@@ -233,20 +235,34 @@ impl SlackApi {
         }
     }
 
+    /// `auth.test`, read whole: slack-morphism's answer type leaves out `enterprise_id`, which
+    /// tells an Enterprise Grid organisation's other workspaces from strangers.
     pub async fn auth_test(&self) -> Result<SlackIdentity, SlackError> {
-        let answer = self
-            .call(
-                "auth.test",
-                None,
-                move || async move { self.session().auth_test().await },
-            )
+        #[derive(serde::Deserialize)]
+        struct AuthTest {
+            user_id: String,
+            team_id: String,
+            team: String,
+            bot_id: Option<String>,
+            url: String,
+            #[serde(default)]
+            enterprise_id: Option<String>,
+        }
+        let answer: AuthTest = self
+            .call("auth.test", None, move || async move {
+                self.session()
+                    .http_session_api
+                    .http_post("auth.test", &serde_json::json!({}), None)
+                    .await
+            })
             .await?;
         Ok(SlackIdentity {
-            user_id: answer.user_id.to_string(),
-            bot_id: answer.bot_id.map(|b| b.to_string()),
-            team_id: answer.team_id.to_string(),
+            user_id: answer.user_id,
+            bot_id: answer.bot_id,
+            team_id: answer.team_id,
             team: answer.team,
-            url: answer.url.0.to_string(),
+            url: answer.url,
+            enterprise_id: answer.enterprise_id.filter(|e| !e.is_empty()),
         })
     }
 

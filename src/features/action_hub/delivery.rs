@@ -77,7 +77,7 @@ pub struct HubDelivery {
     pub format: Option<String>,
     pub file: Option<HubFile>,
     /// Checked at intake to point at the system that sent it.
-    pub download_url: Option<String>,
+    pub download_url: Option<crate::sealing::SealedText>,
     /// When Looker's request arrived (names a file that has no title the same on every attempt).
     pub received_at: i64,
 }
@@ -147,7 +147,8 @@ async fn deliver(ctx: &Context, ledger: &Ledger<'_>, delivery: &HubDelivery) -> 
             file.extension.clone(),
         ),
         (None, Some(url)) => {
-            let url = url::Url::parse(url).map_err(|_| JobError::permanent("the download_url is not a URL"))?;
+            let url = super::super::downloads::unsealed(ctx, url, "download_url")?;
+            let url = url::Url::parse(&url).map_err(|_| JobError::permanent("the download_url is not a URL"))?;
             let kept = fetch_once(ctx, ledger, url, ctx.hub.max_bytes).await?;
             let extension = match delivery.format.as_deref() {
                 Some(format) => extension_for_format(format).to_string(),

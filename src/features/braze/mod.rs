@@ -15,7 +15,7 @@ use url::Url;
 
 use super::Context;
 use super::action_hub::HubFile;
-use super::downloads::fetch_once;
+use super::downloads::{fetch_once, unsealed};
 use super::errors::Error;
 use super::ledger::Ledger;
 use super::stored_files::{content_of, forget_when_finished};
@@ -23,6 +23,7 @@ use crate::clients::braze::{BrazeError, MAX_OBJECTS};
 use crate::clients::slack::FileContent;
 use crate::config::Secret;
 use crate::queue::{Job, JobError, JobRun};
+use crate::sealing::SealedText;
 use rows::{Counts, Export, ReadError};
 
 /// Rows an export sends at most, as Looker's Braze action.
@@ -35,7 +36,8 @@ const TRIES: u32 = 3;
 pub struct BrazeExport {
     /// Braze's REST endpoint, checked at intake.
     pub endpoint: String,
-    pub api_key: Secret,
+    /// Sealed: whoever reads it may write to the Braze workspace.
+    pub api_key: SealedText,
     /// `external_id` or `braze_id`: which identifier the `braze_id` field holds.
     pub key: String,
     /// Added to each user's `looker_export` array.
@@ -43,7 +45,7 @@ pub struct BrazeExport {
     pub title: Option<String>,
     pub file: Option<HubFile>,
     /// Checked at intake to point at the system that sent it.
-    pub download_url: Option<String>,
+    pub download_url: Option<SealedText>,
 }
 
 /// What an export has done, kept with the job after each batch.
@@ -137,7 +139,8 @@ async fn export(ctx: &Context, ledger: &Ledger<'_>, job: &BrazeExport) -> Result
     let file_id = match (&job.file, &job.download_url) {
         (Some(file), _) => file.file_id,
         (None, Some(link)) => {
-            let url = Url::parse(link).map_err(|_| JobError::permanent("the download_url is not a URL"))?;
+            let link = unsealed(ctx, link, "download_url")?;
+            let url = Url::parse(&link).map_err(|_| JobError::permanent("the download_url is not a URL"))?;
             fetch_once(ctx, ledger, url, ctx.download_limit).await?.id
         }
         (None, None) => return Err(JobError::permanent("Looker sent no data").into()),
@@ -214,6 +217,7 @@ async fn send_batches(
     mut batches: mpsc::Receiver<Vec<Value>>,
     progress: &mut Progress,
 ) -> Result<(), Error> {
+    let api_key = Secret::new(unsealed(ctx, &job.api_key, "Braze API key")?);
     let mut number = 0u64;
     while let Some(batch) = batches.recv().await {
         number += 1;
@@ -223,7 +227,7 @@ async fn send_batches(
         let mut tries = 0;
         loop {
             tries += 1;
-            match ctx.braze.track(endpoint, &job.api_key, &batch).await {
+            match ctx.braze.track(endpoint, &api_key, &batch).await {
                 Ok(tracked) => {
                     let failed = (tracked.errors.len() as u64).min(batch.len() as u64);
                     progress.sent += batch.len() as u64 - failed;

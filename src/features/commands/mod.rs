@@ -22,7 +22,7 @@ use crate::features::errors::{Error, UserError};
 use crate::features::identity::as_asker;
 use crate::features::ledger::Ledger;
 use crate::queue::{Job, JobError, JobRun, Priority};
-use access::{Admission, admit};
+use access::{Admission, admit_within_limit};
 use grammar::{Command, words};
 use help::Catalog;
 use reply::Conversation;
@@ -79,7 +79,12 @@ impl Job for CommandRequest {
     /// Slack's pace is not a failure: the job comes back at its turn). The job is
     /// buried (with the operator's detail) only when an operator can do something about it.
     async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
-        let (placement, share) = share::placement(ctx, &self).await;
+        let admission = admit_within_limit(ctx, &self.team_id, &self.user_id, run).await;
+        let (mut placement, mut share) = share::placement(ctx, &self).await;
+        // Someone from another organisation gets links to Looker, never data, wherever they ask.
+        if matches!(admission, Ok(Admission::LinksOnly)) {
+            (placement.audience, placement.dm, share) = (crate::config::Audience::Links, false, None);
+        }
         let mut conversation = Conversation::new(
             ctx,
             Ledger::new(ctx, run)?,
@@ -102,17 +107,22 @@ impl Job for CommandRequest {
             audience: placement.recorded(),
             key: format!("job:{}", run.id()),
         };
-        let (failure, looker_user) = match admit(ctx, &self.user_id).await {
-            Ok(Admission::Admitted) if self.sharing && placement.links_only() => (UserError::LinksOnlyHere, None),
-            Ok(Admission::Admitted) if self.sharing && !placement.known => (UserError::SlackUnavailable, None),
+        let (failure, looker_user) = match admission {
+            Ok(Admission::Admitted | Admission::LinksOnly) if self.sharing && placement.links_only() => {
+                (UserError::LinksOnlyHere, None)
+            }
+            Ok(Admission::Admitted | Admission::LinksOnly) if self.sharing && !placement.known => {
+                (UserError::SlackUnavailable, None)
+            }
             // As the asker's own Looker user where the Looker says so.
-            Ok(Admission::Admitted) => {
+            Ok(Admission::Admitted | Admission::LinksOnly) => {
                 match as_asker(ctx, &self.team_id, &self.user_id, answer(&mut conversation, &self)).await {
                     (Ok(()), looker_user) => {
                         audit::record(ctx, asked, looker_user, "answered".into()).await;
                         if self.sharing
                             && let ReplyTo::ResponseUrl { url } = &self.reply
-                            && let Err(error) = ctx.slack.delete_original(url).await
+                            && let Some(url) = url.open(&ctx.sealer)
+                            && let Err(error) = ctx.slack.delete_original(&url).await
                         {
                             tracing::info!(%error, "could not remove the answer only its asker saw");
                         }

@@ -14,13 +14,14 @@ use crate::features::errors::Error;
 use crate::features::ledger::Ledger;
 use crate::features::posting::post_rendered;
 use crate::render::Rendered;
+use crate::sealing::SealedText;
 
 /// How sentences meant only for the asker reach them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "via", rename_all = "snake_case")]
 pub enum ReplyTo {
-    /// A slash command's `response_url`.
-    ResponseUrl { url: String },
+    /// A slash command's `response_url`, sealed (it lets anyone who reads it post for half an hour).
+    ResponseUrl { url: SealedText },
     /// An ephemeral message in the conversation (mentions and DMs).
     Ephemeral,
 }
@@ -118,12 +119,21 @@ impl<'a> Conversation<'a> {
         Ok(posted.ts)
     }
 
+    /// The slash command's `response_url`, opened; `None` for mentions and DMs (and for a URL
+    /// sealed under a key that is gone: the asker is then answered ephemerally).
+    fn response_url(&self) -> Option<String> {
+        match self.reply {
+            ReplyTo::ResponseUrl { url } => url.open(&self.ctx.sealer),
+            ReplyTo::Ephemeral => None,
+        }
+    }
+
     /// A sentence only the asker sees.
     pub async fn say(&mut self, sentence: &str) -> Result<(), Error> {
         self.stop_working().await;
-        match self.reply {
-            ReplyTo::ResponseUrl { url } => self.ctx.slack.respond(url, sentence).await?,
-            ReplyTo::Ephemeral => {
+        match self.response_url() {
+            Some(url) => self.ctx.slack.respond(&url, sentence).await?,
+            None => {
                 self.ctx
                     .slack
                     .post_ephemeral(&self.channel, &self.asker, sentence)
@@ -136,9 +146,9 @@ impl<'a> Conversation<'a> {
     /// An answer for the asker alone where that is possible (a slash command's), else in the
     /// conversation (help, pointers to help).
     pub async fn answer_asker(&mut self, message: &OutgoingMessage) -> Result<(), Error> {
-        match self.reply {
-            ReplyTo::ResponseUrl { url } => self.ctx.slack.respond_message(url, message).await?,
-            ReplyTo::Ephemeral => self.show_message(message).await?,
+        match self.response_url() {
+            Some(url) => self.ctx.slack.respond_message(&url, message).await?,
+            None => self.show_message(message).await?,
         }
         Ok(())
     }
@@ -206,9 +216,9 @@ impl<'a> Conversation<'a> {
             message.blocks.extend(self.share.clone());
         }
         self.stop_working().await;
-        match self.reply {
-            ReplyTo::ResponseUrl { url } => self.ctx.slack.respond_message(url, &message).await?,
-            ReplyTo::Ephemeral => {
+        match self.response_url() {
+            Some(url) => self.ctx.slack.respond_message(&url, &message).await?,
+            None => {
                 self.ctx
                     .slack
                     .post_ephemeral_message(&self.channel, &self.asker, &message, self.thread.as_ref())

@@ -15,6 +15,7 @@ use crate::features::Context;
 use crate::features::audience::Placement;
 use crate::features::errors::Error;
 use crate::queue::Push;
+use crate::sealing::SealedText;
 
 /// The share button's `action_id`.
 pub const SHARE_ACTION_ID: &str = "lookerbot_share";
@@ -96,7 +97,9 @@ pub async fn clicked(ctx: &Context, click: ShareClick) -> Result<bool, Error> {
         user_id: click.user,
         channel_id: click.channel,
         thread_ts: question.thread_ts,
-        reply: ReplyTo::ResponseUrl { url },
+        reply: ReplyTo::ResponseUrl {
+            url: SealedText::seal(&ctx.sealer, &url),
+        },
         command: question.command,
         text: question.text,
         sharing: true,

@@ -68,7 +68,10 @@ pub async fn clicked(ctx: &Arc<Context>, click: Click) -> Result<(), Error> {
         team: click.team.clone(),
         user: click.user.clone(),
         channel: click.channel.clone(),
-        response_url: click.response_url.clone(),
+        response_url: click
+            .response_url
+            .as_deref()
+            .map(|url| crate::sealing::SealedText::seal(&ctx.sealer, url)),
     };
     let send = DataActionSend {
         asker: asker.clone(),

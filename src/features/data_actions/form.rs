@@ -7,11 +7,12 @@ use serde_json::Value;
 
 use super::modal::{Carried, form_view, sentence_view};
 use super::send::action_for;
-use super::{Asker, view_id};
+use super::{Asker, form_id, view_id};
 use crate::features::Context;
-use crate::features::commands::access::{Admission, admit};
+use crate::features::commands::access::admit_within_limit;
 use crate::features::errors::{Error, UserError};
 use crate::queue::{Job, JobError, JobRun, Priority};
+use crate::store::DataActionRecord;
 
 /// Shows an action's form in the modal Slack opened for the click.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,19 +32,20 @@ impl Job for DataActionForm {
         format!("data action form for {}", self.asker.user)
     }
 
-    async fn run(self, ctx: &Context, _run: &JobRun) -> Result<(), JobError> {
+    async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
         // Looker is asked for the form as the clicker, where it runs each person's work as theirs.
-        let view = match crate::features::identity::as_asker(ctx, &self.asker.team, &self.asker.user, self.form(ctx))
-            .await
-            .0
-        {
-            Ok(view) => view,
-            Err(error) if error.is_transient() => return Err(error.into()),
-            Err(error) => {
-                tracing::warn!(%error, "could not show a data action's form");
-                sentence_view(&error.for_user().to_string())
-            }
-        };
+        let view =
+            match crate::features::identity::as_asker(ctx, &self.asker.team, &self.asker.user, self.form(ctx, run))
+                .await
+                .0
+            {
+                Ok(view) => view,
+                Err(error) if error.is_transient() => return Err(error.into()),
+                Err(error) => {
+                    tracing::warn!(%error, "could not show a data action's form");
+                    sentence_view(&error.for_user().to_string())
+                }
+            };
         // Updating a modal twice shows the same thing: safe to repeat.
         ctx.slack
             .update_view(&view_id(&self.view_id), view)
@@ -53,8 +55,11 @@ impl Job for DataActionForm {
 }
 
 impl DataActionForm {
-    async fn form(&self, ctx: &Context) -> Result<slack_morphism::prelude::SlackView, Error> {
-        if let Admission::Refused(reason) = admit(ctx, &self.asker.user).await? {
+    async fn form(&self, ctx: &Context, run: &JobRun) -> Result<slack_morphism::prelude::SlackView, Error> {
+        if let Some(reason) = admit_within_limit(ctx, &self.asker.team, &self.asker.user, run)
+            .await?
+            .refusal_of_data()
+        {
             return Err(reason.into());
         }
         let (record, looker) = action_for(ctx, &self.key).await?;
@@ -70,7 +75,15 @@ impl DataActionForm {
             }
         };
         let json = serde_json::to_string(&form).map_err(|e| UserError::Internal { detail: e.to_string() })?;
-        ctx.queue.store().set_data_action_form(&record.id, &json).await?;
+        // Kept for this person's modal alone: another person's form (Looker may offer each
+        // person different choices) or another modal's never checks this one's submission.
+        let kept = DataActionRecord {
+            id: form_id(&record.id, &self.asker.user, &self.view_id),
+            action: "null".into(),
+            form: Some(json),
+            ..record.clone()
+        };
+        ctx.queue.store().put_data_actions(vec![kept]).await?;
         let title = action
             .get("label")
             .and_then(Value::as_str)

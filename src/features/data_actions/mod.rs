@@ -59,7 +59,13 @@ pub struct Asker {
     #[serde(default)]
     pub channel: Option<String>,
     #[serde(default)]
-    pub response_url: Option<String>,
+    pub response_url: Option<crate::sealing::SealedText>,
+}
+
+/// Where the form fetched for one person's modal is kept: beside its action, under the person and
+/// the modal. Never a key a button carries (those are signed ids of actions).
+fn form_id(action: &str, user: &str, view: &str) -> String {
+    format!("{action}#form/{user}/{view}")
 }
 
 fn unix_seconds() -> i64 {

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 
-use super::Asker;
 use super::send::{DataActionSend, action_for};
+use super::{Asker, form_id};
 use crate::domain::looker::models::{DataActionForm as LookerForm, DataActionFormField};
 use crate::features::Context;
 use crate::features::errors::{Error, UserError};
@@ -168,6 +168,9 @@ pub(super) fn form_view(title: &str, form: &LookerForm, carried: &Carried) -> Sl
 /// each input (a text, or the index of the chosen option) by block id.
 #[derive(Debug, Clone, Default)]
 pub struct Submission {
+    /// Who submitted, and the modal (Slack's ids).
+    pub user: String,
+    pub view_id: String,
     pub private_metadata: String,
     pub values: BTreeMap<String, String>,
     /// Names this submission (the view and its state), so that a redelivery is taken once.
@@ -239,8 +242,13 @@ pub async fn submitted(ctx: &Context, submission: Submission) -> Result<SubmitAn
     };
     // A bad key or a lost form is the job's to tell; the modal closes.
     let form = match action_for(ctx, &carried.key).await {
-        Ok((record, _)) => record.form.and_then(|f| serde_json::from_str::<LookerForm>(&f).ok()),
-        Err(_) => None,
+        Ok((record, _)) if submission.user == carried.asker.user => {
+            let kept = form_id(&record.id, &submission.user, &submission.view_id);
+            let kept = ctx.queue.store().data_action(&kept).await?;
+            kept.and_then(|k| k.form)
+                .and_then(|f| serde_json::from_str::<LookerForm>(&f).ok())
+        }
+        _ => None,
     };
     match form {
         Some(form) => match form_values(&form, &submission.values) {

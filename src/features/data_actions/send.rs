@@ -14,7 +14,7 @@ use crate::clients::looker::LookerClient;
 use crate::domain::looker::models::DataActionResponse;
 use crate::features::Context;
 use crate::features::audit::{self, Asked};
-use crate::features::commands::access::{Admission, admit};
+use crate::features::commands::access::admit_within_limit;
 use crate::features::errors::{Error, UserError};
 use crate::features::identity::as_asker;
 use crate::queue::{Job, JobError, JobRun, Priority};
@@ -110,7 +110,10 @@ impl DataActionSend {
             }
             .into());
         }
-        if let Admission::Refused(reason) = admit(ctx, &self.asker.user).await? {
+        if let Some(reason) = admit_within_limit(ctx, &self.asker.team, &self.asker.user, run)
+            .await?
+            .refusal_of_data()
+        {
             return Err(reason.into());
         }
         let (record, looker) = action_for(ctx, &self.key).await?;
@@ -205,8 +208,8 @@ pub(super) fn outcome(answer: &DataActionResponse) -> String {
 /// Tells the clicker: through the click's `response_url`, or an ephemeral message where they
 /// clicked when that has lapsed (it lasts half an hour).
 pub(super) async fn tell(ctx: &Context, asker: &Asker, sentence: &str) -> Result<(), Error> {
-    if let Some(url) = &asker.response_url {
-        match ctx.slack.respond(url, sentence).await {
+    if let Some(url) = asker.response_url.as_ref().and_then(|url| url.open(&ctx.sealer)) {
+        match ctx.slack.respond(&url, sentence).await {
             Ok(()) => return Ok(()),
             Err(error) if asker.channel.is_none() => return Err(error.into()),
             Err(error) => tracing::info!(%error, "response_url failed; answering ephemerally"),

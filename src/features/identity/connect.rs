@@ -22,6 +22,9 @@ use crate::store::{Millis, now_millis};
 /// Where the browser starts and where Looker sends it back.
 pub const START_PATH: &str = "/looker/oauth/start";
 pub const CALLBACK_PATH: &str = "/looker/oauth/callback";
+/// One sign-in start comes back to a person this often (after a burst of five).
+const SIGN_IN_EVERY: Millis = 120_000;
+
 /// The cookie tying a sign-in to its browser.
 pub const COOKIE: &str = "lookerbot_sign_in";
 /// How long a connect link, and a sign-in, work.
@@ -57,6 +60,10 @@ pub enum ConnectError {
     Looker(#[source] crate::clients::looker::LookerError),
     #[error("Connecting Looker accounts is not turned on for this bot.")]
     Off,
+    #[error(
+        "You have started several sign-ins in a few minutes. Wait ten minutes, then ask me again in Slack for a new link."
+    )]
+    TooMany,
     #[error("Something went wrong on my side. Please try again in a few minutes.")]
     Internal(String),
 }
@@ -71,6 +78,7 @@ impl ConnectError {
             ConnectError::Looker(_) => 502,
             ConnectError::Internal(_) => 503,
             ConnectError::Off => 404,
+            ConnectError::TooMany => 429,
             _ => 400,
         }
     }
@@ -199,6 +207,12 @@ pub async fn start(ctx: &Context, ticket: &str) -> Result<Started, ConnectError>
     let links = links(ctx)?;
     let text = ticket;
     let ticket = open_ticket(ctx, ticket)?;
+    // Five sign-ins a person per ten minutes, whatever links they hold (replicas share the count).
+    let (now, key) = (now_millis(), format!("sign-in:{}:{}", ticket.team, ticket.user));
+    let store = ctx.queue.store();
+    if store.reserve_pace(&key, now, SIGN_IN_EVERY, 5, now).await?.is_none() {
+        return Err(ConnectError::TooMany);
+    }
     // A link opens one sign-in: a link forwarded or seen over a shoulder opens nothing after.
     if !ctx
         .queue

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::seal::Sealer;
 use crate::clients::looker::{Grant, LinkedAccounts, LinkedToken, LookerClient, LookerError};
 use crate::config::Secret;
 use crate::scope::Person;
+use crate::sealing::Sealer;
 use crate::store::people::LinkRecord;
 use crate::store::{JobStore, Millis, now_millis};
 
@@ -135,7 +135,7 @@ impl LinkedAccounts for StoredLinks {
             return Ok(None);
         };
         let Some(tokens) = self.open(&link) else {
-            tracing::warn!(looker = %host, "a linked Looker account's tokens do not open with LOOKERBOT_TOKEN_KEY; the person is asked to connect again");
+            tracing::warn!(looker = %host, "a linked Looker account's tokens open with no key of LOOKERBOT_TOKEN_KEYS (or LOOKERBOT_TOKEN_KEY); the person is asked to connect again");
             return Ok(None);
         };
         let current = |tokens: &Tokens| LinkedToken {

@@ -6,7 +6,6 @@
 pub mod connect;
 pub mod links;
 pub mod notice;
-pub mod seal;
 
 use std::future::Future;
 
@@ -29,7 +28,7 @@ pub async fn as_asker<F: Future>(ctx: &Context, team: &str, slack_user: &str, wo
     let email = if !personal {
         None
     } else {
-        let home = ctx.slack.identity().await.map(|me| me.team_id.clone());
+        let home = ctx.slack.identity().await.cloned();
         match (ctx.slack.user_info(slack_user).await, home) {
             // Someone from another organisation (Slack Connect) is never matched by email: their
             // workspace, not ours, vouches for it.

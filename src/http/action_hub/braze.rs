@@ -17,7 +17,6 @@ use super::intake::Kept;
 use super::record::{execute_request, forget, record};
 use super::{outcome, refusal, refused_token, small_request};
 use crate::clients::braze::endpoint;
-use crate::config::Secret;
 use crate::features::action_hub::{HubFile, braze_form};
 use crate::features::braze::{BrazeExport, Progress};
 use crate::features::ledger::Ledger;
@@ -126,7 +125,7 @@ fn export_for(state: &AppState, request: &ActionRequest, kept: Option<Kept>) -> 
     }
     Ok(BrazeExport {
         endpoint: endpoint.to_string(),
-        api_key: Secret::new(api_key),
+        api_key: crate::sealing::SealedText::seal(&state.bot.sealer, api_key),
         key: key.to_string(),
         label: label.chars().take(255).collect(),
         title: request

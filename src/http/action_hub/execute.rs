@@ -4,6 +4,7 @@
 //! `LOOKERBOT_HUB_WAIT_SECS`, so that the schedule's history in Looker tells the truth; a job
 //! still running then goes on (with retries) in the background.
 
+use crate::sealing::SealedText;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -49,7 +50,7 @@ pub(super) fn request_type(request: &ActionRequest) -> Result<&'static str, Stri
 /// (its web or API address), or a host the operator listed in `LOOKERBOT_HUB_DOWNLOAD_HOSTS`.
 /// Nothing else in the request can vouch for an address: the plan's own URL comes from the same
 /// body, so it is not trusted.
-pub(super) fn checked_download(state: &AppState, request: &ActionRequest) -> Result<Option<String>, String> {
+pub(super) fn checked_download(state: &AppState, request: &ActionRequest) -> Result<Option<SealedText>, String> {
     let Some(plan) = &request.plan else { return Ok(None) };
     let Some(link) = plan.download_url.as_deref().filter(|u| !u.is_empty()) else {
         return Ok(None);
@@ -68,7 +69,7 @@ pub(super) fn checked_download(state: &AppState, request: &ActionRequest) -> Res
                 .any(|allowed| *allowed == host || Some(allowed) == with_port.as_ref())
     };
     if on_configured || listed() {
-        Ok(Some(link.to_string()))
+        Ok(Some(SealedText::seal(&state.bot.sealer, link)))
     } else {
         tracing::warn!(url = %crate::telemetry::printable(url.origin().ascii_serialization().as_str()), "refused an Action Hub download_url");
         Err("refused the download_url: it is not on a Looker this bot is configured for (add the Looker to LOOKERS, or its host to LOOKERBOT_HUB_DOWNLOAD_HOSTS)".into())

@@ -171,7 +171,13 @@ pub(super) async fn post_from_query_action(State(state): State<AppState>, header
         Ok(webhook) => webhook,
         Err(error) => return answer(false, format!("The scheduled plan could not be read: {error}")),
     };
-    let delivery = match parse::delivery(webhook, destination, caller, state.bot.lookers.registry()) {
+    let delivery = match parse::delivery(
+        webhook,
+        destination,
+        caller,
+        state.bot.lookers.registry(),
+        &state.bot.sealer,
+    ) {
         Ok(parsed)
             if matches!(
                 parsed.delivery.content,

@@ -75,7 +75,7 @@ async fn receive(
         plan_id,
         delivery,
         attachment,
-    } = match parse::delivery(webhook, destination, caller, lookers) {
+    } = match parse::delivery(webhook, destination, caller, lookers, &state.bot.sealer) {
         Ok(parsed) => parsed,
         Err(refused) => return Reply::error(refused.status, refused.reason),
     };

@@ -2,6 +2,7 @@
 //! Looker sent it, what it delivers, and the attachment decoded from its base64 lines. Pure, so
 //! that it can be tried with any input.
 
+use crate::sealing::{SealedText, Sealer};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
@@ -214,6 +215,7 @@ pub fn delivery(
     destination: Destination,
     caller: Caller,
     lookers: &Registry,
+    sealer: &Sealer,
 ) -> Result<Parsed, Refused> {
     let Some(plan) = webhook.scheduled_plan else {
         return Err(bad_request(
@@ -272,7 +274,7 @@ pub fn delivery(
             Content::Dashboard {
                 url: plan.url,
                 attachment: None,
-                download_url: plan.download_url,
+                download_url: plan.download_url.map(|url| SealedText::seal(sealer, &url)),
             }
         }
         other => {
@@ -310,7 +312,7 @@ mod fuzz {
             let shaped = serde_json::json!({"type": "dashboard", "scheduled_plan": plan, "attachment": attachment});
             for body in [document, shaped] {
                 if let Ok(webhook) = serde_json::from_value::<WebhookBody>(body) {
-                    let _ = delivery(webhook, Destination::Channel("general".into()), Caller::SharedToken, &lookers);
+                    let _ = delivery(webhook, Destination::Channel("general".into()), Caller::SharedToken, &lookers, &Sealer::derived_from("t", b"t"));
                 }
             }
         }

@@ -96,7 +96,7 @@ async fn two_handles_share_one_pace_and_a_refused_turn_is_not_taken() {
             "a hold only pushes later"
         );
         assert_eq!(other.peek_pace("slack:channel:C2").await.unwrap(), None);
-        store.prune_done(40_000).await.unwrap();
+        store.prune_finished(40_000).await.unwrap();
         assert_eq!(
             other.peek_pace("slack:channel:C1").await.unwrap(),
             None,

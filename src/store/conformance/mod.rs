@@ -163,7 +163,7 @@ async fn progress_survives_a_takeover() {
 }
 
 #[tokio::test]
-async fn retries_wait_for_their_time_and_dead_jobs_stay_listed() {
+async fn retries_wait_for_their_time_and_dead_jobs_stay_listed_for_their_retention() {
     each_backend!(|harness, store| {
         store.enqueue(job(None), 0).await.unwrap();
         let lease = Duration::from_secs(60);
@@ -179,7 +179,9 @@ async fn retries_wait_for_their_time_and_dead_jobs_stay_listed() {
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].last_error.as_deref(), Some("channel_not_found"));
         assert_eq!((dead[0].attempts, dead[0].state), (2, JobState::Dead));
-        assert_eq!(store.prune_done(i64::MAX).await.unwrap(), 0, "dead jobs are kept");
+        assert_eq!(store.prune_finished(5001).await.unwrap(), 0, "kept for their retention");
+        assert_eq!(store.prune_finished(5002).await.unwrap(), 1, "then forgotten");
+        assert!(store.list(true, 10).await.unwrap().is_empty());
     });
 }
 
@@ -266,8 +268,8 @@ async fn done_jobs_are_pruned_with_age_but_their_keys_hold_until_then() {
             store.enqueue(job(Some("webhook-1")), 150).await.unwrap(),
             Enqueued::Duplicate(_)
         ));
-        assert_eq!(store.prune_done(100).await.unwrap(), 0);
-        assert_eq!(store.prune_done(101).await.unwrap(), 1);
+        assert_eq!(store.prune_finished(100).await.unwrap(), 0);
+        assert_eq!(store.prune_finished(101).await.unwrap(), 1);
         assert!(!store.has_key("webhook-1").await.unwrap());
     });
 }
@@ -324,7 +326,7 @@ async fn files_are_kept_in_chunks_and_read_back_whole_or_a_chunk_at_a_time() {
         store.forget_file(id).await.unwrap();
         assert_eq!(store.file_length(id).await.unwrap(), None);
         assert_eq!(store.file_chunk(id, 0).await.unwrap(), None, "its chunks go with it");
-        store.prune_done(3).await.unwrap();
+        store.prune_finished(3).await.unwrap();
         assert_eq!(store.get_file(streamed).await.unwrap(), None, "pruned with its age");
     });
 }
@@ -344,15 +346,10 @@ async fn data_actions_wait_for_their_buttons_until_they_expire() {
         // A second put of the same key (a retried post) keeps the first.
         store.put_data_actions(vec![record.clone()]).await.unwrap();
         assert_eq!(store.data_action("k1").await.unwrap(), Some(record));
-        store.set_data_action_form("k1", r#"{"fields":[]}"#).await.unwrap();
-        assert_eq!(
-            store.data_action("k1").await.unwrap().unwrap().form.as_deref(),
-            Some(r#"{"fields":[]}"#)
-        );
         assert_eq!(store.data_action("nope").await.unwrap(), None);
-        store.prune_done(50).await.unwrap();
+        store.prune_finished(50).await.unwrap();
         assert!(store.data_action("k1").await.unwrap().is_some(), "not expired yet");
-        store.prune_done(101).await.unwrap();
+        store.prune_finished(101).await.unwrap();
         assert_eq!(store.data_action("k1").await.unwrap(), None);
     });
 }

@@ -192,3 +192,57 @@ async fn a_delivery_name_is_pinned_to_its_first_channel_until_unpinned() {
         );
     });
 }
+
+#[tokio::test]
+async fn sealed_rows_are_listed_and_swapped_only_over_what_was_read() {
+    each_backend!(|harness, store| {
+        store
+            .people()
+            .put_link(&link("l.example.com", "T1", "U1", "v1.old"))
+            .await
+            .unwrap();
+        store
+            .people()
+            .put_link(&link("l.example.com", "T1", "U2", "v2.k.new"))
+            .await
+            .unwrap();
+        let mut links = store.sealed().all_links().await.unwrap();
+        links.sort_by(|a, b| a.slack_user.cmp(&b.slack_user));
+        assert_eq!(
+            links.iter().map(|l| l.sealed.as_str()).collect::<Vec<_>>(),
+            ["v1.old", "v2.k.new"]
+        );
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            let job = NewJob {
+                payload: format!(r#"{{"n":{n}}}"#),
+                ..job(None)
+            };
+            match store.enqueue(job, 0).await.unwrap() {
+                Enqueued::Created(id) => ids.push(id),
+                Enqueued::Duplicate(_) => unreachable!("no dedupe key"),
+            }
+        }
+        let first = store.sealed().payloads(0, 3).await.unwrap();
+        assert_eq!(first.iter().map(|(id, _)| *id).collect::<Vec<_>>(), ids[..3]);
+        let rest = store.sealed().payloads(first[2].0, 3).await.unwrap();
+        assert_eq!(rest.len(), 2, "pages go on after the last id");
+        assert_eq!(rest[0].1, r#"{"n":3}"#);
+        assert!(
+            store
+                .sealed()
+                .swap_payload(ids[3], r#"{"n":3}"#, r#"{"n":"x"}"#)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .sealed()
+                .swap_payload(ids[3], r#"{"n":3}"#, r#"{"n":"y"}"#)
+                .await
+                .unwrap(),
+            "changed meanwhile"
+        );
+        assert_eq!(store.job_detail(ids[3]).await.unwrap().unwrap().payload, r#"{"n":"x"}"#);
+    });
+}

@@ -230,6 +230,10 @@ impl JobStore for PostgresStore {
         self
     }
 
+    fn sealed(&self) -> &dyn crate::store::sealed::SealedRows {
+        self
+    }
+
     async fn get(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
         let row = sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM jobs WHERE id = $1"))
             .bind(id)
@@ -330,17 +334,8 @@ impl JobStore for PostgresStore {
         self.find_data_action(id).await
     }
 
-    async fn set_data_action_form(&self, id: &str, form: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE data_actions SET form = $2 WHERE id = $1")
-            .bind(id)
-            .bind(form)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn prune_done(&self, before: Millis) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND updated_at < $1")
+    async fn prune_finished(&self, before: Millis) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM jobs WHERE state IN ('done', 'dead') AND updated_at < $1")
             .bind(before)
             .execute(&self.pool)
             .await?;

@@ -14,3 +14,4 @@ use crate::store::{Millis, StoreError};
 people_rows!();
 people_store!(PostgresStore, pool, pool, postgres_placeholders);
 crate::store::pins::pin_store!(PostgresStore, pool, postgres_placeholders);
+crate::store::sealed::sealed_rows!(PostgresStore, pool, postgres_placeholders);

@@ -85,7 +85,21 @@ impl SqliteStore {
     }
 
     /// Files kept since before `before`, and their chunks; data actions expired before it.
-    pub(super) async fn prune_files(&self, before: Millis) -> Result<(), StoreError> {
+    /// Forgets finished and dead jobs, paces, files and data actions older than `before`.
+    pub(super) async fn prune_before(&self, before: Millis) -> Result<u64, StoreError> {
+        let finished = sqlx::query("DELETE FROM jobs WHERE state IN ('done', 'dead') AND updated_at < ?1")
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
+        sqlx::query("DELETE FROM paces WHERE tat < ?1")
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
+        self.prune_files(before).await?;
+        Ok(finished.rows_affected())
+    }
+
+    async fn prune_files(&self, before: Millis) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM job_file_chunks WHERE file_id IN (SELECT id FROM job_files WHERE created_at < ?1)")
             .bind(before)
@@ -140,15 +154,6 @@ impl SqliteStore {
             created_at: row.get("created_at"),
             expires_at: row.get("expires_at"),
         }))
-    }
-
-    pub(super) async fn keep_form(&self, id: &str, form: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE data_actions SET form = ?2 WHERE id = ?1")
-            .bind(id)
-            .bind(form)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
     }
 }
 

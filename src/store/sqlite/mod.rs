@@ -332,17 +332,12 @@ impl JobStore for SqliteStore {
         Ok(dropped.rows_affected() == 1)
     }
 
-    async fn prune_done(&self, before: Millis) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
-        sqlx::query("DELETE FROM paces WHERE tat < ?1")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
-        self.prune_files(before).await?;
-        Ok(done.rows_affected())
+    async fn prune_finished(&self, before: Millis) -> Result<u64, StoreError> {
+        self.prune_before(before).await
+    }
+
+    fn sealed(&self) -> &dyn crate::store::sealed::SealedRows {
+        self
     }
 
     async fn put_file(&self, bytes: Vec<u8>, now: Millis) -> Result<i64, StoreError> {
@@ -379,10 +374,6 @@ impl JobStore for SqliteStore {
 
     async fn data_action(&self, id: &str) -> Result<Option<DataActionRecord>, StoreError> {
         self.find_data_action(id).await
-    }
-
-    async fn set_data_action_form(&self, id: &str, form: &str) -> Result<(), StoreError> {
-        self.keep_form(id, form).await
     }
 
     async fn has_key(&self, dedupe_key: &str) -> Result<bool, StoreError> {

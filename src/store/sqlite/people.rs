@@ -14,3 +14,4 @@ use crate::store::{Millis, StoreError};
 people_rows!();
 people_store!(SqliteStore, writer, reader, sqlite_placeholders);
 crate::store::pins::pin_store!(SqliteStore, writer, sqlite_placeholders);
+crate::store::sealed::sealed_rows!(SqliteStore, writer, sqlite_placeholders);

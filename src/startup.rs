@@ -32,6 +32,16 @@ impl App {
             crate::metrics::install();
         }
         let store = store::connect(&settings.database_url, settings.jobs.migrate_on_start).await?;
+        // One server keeps a SQLite store: whatever ran when it stopped is nobody's now.
+        if !store.is_shared() {
+            let taken = store.leases().take_back_all(now_millis()).await?;
+            if taken > 0 {
+                tracing::info!(
+                    jobs = taken,
+                    "took back the jobs that were running when the bot stopped"
+                );
+            }
+        }
         let queue = Queue::new(store, settings.jobs.max_attempts);
         let bot = Arc::new(Context::build(&settings, queue.clone()).await?);
         let listener = TcpListener::bind(("0.0.0.0", settings.port)).await?;

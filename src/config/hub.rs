@@ -31,7 +31,9 @@ impl RawSettings {
             public_url: non_empty(&self.public_url).and_then(|url| c.url("PUBLIC_URL", url)),
             // 1 GiB of data is 1.41 GiB of base64 in Looker's escaped lines, and some JSON around it.
             max_bytes: c.number("LOOKERBOT_HUB_MAX_MB", &self.lookerbot_hub_max_mb, 1536usize, 1, 8192) * 1024 * 1024,
-            wait: c.seconds("LOOKERBOT_HUB_WAIT_SECS", &self.lookerbot_hub_wait_secs, 30, 0, 600),
+            // Looker holds an Action Hub request open for about half an hour (reports in
+            // looker-open-source/actions#491 show 33 minutes): wait for the real outcome within it.
+            wait: c.seconds("LOOKERBOT_HUB_WAIT_SECS", &self.lookerbot_hub_wait_secs, 1800, 0, 1800),
             all_channels: c.flag("LOOKERBOT_HUB_ALL_CHANNELS", &self.lookerbot_hub_all_channels, false),
             download_hosts: non_empty(&self.lookerbot_hub_download_hosts)
                 .map(|hosts| {

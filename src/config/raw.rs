@@ -247,7 +247,8 @@ pub struct RawSettings {
     /// Largest Action Hub request accepted, in MiB (streamed to disk; base64 adds a third) [default: 1536].
     #[arg(long, env = "LOOKERBOT_HUB_MAX_MB")]
     pub lookerbot_hub_max_mb: Option<String>,
-    /// Seconds an Action Hub delivery is waited on before Looker is answered (0: answer once recorded) [default: 30].
+    /// Seconds an Action Hub delivery is waited on for its outcome before Looker is answered (0:
+    /// answer once recorded; Looker is then not told the outcome) [default: 1800, at most 1800].
     #[arg(long, env = "LOOKERBOT_HUB_WAIT_SECS")]
     pub lookerbot_hub_wait_secs: Option<String>,
     /// List every public channel in the Action Hub's form, not only those the bot is in [default: false].

@@ -307,9 +307,18 @@ impl Error {
             },
         }
     }
-}
 
-impl Error {
+    /// Slack (5xx, timeout, no connection, 429) or the store failed, not the question: an answer
+    /// meeting it is tried again, like a delivery (Slack's table: `SlackError::is_transient`).
+    pub fn is_outage(&self) -> bool {
+        match self {
+            Error::Slack(error) => error.is_transient(),
+            Error::Job(error) => error.is_transient(),
+            Error::Store(_) => true,
+            Error::Looker { .. } | Error::User(_) => false,
+        }
+    }
+
     /// Slack's pace or its `Retry-After`: the work goes on at its turn (the job is deferred).
     pub fn waits_its_turn(&self) -> bool {
         matches!(self, Error::Slack(slack) if slack.retry_after().is_some())

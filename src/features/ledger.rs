@@ -106,6 +106,19 @@ impl<'a> Ledger<'a> {
         }
     }
 
+    /// How long ago the job's request arrived (zero outside a job).
+    pub fn age(&self) -> std::time::Duration {
+        let age = self.run.map_or(0, |run| crate::store::now_millis() - run.recorded_at());
+        std::time::Duration::from_millis(age.max(0) as u64)
+    }
+
+    /// Whether this is a retry of work recorded more than a minute ago: an answer posted now
+    /// comes late because an earlier attempt met an outage.
+    pub fn late(&self) -> bool {
+        self.run
+            .is_some_and(|run| run.attempt() > 1 && crate::store::now_millis() - run.recorded_at() > 60_000)
+    }
+
     fn next_part(&self) -> String {
         format!("p{}", self.next.fetch_add(1, Ordering::Relaxed) + 1)
     }

@@ -1,8 +1,12 @@
 //! Socket Mode: with `SLACK_APP_TOKEN`, the same handlers as the HTTP routes run over Slack's
 //! WebSocket, for bots without a public URL. Two connections (Slack replaces them every few
 //! hours), each acknowledged envelope within Slack's three seconds, a fresh connection after
-//! `disconnect`, and a watchdog that drops a socket that has gone silent.
+//! `disconnect` that takes over only once it is up (nothing on the old one is dropped), and a
+//! watchdog that drops a socket that has gone silent.
 
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -87,21 +91,74 @@ async fn answer(state: &AppState, frame: &Frame) -> Option<Option<Value>> {
     }
 }
 
-/// One connection, until Slack asks to reconnect (`Ok`) or it fails (`Err`).
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A replacement connection being opened.
+type Opening<'a> = Pin<Box<dyn Future<Output = anyhow::Result<(Socket, Vec<Message>)>> + Send + 'a>>;
+
+async fn open(slack: &SlackApi, token: &Secret) -> anyhow::Result<Socket> {
+    let url = slack.open_socket(token).await?;
+    let (socket, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
+    Ok(socket)
+}
+
+/// A replacement connection, once Slack has said `hello` on it, with whatever it sent before
+/// (kept, to be handled first).
+async fn open_ready(slack: &SlackApi, token: &Secret) -> anyhow::Result<(Socket, Vec<Message>)> {
+    let mut socket = open(slack, token).await?;
+    let mut early = Vec::new();
+    loop {
+        let message = tokio::time::timeout(WATCHDOG, socket.next())
+            .await
+            .map_err(|_| anyhow::anyhow!("no hello within {}s", WATCHDOG.as_secs()))?
+            .ok_or_else(|| anyhow::anyhow!("closed before hello"))??;
+        match message {
+            Message::Text(text) if serde_json::from_str::<Frame>(text.as_str()).is_ok_and(|f| f.kind == "hello") => {
+                tracing::info!("Socket Mode connected");
+                return Ok((socket, early));
+            }
+            Message::Ping(data) => socket.send(Message::Pong(data)).await?,
+            Message::Close(_) => anyhow::bail!("closed before hello"),
+            other => early.push(other),
+        }
+    }
+}
+
+/// One connection, and the ones that replace it when Slack asks (`disconnect`), until one fails
+/// (`Err`) or closes (`Ok`). On `disconnect` the old socket is still read, and everything on it
+/// acknowledged and handled, while the new one opens; it is closed (with a close frame) only
+/// once the new one has said `hello`, so no envelope is left between the two.
 async fn session(
     state: &AppState,
     slack: &SlackApi,
     token: &Secret,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let url = slack.open_socket(token).await?;
-    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
+    let mut socket = open(slack, token).await?;
+    let mut replacement: Option<Opening<'_>> = None;
+    let mut early: VecDeque<Message> = VecDeque::new();
     loop {
-        let next = tokio::select! {
+        let next = if let Some(message) = early.pop_front() {
+            Ok(Some(Ok(message)))
+        } else {
+            tokio::select! {
             next = tokio::time::timeout(WATCHDOG, socket.next()) => next,
+            opened = async { replacement.as_mut().expect("polled only when opening").await }, if replacement.is_some() => {
+                replacement = None;
+                match opened {
+                    Ok((fresh, before_hello)) => {
+                        let _ = socket.close(None).await;
+                        socket = fresh;
+                        early.extend(before_hello);
+                    }
+                    Err(error) => tracing::warn!(%error, "could not open the replacement Socket Mode connection; keeping this one"),
+                }
+                continue;
+            }
             _ = shutdown.cancelled() => {
                 let _ = socket.close(None).await;
                 return Ok(());
+            }
             }
         };
         let message = match next {
@@ -124,7 +181,12 @@ async fn session(
         };
         match frame.kind.as_str() {
             "hello" => tracing::info!("Socket Mode connected"),
-            "disconnect" => return Ok(()),
+            "disconnect" => {
+                if replacement.is_none() {
+                    tracing::info!("Slack asked for a fresh Socket Mode connection; opening it");
+                    replacement = Some(Box::pin(open_ready(slack, token)));
+                }
+            }
             _ => {
                 let Some(envelope_id) = frame.envelope_id.clone() else {
                     continue;

@@ -28,6 +28,11 @@ pub enum Outcome {
     Released,
 }
 
+/// The lease a running job holds, renewed every third of it while the job runs: a worker that
+/// dies (a replica killed) holds its job this long at most, whatever the job's allowed run time
+/// (`LOOKERBOT_JOB_LEASE_SECS`).
+const HEARTBEAT_LEASE: Duration = Duration::from_secs(30);
+
 /// A job deferred to its turn (a pace, a `Retry-After`) for longer than this since it was
 /// recorded is given up: something keeps refusing it.
 const MAX_WAITING: Duration = Duration::from_secs(24 * 3600);
@@ -87,11 +92,8 @@ impl<C: Send + Sync + 'static> Worker<C> {
     /// Claims and runs one ready job; `None` when nothing is due.
     pub async fn run_next(&self, shutdown: &CancellationToken) -> Result<Option<Outcome>, StoreError> {
         let busy = self.lanes.busy();
-        let Some(job) = self
-            .store
-            .claim(&self.id, now_millis(), self.settings.lease, &busy)
-            .await?
-        else {
+        let held = self.settings.lease.min(HEARTBEAT_LEASE);
+        let Some(job) = self.store.claim(&self.id, now_millis(), held, &busy).await? else {
             return Ok(None);
         };
         // Another worker may have filled the lane since it was read: then the job goes back.
@@ -131,8 +133,20 @@ impl<C: Send + Sync + 'static> Worker<C> {
         );
         tokio::pin!(work);
         let grace = self.shutdown_grace;
+        let heartbeat = async {
+            loop {
+                tokio::time::sleep(held / 3).await;
+                let until = now_millis() + held.as_millis() as i64;
+                match self.store.leases().renew(job.id, &self.id, until).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(job = job.id, "the job's lease was lost; another worker may take it"),
+                    Err(error) => tracing::warn!(job = job.id, %error, "could not renew the job's lease"),
+                }
+            }
+        };
         let result = tokio::select! {
             result = &mut work => result,
+            never = heartbeat => never,
             _ = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
                 tracing::warn!(job = job.id, "shutting down: handing the job back for the next start");
                 self.store.release(job.id, &self.id, now_millis()).await?;

@@ -5,6 +5,7 @@ mod batch;
 #[cfg(test)]
 mod conformance;
 mod error;
+pub mod leases;
 pub mod notify;
 pub mod people;
 pub mod pins;
@@ -231,6 +232,9 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// What is kept sealed, for re-sealing under a new key.
     fn sealed(&self) -> &dyn sealed::SealedRows;
+
+    /// Running jobs' leases: renewed while they run, taken back at a one-server start.
+    fn leases(&self) -> &dyn leases::LeaseStore;
 
     /// Gives dead jobs (one, or all with `None`) a fresh set of attempts, due at once; their
     /// progress is kept, so they go on where they stopped. How many were dead.

@@ -679,7 +679,7 @@ async fn looker_is_told_what_really_happened() {
 }
 
 #[tokio::test]
-async fn a_delivery_still_running_at_the_deadline_is_accepted_and_finishes_behind() {
+async fn a_delivery_still_running_at_the_deadline_is_not_called_a_success_and_finishes_behind() {
     let app = hub_app_with(|raw| {
         raw.lookerbot_hub_wait_secs = Some("1".into());
         raw.lookerbot_workers = Some("1".into());
@@ -690,8 +690,12 @@ async fn a_delivery_still_running_at_the_deadline_is_accepted_and_finishes_behin
         .fail_next("files.getUploadURLExternal", Failure::RateLimited(3));
     let body = hub_fixture("actions_hub/execute/req_test_utils_channel_filename_comment.json");
     let answer = execute(&app, &body).await;
-    assert_eq!(answer["looker"]["success"], true, "{answer}");
-    assert!(answer["looker"]["message"].as_str().unwrap().contains("still sending"));
+    assert_eq!(answer["looker"]["success"], false, "no success not yet had: {answer}");
+    let message = answer["looker"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Still sending") && message.contains("lookerbot jobs"),
+        "{message}"
+    );
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while app.slack.files().iter().all(|f| f.shared_to.is_none()) {
         assert!(std::time::Instant::now() < deadline, "the delivery finishes");
@@ -866,4 +870,21 @@ async fn a_channel_id_the_form_offered_is_never_taken_for_a_channel_named_like_i
     let files = app.slack.files();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].shared_to.as_deref(), Some("G0FIN1"));
+}
+
+#[tokio::test]
+async fn a_send_that_keeps_failing_is_never_reported_to_looker_as_a_success() {
+    let app = hub_app_with(|raw| {
+        raw.lookerbot_hub_wait_secs = Some("2".into());
+        raw.lookerbot_workers = Some("1".into());
+        raw.lookerbot_job_max_attempts = Some("50".into());
+        raw.lookerbot_job_backoff_ms = Some("100".into());
+    })
+    .await;
+    app.slack.outage_for(Duration::from_secs(30));
+    let body = hub_fixture("actions_hub/execute/req_test_utils_channel_filename_comment.json");
+    let answer = execute(&app, &body).await;
+    assert_eq!(answer["looker"]["success"], false, "{answer}");
+    let message = answer["looker"]["message"].as_str().unwrap();
+    assert!(message.contains("so far: ") && message.contains("503"), "{message}");
 }

@@ -1287,6 +1287,10 @@ async fn upload(State(state): State<Arc<Mutex<SlackState>>>, Path(file_id): Path
 async fn response_url(State(state): State<Arc<Mutex<SlackState>>>, body: Bytes) -> Response {
     let mut s = state.lock().unwrap();
     s.calls.push("response_url".into());
+    if s.outage_until.is_some_and(|until| std::time::Instant::now() < until) {
+        s.stats.unavailable += 1;
+        return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
+    }
     match serde_json::from_slice::<Value>(&body) {
         Ok(value) => {
             s.responses.push(value);

@@ -13,6 +13,7 @@ mod reading;
 
 mod action_hub;
 mod alerts;
+mod answers_outage;
 mod audience;
 mod braze;
 mod cli;

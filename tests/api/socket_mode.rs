@@ -104,3 +104,61 @@ async fn envelopes_are_acknowledged_with_the_http_answers_and_disconnects_reconn
     let _replacement = next_connection(&mut connections).await;
     assert!(app.slack.calls_to("apps.connections.open") >= 3);
 }
+
+/// The next text frame on `socket` (an ack), or the close frame.
+async fn next_frame(socket: &mut Socket) -> Message {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(3), socket.next())
+            .await
+            .expect("a frame within 3 s")
+            .expect("the socket is open")
+            .unwrap();
+        if matches!(message, Message::Text(_) | Message::Close(_)) {
+            return message;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_keeps_every_envelope_of_the_old_socket_until_the_new_one_says_hello() {
+    let (url, mut connections) = socket_server().await;
+    let app = spawn_app_with(|s| s.slack_app_token = Some("xapp-1-A0000000APP-test".into())).await;
+    app.slack.set_socket_url(&url);
+    let mut old = next_connection(&mut connections).await;
+    let _other = next_connection(&mut connections).await;
+    old.send(Message::Text(json!({"type": "hello"}).to_string().into()))
+        .await
+        .unwrap();
+    let slash = |id: &str| {
+        json!({"type": "slash_commands", "envelope_id": id, "accepts_response_payload": true,
+               "payload": {"team_id": "T000000ACME", "channel_id": "C0000GENERAL", "user_id": "U000000ALICE",
+                           "command": "/looker", "text": "help", "response_url": app.slack.response_url()}})
+    };
+    // `disconnect` and a `/looker help` in the same write, as measured from Slack.
+    let disconnect = json!({"type": "disconnect", "reason": "refresh_requested"});
+    old.feed(Message::Text(disconnect.to_string().into())).await.unwrap();
+    old.feed(Message::Text(slash("env-same-write").to_string().into()))
+        .await
+        .unwrap();
+    old.flush().await.unwrap();
+    let Message::Text(ack) = next_frame(&mut old).await else {
+        panic!("closed before the ack")
+    };
+    let ack: Value = serde_json::from_str(ack.as_str()).unwrap();
+    assert_eq!(ack["envelope_id"], "env-same-write");
+    assert!(ack["payload"]["blocks"].to_string().contains("What I can do"), "{ack}");
+
+    // The replacement opens; until it says hello, the old socket still serves.
+    let mut new = next_connection(&mut connections).await;
+    let ack = envelope(&mut old, slash("env-before-hello")).await;
+    assert_eq!(ack["envelope_id"], "env-before-hello");
+    new.send(Message::Text(json!({"type": "hello"}).to_string().into()))
+        .await
+        .unwrap();
+    assert!(
+        matches!(next_frame(&mut old).await, Message::Close(_)),
+        "closed with a close frame"
+    );
+    let ack = envelope(&mut new, slash("env-after")).await;
+    assert_eq!(ack["envelope_id"], "env-after");
+}

@@ -130,10 +130,13 @@ impl Job for CommandRequest {
                     }
                     // Slack's pace: the answer comes at its turn, not an apology now.
                     (Err(error), _) if error.waits_its_turn() => return Err(error.into()),
+                    // Slack (or the store) is down: the answer is tried again, like a delivery.
+                    (Err(error), _) if error.is_outage() && !run.is_last_attempt() => return Err(error.into()),
                     (Err(error), looker_user) => (error.for_user(), looker_user),
                 }
             }
             Ok(Admission::Refused(reason)) => (reason, None),
+            Err(error) if error.is_transient() && !run.is_last_attempt() => return Err(Error::from(error).into()),
             Err(error) => (Error::from(error).for_user(), None),
         };
         audit::record(ctx, asked, looker_user, audit::told(&failure)).await;

@@ -16,6 +16,16 @@ use crate::features::posting::post_rendered;
 use crate::render::Rendered;
 use crate::sealing::SealedText;
 
+/// Slack honours a `response_url` for 30 minutes; a little less, to leave the post time to arrive.
+const RESPONSE_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(29 * 60);
+
+/// Said under an answer an outage delayed by more than a minute.
+const SORRY: &str = "Sorry for the wait: Slack was unavailable.";
+
+fn is_apology(block: &SlackBlock) -> bool {
+    matches!(block, SlackBlock::Context(c) if c.elements.iter().any(|e| matches!(e, SlackContextBlockElement::MarkDown(t) if t.text == SORRY)))
+}
+
 /// How sentences meant only for the asker reach them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "via", rename_all = "snake_case")]
@@ -121,15 +131,29 @@ impl<'a> Conversation<'a> {
 
     /// The slash command's `response_url`, opened; `None` for mentions and DMs (and for a URL
     /// sealed under a key that is gone: the asker is then answered ephemerally).
+    /// A `response_url` lives half an hour: past that (an answer an outage held back), the asker
+    /// is answered in the conversation instead, as for a mention.
     fn response_url(&self) -> Option<String> {
         match self.reply {
+            ReplyTo::ResponseUrl { .. } if self.ledger.age() > RESPONSE_URL_LIFETIME => None,
             ReplyTo::ResponseUrl { url } => url.open(&self.ctx.sealer),
             ReplyTo::Ephemeral => None,
         }
     }
 
+    /// One short line under an answer that comes more than a minute late because Slack was down.
+    fn apologise(&self, message: &mut OutgoingMessage) {
+        if self.ledger.late() && !message.blocks.iter().any(is_apology) {
+            message.blocks.push(SlackBlock::Context(SlackContextBlock::new(vec![
+                SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(SORRY.into())),
+            ])));
+        }
+    }
+
     /// A sentence only the asker sees.
     pub async fn say(&mut self, sentence: &str) -> Result<(), Error> {
+        let late = format!("{sentence} {SORRY}");
+        let sentence = if self.ledger.late() { late.as_str() } else { sentence };
         self.stop_working().await;
         match self.response_url() {
             Some(url) => self.ctx.slack.respond(&url, sentence).await?,
@@ -155,6 +179,9 @@ impl<'a> Conversation<'a> {
 
     /// A message-only answer: it takes the place of the "working on it" line.
     pub async fn show_message(&mut self, message: &OutgoingMessage) -> Result<(), Error> {
+        let mut message = message.clone();
+        self.apologise(&mut message);
+        let message = &message;
         match self.loading.take() {
             Some(loading) => self.ctx.slack.update_message(&self.channel, &loading, message).await?,
             None => {
@@ -167,7 +194,8 @@ impl<'a> Conversation<'a> {
     /// A rendered answer: a plain one replaces the "working on it" line; one with a file is
     /// posted after it, and the line removed. Where the channel's readers may not see it, the
     /// asker alone does.
-    pub async fn show(&mut self, looker: &LookerClient, rendered: Rendered) -> Result<(), Error> {
+    pub async fn show(&mut self, looker: &LookerClient, mut rendered: Rendered) -> Result<(), Error> {
+        self.apologise(&mut rendered.message);
         if !self.placement.in_conversation() {
             let more = rendered.image.is_some() || rendered.csv.is_some();
             return self.show_privately(rendered.message, more).await;
@@ -209,6 +237,7 @@ impl<'a> Conversation<'a> {
 
     /// `message` for the asker alone, with `note` under it (and the share button if asked).
     async fn show_to_asker(&mut self, mut message: OutgoingMessage, note: String, share: bool) -> Result<(), Error> {
+        self.apologise(&mut message);
         message.blocks.push(SlackBlock::Context(SlackContextBlock::new(vec![
             SlackContextBlockElement::MarkDown(SlackBlockMarkDownText::new(note)),
         ])));

@@ -81,11 +81,14 @@ pub(super) async fn execute(State(state): State<AppState>, headers: HeaderMap, b
         }
         Ok(Settled::Gone) => outcome(true, Some("Sent to Braze.".into()), json!({})),
         Ok(Settled::Failed(reason)) => outcome(false, Some(format!("Not sent to Braze: {reason}")), json!({})),
-        Ok(Settled::Pending { .. }) | Err(_) => outcome(
-            true,
-            Some("Accepted; still sending to Braze (`lookerbot jobs` shows how it went).".into()),
-            json!({}),
-        ),
+        Ok(Settled::Pending { last_error }) => {
+            let (success, message) = super::still_sending(&state, "Braze", last_error);
+            outcome(success, Some(message), json!({}))
+        }
+        Err(error) => {
+            let (success, message) = super::still_sending(&state, "Braze", Some(error.to_string()));
+            outcome(success, Some(message), json!({}))
+        }
     }
 }
 

@@ -96,13 +96,14 @@ pub(super) async fn execute(State(state): State<AppState>, headers: HeaderMap, b
     match state.queue.settled(id, state.bot.hub.wait).await {
         Ok(Settled::Done | Settled::Gone) => outcome(true, Some(format!("Sent to {target}.")), json!({})),
         Ok(Settled::Failed(reason)) => outcome(false, Some(format!("Not sent to {target}: {reason}")), json!({})),
-        Ok(Settled::Pending { .. }) | Err(_) => outcome(
-            true,
-            Some(format!(
-                "Accepted; still sending to {target} (`lookerbot jobs` shows how it went)."
-            )),
-            json!({}),
-        ),
+        Ok(Settled::Pending { last_error }) => {
+            let (success, message) = super::still_sending(&state, &target, last_error);
+            outcome(success, Some(message), json!({}))
+        }
+        Err(error) => {
+            let (success, message) = super::still_sending(&state, &target, Some(error.to_string()));
+            outcome(success, Some(message), json!({}))
+        }
     }
 }
 

@@ -63,7 +63,18 @@ async fn answer_when_done(state: &AppState, id: i64, done: String, what: &str) -
     match state.queue.settled(id, state.bot.hub.wait).await {
         Ok(Settled::Done | Settled::Gone) => answer(true, done),
         Ok(Settled::Failed(reason)) => answer(false, format!("Could not send {what}: {reason}")),
-        Ok(Settled::Pending { .. }) | Err(_) => answer(true, format!("{done} (still being sent)")),
+        // Lookerbot's own words where the operator asked for an answer at once.
+        Ok(Settled::Pending { last_error: None }) if state.bot.hub.wait.is_zero() => {
+            answer(true, format!("{done} (still being sent)"))
+        }
+        Ok(Settled::Pending { last_error }) => {
+            let (success, message) = super::still_sending(state, what, last_error);
+            answer(success, message)
+        }
+        Err(error) => {
+            let (success, message) = super::still_sending(state, what, Some(error.to_string()));
+            answer(success, message)
+        }
     }
 }
 

@@ -72,6 +72,25 @@ fn outcome(success: bool, message: Option<String>, validation_errors: Value) -> 
     Json(json!({ "looker": looker })).into_response()
 }
 
+/// What Looker is told of a send still under way when the wait ran out: never a success not yet
+/// had. Only where the operator asked for an answer at once (`LOOKERBOT_HUB_WAIT_SECS=0`) and
+/// nothing has failed yet is it an acceptance.
+fn still_sending(state: &AppState, what: &str, last_error: Option<String>) -> (bool, String) {
+    if state.bot.hub.wait.is_zero() && last_error.is_none() {
+        return (
+            true,
+            format!("Accepted; sending to {what} now. Looker is not told the final result: `lookerbot jobs` shows it."),
+        );
+    }
+    let so_far = last_error.map(|e| format!(" (so far: {e})")).unwrap_or_default();
+    (
+        false,
+        format!(
+            "Still sending to {what}{so_far}: the bot keeps retrying, but Looker will not be told the final result; see `lookerbot jobs` (a failure is also reported in the alerts channel)."
+        ),
+    )
+}
+
 /// Where the bot lives, for the integration URLs: `PUBLIC_URL`, else the host Looker reached
 /// (as a proxy forwarded it), always HTTPS unless the proxy says otherwise.
 fn base_url(state: &AppState, headers: &HeaderMap) -> Result<String, Refused> {

@@ -246,3 +246,26 @@ async fn sealed_rows_are_listed_and_swapped_only_over_what_was_read() {
         assert_eq!(store.job_detail(ids[3]).await.unwrap().unwrap().payload, r#"{"n":"x"}"#);
     });
 }
+
+#[tokio::test]
+async fn a_lease_is_renewed_only_by_its_holder_and_taken_back_at_a_one_server_start() {
+    each_backend!(|harness, store| {
+        let lease = Duration::from_secs(30);
+        store.enqueue(job(None), 0).await.unwrap();
+        let claimed = store.claim("w1", 0, lease, &[]).await.unwrap().unwrap();
+        assert!(store.leases().renew(claimed.id, "w1", 90_000).await.unwrap());
+        assert!(
+            !store.leases().renew(claimed.id, "w2", 90_000).await.unwrap(),
+            "not w2's"
+        );
+        // Past the first lease, the renewed one still holds the job.
+        assert!(store.claim("w2", 60_000, lease, &[]).await.unwrap().is_none());
+        assert_eq!(store.leases().take_back_all(61_000).await.unwrap(), 1);
+        let again = store.claim("w2", 61_000, lease, &[]).await.unwrap().unwrap();
+        assert_eq!(again.id, claimed.id);
+        assert!(
+            !store.leases().renew(claimed.id, "w1", 200_000).await.unwrap(),
+            "w1 lost it"
+        );
+    });
+}

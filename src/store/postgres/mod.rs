@@ -234,6 +234,10 @@ impl JobStore for PostgresStore {
         self
     }
 
+    fn leases(&self) -> &dyn crate::store::leases::LeaseStore {
+        self
+    }
+
     async fn get(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
         let row = sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM jobs WHERE id = $1"))
             .bind(id)

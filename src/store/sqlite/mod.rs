@@ -340,6 +340,10 @@ impl JobStore for SqliteStore {
         self
     }
 
+    fn leases(&self) -> &dyn crate::store::leases::LeaseStore {
+        self
+    }
+
     async fn put_file(&self, bytes: Vec<u8>, now: Millis) -> Result<i64, StoreError> {
         self.put_whole_file(bytes, now).await
     }

@@ -1,0 +1,171 @@
+//! Nothing a person asked is lost: an answer (a mention, a slash command, a click) that meets
+//! Slack's outage is retried like a delivery until it is posted, exactly once, and says it is late
+//! when it is; only Slack's real refusals end it.
+
+use serde_json::{Value, json};
+use std::time::Duration;
+
+use crate::fake_slack::Failure;
+use crate::helpers::*;
+
+async fn outage_app() -> TestApp {
+    let app = spawn_app_with(|s| {
+        s.lookerbot_job_max_attempts = Some("12".into());
+        s.lookerbot_audience_default = Some("public".into());
+    })
+    .await;
+    app.looker.add_look(
+        "7",
+        "Orders by Status",
+        query("q7", "table"),
+        status_counts(&[("complete", 3), ("pending", 2)]),
+    );
+    app
+}
+
+fn mention_event(text: &str) -> Value {
+    json!({"token": "legacy", "team_id": "T000000ACME", "api_app_id": "A0000000APP", "type": "event_callback",
+           "event_id": "Ev0OUTAGE01", "event_time": 1_700_000_000,
+           "authorizations": [{"team_id": "T000000ACME", "user_id": "U0000000BOT", "is_bot": true}],
+           "event": {"type": "app_mention", "user": "U000000ALICE", "text": format!("<@U0000000BOT> {text}"),
+                     "ts": "1700000100.000100", "channel": "C0000GENERAL", "event_ts": "1700000100.000100"}})
+}
+
+async fn mention(app: &TestApp, text: &str) {
+    let signed = (lookerbot::store::now_millis() / 1000, SIGNING_SECRET);
+    let ack = app
+        .post_signed(
+            "/slack/events",
+            "application/json",
+            &mention_event(text).to_string(),
+            signed,
+            &[],
+        )
+        .await;
+    assert_eq!(ack.status(), 200);
+}
+
+/// Every message posted that shows the Look's data.
+fn answers(app: &TestApp) -> usize {
+    app.slack
+        .messages()
+        .iter()
+        .filter(|m| m.all_text().contains("complete"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_mention_that_meets_an_outage_is_answered_once_when_slack_is_back() {
+    let app = outage_app().await;
+    app.slack.outage_for(Duration::from_millis(400));
+    mention(&app, "look 7").await;
+    app.drain_jobs().await;
+    assert_eq!(answers(&app), 1, "{:?}", app.slack.messages());
+    assert!(app.dead_jobs().await.is_empty(), "{:?}", app.dead_jobs().await);
+    // Run again (a crash after the post): nothing more.
+    app.drain_jobs().await;
+    assert_eq!(answers(&app), 1);
+}
+
+#[tokio::test]
+async fn a_slash_command_that_meets_an_outage_is_answered_once() {
+    let app = outage_app().await;
+    app.slack.outage_for(Duration::from_millis(400));
+    send_slash(&app, "U000000ALICE", "look 7").await;
+    app.drain_jobs().await;
+    assert_eq!(answers(&app), 1, "{:?}", app.slack.messages());
+    // A sentence only the asker reads goes through the response_url once Slack is back.
+    app.slack.outage_for(Duration::from_millis(400));
+    send_slash(&app, "U000000ALICE", "look 404").await;
+    app.drain_jobs().await;
+    assert_eq!(
+        app.slack.said(),
+        ["I couldn't find Look 404 in Looker, or the bot's Looker user can't see it."]
+    );
+}
+
+#[tokio::test]
+async fn an_answer_more_than_a_minute_late_says_so() {
+    let app = outage_app().await;
+    // Recorded a little over a minute before it could be posted.
+    app.slack.outage_for(Duration::from_millis(300));
+    mention(&app, "look 7").await;
+    let db = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE jobs SET created_at = created_at - 61000")
+        .execute(&db)
+        .await
+        .unwrap();
+    app.drain_jobs().await;
+    let posted = app.slack.messages();
+    let answer = posted.iter().find(|m| m.all_text().contains("complete")).unwrap();
+    assert!(
+        answer.all_text().contains("Sorry for the wait: Slack was unavailable."),
+        "{}",
+        answer.all_text()
+    );
+}
+
+#[tokio::test]
+async fn only_slacks_real_refusals_end_an_answer() {
+    let app = outage_app().await;
+    app.slack.fail_next("chat.postMessage", Failure::Error("is_archived"));
+    mention(&app, "look 7").await;
+    app.drain_jobs().await;
+    assert_eq!(answers(&app), 0);
+    let dead = app.dead_jobs().await;
+    assert_eq!(dead.len(), 1, "ended with the reason for an operator");
+    assert!(
+        dead[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("is_archived"),
+        "{dead:?}"
+    );
+}
+
+#[tokio::test]
+async fn past_the_response_urls_half_hour_the_asker_is_answered_in_the_channel() {
+    let app = outage_app().await;
+    app.slack.outage_for(Duration::from_millis(300));
+    send_slash(&app, "U000000ALICE", "look 404").await;
+    let db = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE jobs SET created_at = created_at - 1860000")
+        .execute(&db)
+        .await
+        .unwrap();
+    app.drain_jobs().await;
+    assert!(
+        app.slack.said().is_empty(),
+        "the response_url has lapsed: {:?}",
+        app.slack.said()
+    );
+    let told = app.slack.ephemerals();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].1, "U000000ALICE");
+    assert!(
+        told[0].2.starts_with("I couldn't find Look 404")
+            && told[0].2.ends_with("Sorry for the wait: Slack was unavailable."),
+        "{told:?}"
+    );
+}
+
+/// One server on SQLite: whatever ran when the process died is taken back when it starts again,
+/// not after the job's lease (30 s in these tests, 300 s by default).
+#[tokio::test]
+async fn a_restart_takes_back_at_once_the_answer_a_kill_interrupted() {
+    use crate::fake_slack::Hang;
+    let mut app = outage_app().await;
+    app.slack.hang_next("chat.postMessage", Hang::BeforeEffect);
+    mention(&app, "look 7").await;
+    app.kill_worker_when(app.slack.wait_until_hung()).await;
+    app.kill();
+    let (slack, looker, dir) = app.parts();
+    let mut raw = test_settings(&slack, &looker, &app.database_url);
+    raw.lookerbot_audience_default = Some("public".into());
+    let restarted = start(raw, slack, looker, dir).await;
+    let started = std::time::Instant::now();
+    restarted.drain_jobs().await;
+    assert_eq!(answers(&restarted), 1, "{:?}", restarted.slack.messages());
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}

@@ -319,9 +319,13 @@ impl Error {
         }
     }
 
-    /// Slack's pace or its `Retry-After`: the work goes on at its turn (the job is deferred).
+    /// Slack's pace, its `Retry-After`, or a deferral: the work goes on at its turn.
     pub fn waits_its_turn(&self) -> bool {
-        matches!(self, Error::Slack(slack) if slack.retry_after().is_some())
+        match self {
+            Error::Slack(slack) => slack.retry_after().is_some(),
+            Error::Job(job) => job.failure == Failure::Deferred,
+            _ => false,
+        }
     }
 }
 
@@ -329,8 +333,7 @@ impl Error {
 impl From<Error> for JobError {
     fn from(error: Error) -> Self {
         let failure = match &error {
-            // Slack's pace or its Retry-After: come back then, holding no worker meanwhile.
-            _ if error.waits_its_turn() => Failure::Deferred,
+            _ if error.waits_its_turn() => Failure::Deferred, // at its turn, holding no worker
             _ if error.is_transient() => Failure::Transient,
             _ => Failure::Permanent,
         };
@@ -368,33 +371,5 @@ impl From<SlackError> for JobError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn operator_detail_never_reaches_the_sentence() {
-        let error = LookerError::Api {
-            as_person: false,
-            status: 500,
-            what: "GET /looks/7".into(),
-            message: "java.lang.NullPointerException at com.looker.X".into(),
-        };
-        let told = UserError::from_looker(&error, "Look 7").to_string();
-        assert_eq!(
-            told,
-            "Looker isn't answering right now. Please try again in a few minutes."
-        );
-        let error = LookerError::Api {
-            as_person: false,
-            status: 422,
-            what: "POST /queries".into(),
-            message: "Validation Failed: secret_table".into(),
-        };
-        let user = UserError::from_looker(&error, "that search");
-        assert!(!user.to_string().contains("secret_table"), "{user}");
-        assert!(user.detail().unwrap().contains("secret_table"));
-        let job: JobError = Error::Looker { error, what: None }.into();
-        assert_eq!(job.failure, Failure::Permanent);
-        assert!(job.message.contains("secret_table"));
-    }
-}
+#[path = "errors_tests.rs"]
+mod tests;

@@ -21,6 +21,22 @@ use crate::domain::slack::OutgoingMessage;
 use crate::queue::{JobError, JobRun};
 use crate::store::now_millis;
 
+/// How long a post or upload an attempt sent may still be reaching Slack after that attempt
+/// died (a `kill -9` or a lost lease drops the request, not Slack's handling of it). A later
+/// attempt looks for it only after this, so it never posts beside one still landing.
+const IN_FLIGHT_MS: i64 = 5_000;
+
+/// Waits (as a deferral, holding no worker) until whatever an attempt begun at `at` sent has
+/// landed or failed.
+fn settled_since(at: i64) -> Result<(), Error> {
+    let wait = at + IN_FLIGHT_MS - now_millis();
+    if wait <= 0 {
+        return Ok(());
+    }
+    let why = "an earlier attempt's post may still be reaching Slack";
+    Err(JobError::deferred(why, std::time::Duration::from_millis(wait as u64)).into())
+}
+
 /// A job's progress, as saved with it.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct Progress {
@@ -44,9 +60,12 @@ pub struct KeptFile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 enum Part {
-    /// About to post, since `at` (unix ms).
+    /// About to post, since `at` (unix ms). `answered`: Slack answered that attempt (with an
+    /// error), so nothing of it is still on its way.
     Posting {
         at: i64,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        answered: bool,
     },
     Posted {
         channel: String,
@@ -56,6 +75,8 @@ enum Part {
     Uploading {
         at: i64,
         file: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        answered: bool,
     },
     Uploaded {
         file: String,
@@ -192,7 +213,10 @@ impl<'a> Ledger<'a> {
                     ts: SlackTs(ts),
                 });
             }
-            Some(Part::Posting { at }) => {
+            Some(Part::Posting { at, answered }) => {
+                if !answered {
+                    settled_since(at)?;
+                }
                 if let Some(ts) = self.ctx.slack.find_tagged(channel, thread, at, &tag).await? {
                     tracing::info!(job = run.id(), part = %name, "found the post an earlier attempt made");
                     self.record(&name, posted(channel, &ts)).await?;
@@ -204,12 +228,22 @@ impl<'a> Ledger<'a> {
             }
             _ => {}
         }
-        self.record(&name, Part::Posting { at: now_millis() }).await?;
-        let sent = self
+        let at = now_millis();
+        self.record(&name, Part::Posting { at, answered: false }).await?;
+        let sent = match self
             .ctx
             .slack
             .post_tagged(channel, message, thread, Some(&tag), broadcast)
-            .await?;
+            .await
+        {
+            Ok(sent) => sent,
+            Err(error) => {
+                if !error.may_still_land() {
+                    let _ = self.record(&name, Part::Posting { at, answered: true }).await;
+                }
+                return Err(error.into());
+            }
+        };
         self.record(&name, posted(&sent.channel, &sent.ts)).await?;
         Ok(sent)
     }
@@ -230,7 +264,10 @@ impl<'a> Ledger<'a> {
         }
         match self.part(&name) {
             Some(Part::Uploaded { .. }) => return Ok(()),
-            Some(Part::Uploading { file: id, .. }) => {
+            Some(Part::Uploading { file: id, at, answered }) => {
+                if !answered {
+                    settled_since(at)?;
+                }
                 let id = SlackFileId(id);
                 if slack.file_shared_in(&id, channel).await? == Some(true) {
                     tracing::info!(part = %name, "found the upload an earlier attempt completed");
@@ -240,15 +277,19 @@ impl<'a> Ledger<'a> {
             _ => {}
         }
         let ticket = slack.start_upload(file).await?;
-        self.record(
-            &name,
-            Part::Uploading {
-                at: now_millis(),
-                file: ticket.file_id.to_string(),
-            },
-        )
-        .await?;
-        slack.finish_upload(&ticket, file, channel, blocks, thread).await?;
+        let (at, id) = (now_millis(), ticket.file_id.to_string());
+        let uploading = |answered| Part::Uploading {
+            at,
+            file: id.clone(),
+            answered,
+        };
+        self.record(&name, uploading(false)).await?;
+        if let Err(error) = slack.finish_upload(&ticket, file, channel, blocks, thread).await {
+            if !error.may_still_land() {
+                let _ = self.record(&name, uploading(true)).await;
+            }
+            return Err(error.into());
+        }
         self.record(
             &name,
             Part::Uploaded {

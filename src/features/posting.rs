@@ -157,26 +157,42 @@ pub async fn post_rendered(
     };
 
     if let Some(csv) = csv {
-        let file = FileUpload {
-            filename: csv.filename,
-            title: format!("{title} (CSV)"),
-            content_type: "text/csv".into(),
-            content: csv.bytes.into(),
-            comment: None,
-        };
-        let under = posted.as_ref().or(thread);
-        // The result is already in the channel: a failed attachment is reported, not retried.
-        if let Err(error) = ledger.upload(channel, &file, None, under).await {
-            let sentence = UserError::CsvNotAttached {
-                detail: error.to_string(),
-            };
-            tracing::error!(%error, %title, "could not attach the CSV");
-            let note = OutgoingMessage {
-                text: sentence.to_string(),
-                blocks: vec![warning(&sentence.to_string())],
-            };
-            let _ = ledger.post(channel, &note, under).await;
-        }
+        attach_csv(ledger, channel, posted.as_ref().or(thread), &title, csv).await?;
     }
     Ok(posted)
+}
+
+/// The whole result as CSV under the answer. The result is already in the channel: a failed
+/// attachment is reported, not retried (unless it waits for an earlier attempt's upload to land:
+/// then the job comes back).
+async fn attach_csv(
+    ledger: &Ledger<'_>,
+    channel: &SlackChannelId,
+    under: Option<&SlackTs>,
+    title: &str,
+    csv: crate::render::CsvFile,
+) -> Result<(), Error> {
+    let file = FileUpload {
+        filename: csv.filename,
+        title: format!("{title} (CSV)"),
+        content_type: "text/csv".into(),
+        content: csv.bytes.into(),
+        comment: None,
+    };
+    let Err(error) = ledger.upload(channel, &file, None, under).await else {
+        return Ok(());
+    };
+    if error.waits_its_turn() {
+        return Err(error);
+    }
+    let sentence = UserError::CsvNotAttached {
+        detail: error.to_string(),
+    };
+    tracing::error!(%error, %title, "could not attach the CSV");
+    let note = OutgoingMessage {
+        text: sentence.to_string(),
+        blocks: vec![warning(&sentence.to_string())],
+    };
+    let _ = ledger.post(channel, &note, under).await;
+    Ok(())
 }

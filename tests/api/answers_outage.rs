@@ -167,5 +167,6 @@ async fn a_restart_takes_back_at_once_the_answer_a_kill_interrupted() {
     let started = std::time::Instant::now();
     restarted.drain_jobs().await;
     assert_eq!(answers(&restarted), 1, "{:?}", restarted.slack.messages());
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    // Within seconds: what the killed attempt sent is given 5 s to land before it is looked for.
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
 }

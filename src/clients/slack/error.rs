@@ -140,6 +140,12 @@ impl SlackError {
         }
     }
 
+    /// Whether the request may still take effect at Slack after this error: a timeout or a broken
+    /// connection leaves it unknown; any answer from Slack (an error, a status) means it is over.
+    pub fn may_still_land(&self) -> bool {
+        matches!(self, SlackError::Timeout { .. } | SlackError::Transport { .. })
+    }
+
     /// How long Slack asked us to wait, when it did.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

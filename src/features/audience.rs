@@ -19,6 +19,8 @@ pub struct Placement {
     pub dm: bool,
     /// Slack said who reads the conversation (else it is treated as private, and nothing shared).
     pub known: bool,
+    /// Slack could not say because it was down (a 5xx, a timeout): an answer waits for it.
+    pub slack_down: bool,
 }
 
 impl Placement {
@@ -27,6 +29,7 @@ impl Placement {
         audience: Audience::Private,
         dm: true,
         known: true,
+        slack_down: false,
     };
 
     /// Whether the answer is posted in the conversation it was asked in.
@@ -54,6 +57,7 @@ pub async fn placement(ctx: &Context, channel: &str) -> Placement {
             audience: ctx.audience.of(channel, facts.name.as_deref(), facts.external()),
             dm: false,
             known: true,
+            slack_down: false,
         },
         Err(error) => {
             tracing::warn!(%error, channel = %crate::telemetry::printable(channel),
@@ -62,6 +66,7 @@ pub async fn placement(ctx: &Context, channel: &str) -> Placement {
                 audience: Audience::Private,
                 dm: false,
                 known: false,
+                slack_down: error.is_transient(),
             }
         }
     }

@@ -81,6 +81,11 @@ impl Job for CommandRequest {
     async fn run(self, ctx: &Context, run: &JobRun) -> Result<(), JobError> {
         let admission = admit_within_limit(ctx, &self.team_id, &self.user_id, run).await;
         let (mut placement, mut share) = share::placement(ctx, &self).await;
+        // Who reads the answer is unknown while Slack is down: the answer waits for Slack rather
+        // than going to the asker alone (which it does on the last attempt).
+        if placement.slack_down && !run.is_last_attempt() {
+            return Err(JobError::transient("Slack did not say who reads the conversation"));
+        }
         // Someone from another organisation gets links to Looker, never data, wherever they ask.
         if matches!(admission, Ok(Admission::LinksOnly)) {
             (placement.audience, placement.dm, share) = (crate::config::Audience::Links, false, None);

@@ -162,5 +162,12 @@ five = sum(n for (kind, status), n in statuses.items() if isinstance(status, int
 print("requests by kind and answer:")
 for (kind, status), n in sorted(statuses.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
     print(f"  {kind:12} {status!s:12} {n}")
-print(json.dumps({"accepted": accepted, "delivered": delivered, "duplicated": duplicated,
-                  "lost": accepted - delivered, "answered_5xx": five, "drained_after_s": round(drained, 1)}))
+looks = {"accepted": len(accepted_webhooks), "delivered": sum(1 for t in accepted_webhooks if titles[t]),
+         "duplicated": sum(1 for t in accepted_webhooks if titles[t] > 1)}
+mentions = {"accepted": len(accepted_events), "answered": sum(1 for e in accepted_events if answers[e]),
+            "duplicated": sum(1 for e in accepted_events if answers[e] > 1)}
+looks["lost"] = looks["accepted"] - looks["delivered"]
+mentions["lost"] = mentions["accepted"] - mentions["answered"]
+print(json.dumps({"deliveries": looks, "mentions": mentions, "accepted": accepted, "delivered": delivered,
+                  "duplicated": duplicated, "lost": accepted - delivered, "answered_5xx": five,
+                  "drained_after_s": round(drained, 1)}))

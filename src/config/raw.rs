@@ -184,7 +184,8 @@ pub struct RawSettings {
     /// First retry delay in milliseconds, doubled on each attempt [default: 2000].
     #[arg(long, env = "LOOKERBOT_JOB_BACKOFF_MS")]
     pub lookerbot_job_backoff_ms: Option<String>,
-    /// Seconds a worker holds a job before another may take it over [default: 300].
+    /// Seconds one attempt of a job may run; meanwhile its worker renews a 30 s lease, so a
+    /// dead replica's job is taken over within about 30 s [default: 300].
     #[arg(long, env = "LOOKERBOT_JOB_LEASE_SECS")]
     pub lookerbot_job_lease_secs: Option<String>,
     /// Largest webhook body accepted from Looker, in MiB [default: 64].

@@ -202,3 +202,27 @@ async fn an_answer_waits_for_slack_to_say_who_reads_the_channel() {
     );
     assert!(app.slack.ephemerals().is_empty(), "{:?}", app.slack.ephemerals());
 }
+
+#[tokio::test]
+async fn a_mention_caught_by_an_outage_and_a_kill_is_answered_once_after_the_restart() {
+    let mut app = outage_app().await;
+    app.slack.outage_for(Duration::from_millis(500));
+    mention(&app, "look 7").await;
+    // One attempt meets the outage; then the process dies.
+    let never = tokio_util::sync::CancellationToken::new();
+    let first = app.worker.run_next(&never).await.unwrap();
+    assert!(
+        matches!(first, Some(lookerbot::queue::Outcome::Retrying { .. })),
+        "{first:?}"
+    );
+    app.kill();
+    let (slack, looker, dir) = app.parts();
+    let mut raw = test_settings(&slack, &looker, &app.database_url);
+    raw.lookerbot_audience_default = Some("public".into());
+    raw.lookerbot_job_max_attempts = Some("12".into());
+    let restarted = start(raw, slack, looker, dir).await;
+    restarted.drain_jobs().await;
+    assert_eq!(answers(&restarted), 1, "{:?}", restarted.slack.messages());
+    restarted.drain_jobs().await;
+    assert_eq!(answers(&restarted), 1);
+}

@@ -607,3 +607,31 @@ async fn a_click_reaches_looker_as_the_clicker_where_the_looker_runs_each_person
     assert_eq!(sent_as, [&"10".to_string()], "{requests:?} {callers:?}");
     assert_eq!(app.slack.said(), [":white_check_mark: Ticket #43 created"]);
 }
+
+#[tokio::test]
+async fn a_click_during_a_slack_outage_is_sent_once_and_its_outcome_told_once_slack_is_back() {
+    let app = spawn_app_with(|raw| raw.lookerbot_job_max_attempts = Some("12".into())).await;
+    let result = result_with_actions(&[("complete", 3), ("pending", 2)], &[action("Create ticket", false)]);
+    app.looker
+        .add_look("7", "Orders by Status", query("q7", "table"), result);
+    app.deliver(
+        "/slack/post/channel/general",
+        &look_webhook(&app.looker, "7", "Orders by Status", None),
+    )
+    .await;
+    app.drain_jobs().await;
+    app.looker.answer_data_action(
+        TICKET_URL,
+        json!({"success": true, "message": "Ticket #44 created", "refresh_query": false}),
+    );
+    let key = keys(&app)[1].clone();
+    assert_eq!(
+        post_action(&app, &click(&app, &key, "U000000ALICE")).await.status(),
+        200
+    );
+    // Slack (its response_url and its Web API) answers 503 for a while.
+    app.slack.outage_for(Duration::from_millis(300));
+    app.drain_jobs().await;
+    assert_eq!(app.looker.data_action_calls().len(), 1, "sent to Looker once");
+    assert_eq!(app.slack.said(), [":white_check_mark: Ticket #44 created"], "told once");
+}

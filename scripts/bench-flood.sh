@@ -28,9 +28,9 @@ fakes=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$SLACK_PORT/__fake/stats" && break; sleep 0.1; done
 curl -s -X POST "http://127.0.0.1:$SLACK_PORT/__fake/pace?per_second=1&burst=3" >/dev/null
 
-run() { # workers -> one line of figures
-  local workers=$1 db="$work/flood-$1.db"
-  python3 scripts/sign-slack-requests.py event 200000 "$SECRET" "$work/events-$workers.lua" "$workers"
+run() { # workers (empty: the default) and a file number -> one line of figures
+  local workers=$1 db="$work/flood-$2.db"
+  python3 scripts/sign-slack-requests.py event 200000 "$SECRET" "$work/events-$2.lua" "$2"
   env -i PATH="$PATH" RUST_LOG=warn \
     SLACK_API_KEY=xoxb-test-bot-token SLACK_SIGNING_SECRET="$SECRET" SLACK_API_BASE_URL="http://127.0.0.1:$SLACK_PORT/api" \
     PUBLIC_URL=https://lookerbot.bench.example LOOKER_URL="http://127.0.0.1:$LOOKER_PORT" \
@@ -45,7 +45,7 @@ run() { # workers -> one line of figures
   local flood=$!
   local events
   events=$(wrk -t1 -c4 -d"$DURATION" -s scripts/slack-signed.lua "http://127.0.0.1:$PORT" \
-    -- "$work/events-$workers.lua" /slack/events | grep '^RESULT')
+    -- "$work/events-$2.lua" /slack/events | grep '^RESULT')
   wait "$flood"
   local rps p99
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/webhooks.txt")
@@ -54,5 +54,5 @@ run() { # workers -> one line of figures
   echo "workers=${workers:-default} webhooks_per_s=$rps webhook_p99=$p99 mention_acks: ${events#RESULT }"
 }
 
-run 0
-run ""
+run 0 0
+run "" 1

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Fault drill: two replicas on one PostgreSQL, 1,000 scheduled webhooks and 1,000 mentions
 (some sent to both replicas at once, some retried as Slack retries), one replica killed with
-SIGKILL mid-run, then 60 s of Slack answering 503 to everything. Started by scripts/drill.sh.
+SIGKILL a third of the way in, started again, and killed again at two thirds, with 60 s of Slack
+answering 503 to everything from half way. Started by scripts/drill.sh.
 
     drill.py BOT_COMMAND_JSON PORT_A PORT_B SLACK_URL DELIVERIES EVENTS OUTAGE_SECONDS
 
@@ -122,16 +123,29 @@ launch(1)
 started = time.time()
 work = [(webhook, n) for n in range(deliveries)] + [(event, n) for n in range(events)]
 random.shuffle(work)
-kill_at, outage_at = len(work) // 3, len(work) // 2
+kill_at, outage_at = len(work) // 3, len(work) // 2  # killed again at 2/3, after a restart
+
+
+restart_at, kill_again_at = len(work) * 5 // 12, len(work) * 2 // 3
+
+
+def kill(i):
+    alive[i] = False
+    replicas[i].send_signal(signal.SIGKILL)
+    replicas[i].wait()
+    print(f"{time.time() - started:6.1f}s replica {i} killed with SIGKILL", flush=True)
 
 
 def run(item):
     index, (job, n) = item
     if index == kill_at:
-        alive[1] = False
-        replicas[1].send_signal(signal.SIGKILL)
-        replicas[1].wait()
-        print(f"{time.time() - started:6.1f}s replica 1 killed with SIGKILL", flush=True)
+        kill(1)
+    if index == restart_at:
+        launch(1)
+        alive[1] = True
+        print(f"{time.time() - started:6.1f}s replica 1 started again", flush=True)
+    if index == kill_again_at:
+        kill(1)
     if index == outage_at:
         urllib.request.urlopen(urllib.request.Request(f"{slack_url}/__fake/outage?secs={outage}", method="POST"))
         print(f"{time.time() - started:6.1f}s Slack answers 503 for {outage:.0f} s", flush=True)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fault drill: two replicas on one PostgreSQL (a schema of its own in DATABASE_URL's database),
 # 1,000 scheduled webhooks and 1,000 mentions, some sent to both replicas and some retried as
-# Slack retries, one replica killed with SIGKILL a third of the way in, and 60 s of Slack 503s
+# Slack retries, one replica killed with SIGKILL a third of the way in, started again and killed
+# again at two thirds, and 60 s of Slack 503s
 # half way. Prints delivered / duplicated / lost (scripts/drill.py).
 #
 #   scripts/drill.sh

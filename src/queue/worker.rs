@@ -89,6 +89,19 @@ impl<C: Send + Sync + 'static> Worker<C> {
         });
     }
 
+    /// Renews the lease on job `id` every third of it, for as long as the job runs.
+    async fn heartbeat(&self, id: i64, held: Duration) -> std::convert::Infallible {
+        loop {
+            tokio::time::sleep(held / 3).await;
+            let until = now_millis() + held.as_millis() as i64;
+            match self.store.leases().renew(id, &self.id, until).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(job = id, "the job's lease was lost; another worker may take it"),
+                Err(error) => tracing::warn!(job = id, %error, "could not renew the job's lease"),
+            }
+        }
+    }
+
     /// Claims and runs one ready job; `None` when nothing is due.
     pub async fn run_next(&self, shutdown: &CancellationToken) -> Result<Option<Outcome>, StoreError> {
         let busy = self.lanes.busy();
@@ -133,20 +146,9 @@ impl<C: Send + Sync + 'static> Worker<C> {
         );
         tokio::pin!(work);
         let grace = self.shutdown_grace;
-        let heartbeat = async {
-            loop {
-                tokio::time::sleep(held / 3).await;
-                let until = now_millis() + held.as_millis() as i64;
-                match self.store.leases().renew(job.id, &self.id, until).await {
-                    Ok(true) => {}
-                    Ok(false) => tracing::warn!(job = job.id, "the job's lease was lost; another worker may take it"),
-                    Err(error) => tracing::warn!(job = job.id, %error, "could not renew the job's lease"),
-                }
-            }
-        };
         let result = tokio::select! {
             result = &mut work => result,
-            never = heartbeat => never,
+            never = self.heartbeat(job.id, held) => match never {},
             _ = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
                 tracing::warn!(job = job.id, "shutting down: handing the job back for the next start");
                 self.store.release(job.id, &self.id, now_millis()).await?;

@@ -31,22 +31,11 @@ macro_rules! sealed_rows {
         #[async_trait::async_trait]
         impl $crate::store::sealed::SealedRows for $store {
             async fn all_links(&self) -> Result<Vec<$crate::store::people::LinkRecord>, $crate::store::StoreError> {
-                use sqlx::Row as _;
                 let rows = sqlx::query(&$sql($crate::store::sealed::sql::ALL_LINKS))
                     .fetch_all(&self.$write)
                     .await?;
-                Ok(rows
-                    .iter()
-                    .map(|r| $crate::store::people::LinkRecord {
-                        looker: r.get("looker"),
-                        team: r.get("team"),
-                        slack_user: r.get("slack_user"),
-                        looker_user: r.get("looker_user"),
-                        sealed: r.get("sealed"),
-                        linked_at: r.get("linked_at"),
-                        updated_at: r.get("updated_at"),
-                    })
-                    .collect())
+                // The backend's own reading of a link row (`people_rows!`, in the same module).
+                Ok(rows.iter().map(link_record).collect())
             }
 
             async fn payloads(&self, after: i64, limit: u32) -> Result<Vec<(i64, String)>, $crate::store::StoreError> {

@@ -215,6 +215,8 @@ fn looker_for<'a>(ctx: &'a Context, delivery: &Delivery) -> Result<&'a LookerCli
 
 async fn deliver(ctx: &Context, ledger: &Ledger<'_>, delivery: Delivery) -> Result<(), Error> {
     let channel = resolve(ctx, &delivery.destination).await?;
+    // Behind a flood to this channel the job waits its turn before running anything on Looker.
+    ctx.slack.turn_within_reach(&channel).await?;
     match &delivery.content {
         Content::Look {
             look_id,

@@ -25,7 +25,7 @@ pub(super) mod sql {
 
 /// The one implementation both backends share.
 macro_rules! pin_store {
-    ($store:ty, $write:ident, $sql:path) => {
+    ($store:ty, $read:ident, $write:ident, $sql:path) => {
         #[async_trait::async_trait]
         impl $crate::store::pins::PinStore for $store {
             async fn pin(
@@ -36,6 +36,14 @@ macro_rules! pin_store {
             ) -> Result<String, $crate::store::StoreError> {
                 use sqlx::Row as _;
                 use $crate::store::pins::sql;
+                // Every delivery asks; only the first of a name writes.
+                let pinned = sqlx::query(&$sql(sql::PINNED))
+                    .bind(name)
+                    .fetch_optional(&self.$read)
+                    .await?;
+                if let Some(row) = pinned {
+                    return Ok(row.get("channel"));
+                }
                 sqlx::query(&$sql(sql::PIN))
                     .bind(name)
                     .bind(channel)

@@ -142,3 +142,36 @@ async fn posts_to_one_channel_are_paced_to_about_one_a_second_after_a_short_burs
     );
     assert_eq!(app.slack.messages().len(), 6);
 }
+
+#[tokio::test]
+async fn a_delivery_behind_a_held_channel_waits_its_turn_before_running_anything_on_looker() {
+    let app = app_with_look().await;
+    let never = tokio_util::sync::CancellationToken::new();
+    // Slack holds #general for 40 s: longer than a job waits holding a worker.
+    app.slack.fail_next("chat.postMessage", Failure::RateLimited(40));
+    let webhook = look_webhook(&app.looker, "7", "Orders", None);
+    app.deliver("/slack/post/channel/general", &webhook).await;
+    let first = app.worker.run_next(&never).await.unwrap();
+    assert!(matches!(first, Some(Outcome::Deferred { .. })), "{first:?}");
+    let runs = || app.looker.requests().iter().filter(|r| r.contains("/run/")).count();
+    assert_eq!(runs(), 1, "the first ran its Look, then met the 429");
+
+    // The next delivery to #general goes back to wait before it costs Looker a query.
+    app.deliver("/slack/post/channel/general", &webhook).await;
+    let Some(Outcome::Deferred { in_ms }) = app.worker.run_next(&never).await.unwrap() else {
+        panic!("sent back to wait its turn")
+    };
+    assert!(in_ms >= 35_000, "back when #general is free again: {in_ms} ms");
+    assert_eq!(runs(), 1, "no query was run for a post that had to wait");
+    assert_eq!(app.slack.calls_to("chat.postMessage"), 1);
+    let jobs = app.jobs().await;
+    assert!(
+        jobs.iter().all(|j| j.attempts == 0),
+        "waiting is no failed attempt: {jobs:?}"
+    );
+
+    // Another channel is not held back.
+    app.deliver("/slack/post/channel/random", &webhook).await;
+    assert_eq!(app.worker.run_next(&never).await.unwrap(), Some(Outcome::Done));
+    assert_eq!(runs(), 2);
+}

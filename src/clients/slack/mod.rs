@@ -182,6 +182,24 @@ impl SlackApi {
         }
     }
 
+    /// Fails with [`SlackError::Paced`] when `channel`'s next turn to post is further off than a
+    /// job waits inline, taking no turn: a job checks this before work it would otherwise do
+    /// twice (running a Look, then being sent back to wait).
+    pub async fn turn_within_reach(&self, channel: &SlackChannelId) -> Result<(), SlackError> {
+        let mut patience = self.max_inline_wait;
+        if let Some(left) = crate::scope::time_left() {
+            patience = patience.min(left);
+        }
+        match self.paces.out_of_reach(&channel.0, patience).await {
+            None => Ok(()),
+            Some(retry_after) => Err(SlackError::Paced {
+                method: "chat.postMessage",
+                channel: Some(channel.0.clone()),
+                retry_after,
+            }),
+        }
+    }
+
     /// Runs one Web API call with a timeout, keeping Slack's pace and waiting out short rate
     /// limits; a longer wait is handed back to the job queue.
     async fn call<T, F, Fut>(

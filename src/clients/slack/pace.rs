@@ -132,6 +132,20 @@ impl Paces {
         }
     }
 
+    /// How long until `channel`'s next free turn when that is further off than `patience`,
+    /// without reserving anything: work that would end waiting for a turn (a Look run, then
+    /// sent back) is sent back before it is done.
+    pub async fn out_of_reach(&self, channel: &str, patience: Duration) -> Option<Duration> {
+        let now = now_millis();
+        let interval = self.interval.as_millis() as Millis;
+        let tat = self.book.peek(&Self::channel_key(channel)).await.ok().flatten()?;
+        let go_at = tat - interval * (self.burst as Millis - 1);
+        if go_at <= now + patience.as_millis() as Millis {
+            return None;
+        }
+        Some(self.next_turn(channel, now).await)
+    }
+
     /// How long until `channel`'s next free turn, with a little jitter so that the jobs sent
     /// back together do not all come back at the same instant.
     async fn next_turn(&self, channel: &str, now: Millis) -> Duration {
@@ -194,6 +208,37 @@ mod tests {
         assert_eq!(book.reserve("c", 0, second, burst, 2_500).await.unwrap(), None);
         let next = book.reserve("c", 0, second, burst, 3_000).await.unwrap().unwrap();
         assert_eq!(next - 3000, 3000, "the refused turn was not taken");
+    }
+
+    #[tokio::test]
+    async fn a_turn_out_of_reach_is_told_without_taking_one() {
+        let paces = Paces::new(Arc::new(LocalPaces::default()), Duration::from_secs(1), 3);
+        let patience = Duration::from_secs(5);
+        assert_eq!(paces.out_of_reach("C1", patience).await, None, "a quiet channel");
+        // A burst of three goes at once, then one a second: the seventh goes 4 s from now.
+        for _ in 0..7 {
+            assert!(matches!(
+                paces.turn("chat.postMessage", Some("C1"), patience).await,
+                Turn::After(_)
+            ));
+        }
+        assert_eq!(
+            paces.out_of_reach("C1", patience).await,
+            None,
+            "the next turn is 5 s off"
+        );
+        assert!(matches!(
+            paces.turn("chat.postMessage", Some("C1"), patience).await,
+            Turn::After(_)
+        ));
+        let Some(wait) = paces.out_of_reach("C1", patience).await else {
+            panic!("the next turn is 6 s off")
+        };
+        assert!(wait >= Duration::from_secs(5), "{wait:?}");
+        let Turn::Later(_) = paces.turn("chat.postMessage", Some("C1"), patience).await else {
+            panic!("asking took no turn: the next is still out of reach")
+        };
+        assert_eq!(paces.out_of_reach("C2", patience).await, None, "another channel");
     }
 
     #[tokio::test]

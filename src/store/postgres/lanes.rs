@@ -9,6 +9,41 @@ use sqlx::Row;
 use super::PostgresStore;
 use crate::store::{ClaimedJob, Millis, StoreError};
 
+/// Claims the job to run (`$1` owner, `$2` lease end, `$3` now, `$4` the busy lanes): the most
+/// urgent among the first few due jobs of each lane with room and of no lane (each found by one
+/// index seek, the lanes listed by skipping through the index) and any job whose worker's lease
+/// ran out, skipping those another replica is claiming at this moment. Sorting every due job
+/// instead cost milliseconds a claim with thousands queued.
+const CLAIM: &str = "
+    UPDATE jobs
+    SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_until = $2, updated_at = $3,
+        waiting = NULL
+    WHERE id = (
+        SELECT id FROM jobs WHERE id = ANY(ARRAY(
+            WITH RECURSIVE lanes(lane) AS (
+                (SELECT lane FROM jobs WHERE state = 'queued' AND lane IS NOT NULL ORDER BY lane LIMIT 1)
+                UNION ALL
+                SELECT (SELECT j.lane FROM jobs j WHERE j.state = 'queued' AND j.lane > lanes.lane ORDER BY j.lane LIMIT 1)
+                FROM lanes WHERE lanes.lane IS NOT NULL
+            )
+            (SELECT id FROM jobs WHERE state = 'queued' AND lane IS NULL AND run_after <= $3
+             ORDER BY priority, run_after, id LIMIT 8)
+            UNION ALL
+            SELECT c.id FROM lanes
+            CROSS JOIN LATERAL (SELECT id FROM jobs j WHERE j.state = 'queued' AND j.lane = lanes.lane
+                AND j.run_after <= $3 ORDER BY j.priority, j.run_after, j.id LIMIT 8) c
+            WHERE lanes.lane IS NOT NULL AND NOT (lanes.lane = ANY($4))
+            UNION ALL
+            (SELECT id FROM jobs WHERE state = 'running' AND lease_until < $3
+               AND (lane IS NULL OR NOT (lane = ANY($4))) ORDER BY priority, run_after, id LIMIT 8)
+        ))
+        AND ((state = 'queued' AND run_after <= $3) OR (state = 'running' AND lease_until < $3))
+        ORDER BY priority, run_after, id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, kind, payload, summary, attempts, max_attempts, progress, created_at, lane";
+
 impl PostgresStore {
     pub(super) async fn claim_job(
         &self,
@@ -17,26 +52,13 @@ impl PostgresStore {
         lease: Duration,
         busy_lanes: &[String],
     ) -> Result<Option<ClaimedJob>, StoreError> {
-        let row = sqlx::query(
-            "UPDATE jobs
-             SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_until = $2, updated_at = $3,
-                 waiting = NULL
-             WHERE id = (
-                 SELECT id FROM jobs
-                 WHERE ((state = 'queued' AND run_after <= $3) OR (state = 'running' AND lease_until < $3))
-                   AND (lane IS NULL OR NOT (lane = ANY($4)))
-                 ORDER BY priority, run_after, id
-                 LIMIT 1
-                 FOR UPDATE SKIP LOCKED
-             )
-             RETURNING id, kind, payload, summary, attempts, max_attempts, progress, created_at, lane",
-        )
-        .bind(owner)
-        .bind(now + lease.as_millis() as i64)
-        .bind(now)
-        .bind(busy_lanes)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(CLAIM)
+            .bind(owner)
+            .bind(now + lease.as_millis() as i64)
+            .bind(now)
+            .bind(busy_lanes)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|row| ClaimedJob {
             id: row.get("id"),
             kind: row.get("kind"),

@@ -13,6 +13,6 @@ use crate::store::{Millis, StoreError};
 
 people_rows!();
 people_store!(PostgresStore, pool, pool, postgres_placeholders);
-crate::store::pins::pin_store!(PostgresStore, pool, postgres_placeholders);
+crate::store::pins::pin_store!(PostgresStore, pool, pool, postgres_placeholders);
 crate::store::sealed::sealed_rows!(PostgresStore, pool, postgres_placeholders);
 crate::store::leases::lease_store!(PostgresStore, pool, postgres_placeholders);

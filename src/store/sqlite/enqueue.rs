@@ -1,37 +1,16 @@
-//! Group commit: SQLite takes one writer at a time, so every enqueue waiting at a moment is
-//! written by one statement in one transaction (many webhooks, one fsync).
+//! Enqueues in a group commit: every enqueue waiting at a moment is written by one statement in
+//! the writer task's transaction (many webhooks, one fsync).
 
 use std::collections::HashMap;
 
 use sqlx::SqliteConnection;
-use sqlx::sqlite::SqlitePool;
-use tokio::sync::mpsc;
 
 use super::EnqueueRequest;
 use crate::store::Enqueued;
-use crate::store::batch::{Inserted, answer_all};
+use crate::store::batch::Inserted;
 
 /// The most enqueues committed in one transaction.
 pub(super) const MAX_BATCH: usize = 256;
-
-/// Group commit: takes every enqueue waiting (up to `MAX_BATCH`) and writes them with one
-/// statement in one transaction, so a batch costs a few round trips to SQLite's thread and one
-/// fsync.
-pub(super) async fn commit_enqueues(writer: SqlitePool, mut queue: mpsc::Receiver<EnqueueRequest>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        // One transaction: a batch whose answers cannot all be worked out is not kept at all, so
-        // no caller is told "try again" for a job that is already stored.
-        let outcome = async {
-            let mut tx = writer.begin().await?;
-            let results = insert_jobs(&mut tx, &batch).await?;
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(results)
-        }
-        .await;
-        answer_all(&mut batch, outcome);
-    }
-}
 
 /// Inserts a batch in one multi-row statement (atomic on its own) and says, for each job in
 /// order, whether it was created or which earlier job holds its dedupe key (`AUTOINCREMENT`

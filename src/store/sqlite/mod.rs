@@ -1,5 +1,5 @@
 //! The embedded default: one SQLite file in WAL mode with full fsync (a 200 means the job is on
-//! disk). All writes go through one connection (SQLite has one writer) and concurrent enqueues are
+//! disk). One task writes what the intake and the workers ask for, in batches (see `writer`). All writes go through one connection (SQLite has one writer) and concurrent enqueues are
 //! committed together: many webhooks, one statement, one fsync. Reads use their own pool.
 
 mod enqueue;
@@ -10,6 +10,7 @@ mod people;
 mod probe;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -25,7 +26,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     ClaimedJob, DataActionRecord, Enqueued, JobDetail, JobRecord, JobState, JobStore, Millis, NewJob, StoreError,
 };
-use enqueue::{MAX_BATCH, commit_enqueues};
+use enqueue::MAX_BATCH;
+use lanes::Param;
 pub(super) use probe::probe;
 
 static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -36,6 +38,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     enqueues: mpsc::Sender<EnqueueRequest>,
+    /// The workers' bookkeeping, committed by the writer task after the enqueues.
+    ops: mpsc::Sender<writer::Op>,
     files: mpsc::Sender<files::FileRequest>,
 }
 
@@ -63,13 +67,15 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         let (enqueues, queue) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(commit_enqueues(writer.clone(), queue));
+        let (ops, bookkeeping) = mpsc::channel(4 * writer::MAX_OPS);
+        tokio::spawn(writer::run(writer.clone(), queue, bookkeeping));
         let (files, waiting) = mpsc::channel(files::MAX_FILES);
         tokio::spawn(files::commit_files(writer.clone(), waiting));
         Ok(Self {
             writer,
             reader,
             enqueues,
+            ops,
             files,
         })
     }
@@ -86,51 +92,15 @@ impl SqliteStore {
             .await?;
         // No writer task runs: an enqueue finds the channel closed.
         let (enqueues, _) = mpsc::channel(1);
+        let (ops, _) = mpsc::channel(1);
         let (files, _) = mpsc::channel(1);
         Ok(Self {
             writer: reader.clone(),
             reader,
             enqueues,
+            ops,
             files,
         })
-    }
-}
-
-/// A value bound into a statement.
-enum Param<'a> {
-    Int(i64),
-    Text(&'a str),
-}
-
-impl SqliteStore {
-    /// Changes a running job this worker still holds: `set` with `params` bound from `?3` (the
-    /// first is always the time of the change), and with `ends_lease` the lease given up. The
-    /// rows changed: 0 when the job is no longer this worker's.
-    async fn update_held(
-        &self,
-        id: i64,
-        owner: &str,
-        set: &str,
-        params: &[Param<'_>],
-        ends_lease: bool,
-    ) -> Result<u64, StoreError> {
-        // A job ends its lease when it finishes; while it goes on, it must still hold it.
-        let (lease, held) = if ends_lease {
-            (", lease_owner = NULL, lease_until = NULL, waiting = NULL", "")
-        } else {
-            ("", " AND lease_until >= ?3")
-        };
-        let sql = format!(
-            "UPDATE jobs SET {set}{lease}, updated_at = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'running'{held}"
-        );
-        let mut query = sqlx::query(&sql).bind(id).bind(owner);
-        for param in params {
-            query = match param {
-                Param::Int(n) => query.bind(*n),
-                Param::Text(text) => query.bind(*text),
-            };
-        }
-        Ok(query.execute(&self.writer).await?.rows_affected())
     }
 }
 
@@ -197,15 +167,15 @@ impl JobStore for SqliteStore {
     }
 
     async fn complete(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError> {
-        self.update_held(id, owner, "state = 'done'", &[Param::Int(now)], true)
+        self.update_held(id, owner, "state = 'done'", vec![Param::Int(now)], true)
             .await?;
         Ok(())
     }
 
     async fn retry_at(&self, id: i64, owner: &str, at: Millis, error: &str, now: Millis) -> Result<(), StoreError> {
         let set = "state = 'queued', run_after = ?4, last_error = ?5";
-        let params = [Param::Int(now), Param::Int(at), Param::Text(error)];
-        self.update_held(id, owner, set, &params, true).await?;
+        let params = vec![Param::Int(now), Param::Int(at), Param::Text(error.into())];
+        self.update_held(id, owner, set, params, true).await?;
         Ok(())
     }
 
@@ -214,21 +184,21 @@ impl JobStore for SqliteStore {
     }
 
     async fn bury(&self, id: i64, owner: &str, error: &str, now: Millis) -> Result<(), StoreError> {
-        let params = [Param::Int(now), Param::Text(error)];
-        self.update_held(id, owner, "state = 'dead', last_error = ?4", &params, true)
+        let params = vec![Param::Int(now), Param::Text(error.into())];
+        self.update_held(id, owner, "state = 'dead', last_error = ?4", params, true)
             .await?;
         Ok(())
     }
 
     async fn save_progress(&self, id: i64, owner: &str, progress: &str, now: Millis) -> Result<bool, StoreError> {
-        let params = [Param::Int(now), Param::Text(progress)];
-        let saved = self.update_held(id, owner, "progress = ?4", &params, false).await?;
+        let params = vec![Param::Int(now), Param::Text(progress.into())];
+        let saved = self.update_held(id, owner, "progress = ?4", params, false).await?;
         Ok(saved == 1)
     }
 
     async fn release(&self, id: i64, owner: &str, now: Millis) -> Result<(), StoreError> {
         let set = "state = 'queued', run_after = ?3, attempts = MAX(attempts - 1, 0)";
-        self.update_held(id, owner, set, &[Param::Int(now)], true).await?;
+        self.update_held(id, owner, set, vec![Param::Int(now)], true).await?;
         Ok(())
     }
 

@@ -13,6 +13,6 @@ use crate::store::{Millis, StoreError};
 
 people_rows!();
 people_store!(SqliteStore, writer, reader, sqlite_placeholders);
-crate::store::pins::pin_store!(SqliteStore, writer, sqlite_placeholders);
+crate::store::pins::pin_store!(SqliteStore, reader, writer, sqlite_placeholders);
 crate::store::sealed::sealed_rows!(SqliteStore, writer, sqlite_placeholders);
 crate::store::leases::lease_store!(SqliteStore, writer, sqlite_placeholders);

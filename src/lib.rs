@@ -2,7 +2,8 @@
 //!
 //! Layers, each using only those below it: `http` (routes, verification, Socket Mode) →
 //! `features` (what the bot does) → `render`, `clients`, `queue`, `store` → `domain`, `config`.
-#![forbid(unsafe_code)]
+// One `unsafe` call in all: `.env` values put into the environment at start (`env_file::load`).
+#![deny(unsafe_code)]
 
 /// The operator's commands: `check`, `manifest`, `jobs`.
 pub mod cli;

@@ -139,13 +139,17 @@ enum ManifestFormat {
 const BAD_SETTINGS: u8 = 2;
 
 fn main() -> ExitCode {
-    let dotenv = dotenvy::dotenv();
+    // Read before the settings, by the rules Docker and Kubernetes use; a line that would mean
+    // something else there stops the start, named, rather than being guessed at.
+    let dotenv = lookerbot::config::env_file::load(std::path::Path::new(".env"));
+    if let Err(error) = &dotenv {
+        eprintln!("lookerbot: {error}");
+        return ExitCode::from(BAD_SETTINGS);
+    }
     let cli = Cli::parse();
     telemetry::init(cli.settings.log_format(), &cli.settings.log_filter());
-    if let Err(error) = &dotenv
-        && !error.not_found()
-    {
-        tracing::warn!(%error, ".env could not be read; using the environment only");
+    if let Ok(Some(set)) = dotenv {
+        tracing::debug!(settings = set, "read .env (the environment wins over it)");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

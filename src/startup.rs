@@ -23,6 +23,8 @@ pub struct App {
     bot: Arc<Context>,
     jobs: Arc<JobKinds<Context>>,
     lanes: Arc<Lanes>,
+    /// Held while this server runs on a SQLite file: no second server may use it.
+    _sqlite_lock: Option<std::fs::File>,
 }
 
 impl App {
@@ -31,6 +33,11 @@ impl App {
         if settings.metrics.enabled() {
             crate::metrics::install();
         }
+        // Before anything is migrated or taken back.
+        let sqlite_lock = match settings.database_url.starts_with("sqlite:") {
+            true => store::lock_for_server(&settings.database_url)?,
+            false => None,
+        };
         let store = store::connect(&settings.database_url, settings.jobs.migrate_on_start).await?;
         // One server keeps a SQLite store: whatever ran when it stopped is nobody's now.
         if !store.is_shared() {
@@ -52,6 +59,7 @@ impl App {
             queue,
             bot,
             jobs: Arc::new(features::jobs()),
+            _sqlite_lock: sqlite_lock,
         })
     }
 

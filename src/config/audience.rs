@@ -136,7 +136,7 @@ impl RawSettings {
                     "LOOKERBOT_AUDIENCE",
                     format!(
                         "{entry:?}: expected channel=audience pairs separated by commas, the channel an id \
-                         (C0123ABCD), a #name or a #pattern-*, the audience public, private or links"
+                         (C0123ABCD), a #name or a #pattern-* (the # may be left out), the audience public, private or links"
                     ),
                 ),
             }
@@ -162,22 +162,26 @@ impl RawSettings {
     }
 }
 
+/// A channel id (`C0123ABCD`: upper case, as Slack writes ids) or a name with or without its `#`
+/// (`#finance`, `finance`, `exec-*`): the `#` is optional so that a rule means the same in every
+/// settings file, some of which read a leading `#` as a comment.
 fn channels_of(text: &str) -> Option<Channels> {
-    if let Some(name) = text.strip_prefix('#') {
-        let valid = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '*'));
-        if !valid {
-            return None;
-        }
-        let pattern = name.split('*').map(regex::escape).collect::<Vec<_>>().join(".*");
-        return Regex::new(&format!("(?i)^{pattern}$")).ok().map(Channels::Name);
-    }
     let is_id = text.len() >= 9
         && matches!(text.as_bytes()[0], b'C' | b'G')
         && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    is_id.then(|| Channels::Id(text.to_string()))
+    if is_id {
+        return Some(Channels::Id(text.to_string()));
+    }
+    let name = text.strip_prefix('#').unwrap_or(text);
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '*'));
+    if !valid {
+        return None;
+    }
+    let pattern = name.split('*').map(regex::escape).collect::<Vec<_>>().join(".*");
+    Regex::new(&format!("(?i)^{pattern}$")).ok().map(Channels::Name)
 }
 
 #[cfg(test)]
@@ -238,13 +242,22 @@ mod tests {
     }
 
     #[test]
+    fn a_name_means_the_same_with_or_without_its_hash() {
+        let s = settings("finance=private, exec-*=links, #hr=links", None, None).unwrap();
+        assert_eq!(s.of("C1", Some("finance"), false), Audience::Private);
+        assert_eq!(s.of("C1", Some("exec-board"), false), Audience::Links);
+        assert_eq!(s.of("C1", Some("hr"), false), Audience::Links);
+        assert_eq!(s.of("C1", Some("general"), false), Audience::Public);
+    }
+
+    #[test]
     fn defaults_are_settings_and_mistakes_name_the_entry() {
         let s = settings("", Some("links"), Some("public")).unwrap();
         assert_eq!(s.of("C1", Some("x"), false), Audience::Links);
         assert_eq!(s.of("C1", Some("x"), true), Audience::Public);
-        let problems = settings("#ok=public, finance=private, #x=secret", None, Some("open")).unwrap_err();
+        let problems = settings("#ok=public, fin/ance=private, #x=secret", None, Some("open")).unwrap_err();
         assert!(
-            problems.iter().any(|p| p.contains("\"finance=private\"")),
+            problems.iter().any(|p| p.contains("\"fin/ance=private\"")),
             "{problems:?}"
         );
         assert!(problems.iter().any(|p| p.contains("\"#x=secret\"")), "{problems:?}");

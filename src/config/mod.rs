@@ -4,6 +4,7 @@
 
 mod audience;
 mod checker;
+pub mod env_file;
 mod hub;
 mod lookers;
 mod notify;

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 
 pub use error::StoreError;
 pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, lock_for_server};
 
 /// Unix time in milliseconds.
 pub type Millis = i64;

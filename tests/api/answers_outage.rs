@@ -163,7 +163,7 @@ async fn a_restart_takes_back_at_once_the_answer_a_kill_interrupted() {
     app.slack.hang_next("chat.postMessage", Hang::BeforeEffect);
     mention(&app, "look 7").await;
     app.kill_worker_when(app.slack.wait_until_hung()).await;
-    app.kill();
+    app.kill().await;
     let (slack, looker, dir) = app.parts();
     let mut raw = test_settings(&slack, &looker, &app.database_url);
     raw.lookerbot_audience_default = Some("public".into());
@@ -215,7 +215,7 @@ async fn a_mention_caught_by_an_outage_and_a_kill_is_answered_once_after_the_res
         matches!(first, Some(lookerbot::queue::Outcome::Retrying { .. })),
         "{first:?}"
     );
-    app.kill();
+    app.kill().await;
     let (slack, looker, dir) = app.parts();
     let mut raw = test_settings(&slack, &looker, &app.database_url);
     raw.lookerbot_audience_default = Some("public".into());

@@ -129,9 +129,11 @@ impl TestApp {
     }
 
     /// Kills the app where it stands, like a crash: no graceful shutdown, jobs left mid-way.
-    pub fn kill(&mut self) {
+    /// Returns once it is gone (its hold on the SQLite file released, as a dead process's is).
+    pub async fn kill(&mut self) {
         if let Some(server) = self.server.take() {
             server.abort();
+            let _ = server.await;
         }
     }
 
@@ -225,7 +227,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        self.kill();
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
     }
 }
 

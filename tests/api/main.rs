@@ -23,6 +23,7 @@ mod dashboards;
 mod data_actions;
 mod deliveries;
 mod engine;
+mod env_file;
 mod events;
 mod exactly_once;
 mod health;

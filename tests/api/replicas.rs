@@ -159,7 +159,7 @@ async fn a_delivery_whose_replica_dies_after_posting_is_finished_once_by_another
     // The first replica's worker posts, and dies before it learns Slack's answer.
     slack.hang_next("chat.postMessage", Hang::AfterEffect);
     dying.kill_worker_when(slack.wait_until_hung()).await;
-    dying.kill();
+    dying.kill().await;
     assert_eq!(slack.posts_to("#general").len(), 1, "Slack has the post");
 
     // Another replica takes the job over once its lease runs out, finds the post, and finishes.

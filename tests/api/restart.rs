@@ -41,7 +41,7 @@ async fn a_job_interrupted_by_a_crash_is_finished_by_the_next_start() {
         looker.requests().iter().any(|r| r.contains("/run/json_detail"))
     })
     .await;
-    first.kill();
+    first.kill().await;
     assert!(first.slack.messages().is_empty());
 
     let (slack, looker, dir) = first.parts();

@@ -18,7 +18,7 @@ async fn app_with_look() -> TestApp {
 /// name into the new channel until an operator confirms it.
 #[tokio::test]
 async fn a_channel_name_taken_over_gets_nothing_until_an_operator_confirms() {
-    let app = app_with_look().await;
+    let mut app = app_with_look().await;
     let body = look_webhook(&app.looker, "7", "Orders", None);
     app.deliver("/slack/post/channel/sales", &body).await;
     app.drain_jobs().await;
@@ -27,6 +27,7 @@ async fn a_channel_name_taken_over_gets_nothing_until_an_operator_confirms() {
     app.slack.rename_channel("C00000SALES1", "sales-archive");
     app.slack.add_channel(Channel::public("C0000IMPOST", "sales"));
     // A restarted bot (its name cache empty) on the same database.
+    app.stop().await;
     let (slack, looker, dir) = app.parts();
     let mut raw = test_settings(&slack, &looker, &app.database_url);
     raw.port = Some("0".into());

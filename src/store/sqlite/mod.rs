@@ -5,6 +5,7 @@
 mod enqueue;
 mod files;
 mod lanes;
+mod lock;
 mod notify;
 mod people;
 mod probe;
@@ -28,6 +29,7 @@ use super::{
 };
 use enqueue::MAX_BATCH;
 use lanes::Param;
+pub use lock::lock_for_server;
 pub(super) use probe::probe;
 
 static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

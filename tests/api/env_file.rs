@@ -1,0 +1,137 @@
+//! The `.env` file through the real binary: read as Docker and Kubernetes read the same file, a
+//! leading `#` kept as part of the value, a line that would mean something else elsewhere refused
+//! with its number.
+
+use std::process::Output;
+
+use crate::helpers::*;
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The settings of `app` written as an operator writes them: one `.env`, no environment.
+fn env_file_of(app: &TestApp, extra: &str) -> String {
+    let raw = test_settings(&app.slack, &app.looker, &app.database_url);
+    let lookers = serde_json::json!([{
+        "url": raw.looker_url.unwrap(),
+        "apiBaseUrl": raw.looker_api_base_url.unwrap(),
+        "clientId": raw.looker_api_client_id.unwrap(),
+        "clientSecret": raw.looker_api_client_secret.unwrap(),
+    }]);
+    format!(
+        "# written as the README says\nSLACK_API_KEY={}\nSLACK_SIGNING_SECRET={}\nSLACK_API_BASE_URL={}\nLOOKERS={}\nDATABASE_URL={}\n{extra}",
+        raw.slack_api_key.unwrap(),
+        raw.slack_signing_secret.unwrap(),
+        raw.slack_api_base_url.unwrap(),
+        lookers,
+        raw.database_url.unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_readmes_forms_work_as_written_json_and_leading_hashes_included() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rules = "LOOKERBOT_AUDIENCE=#finance=private, #exec-*=links\nLOOKERBOT_AUDIENCE_GROUPS=#sales=Field Sales\nLOOKERBOT_ALERTS_CHANNEL=#lookerbot-alerts\n";
+    std::fs::write(dir.path().join(".env"), env_file_of(&app, rules)).unwrap();
+    let output = lookerbot(dir.path()).arg("check").output().await.unwrap();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("logged in"),
+        "the LOOKERS JSON was read whole: {report}"
+    );
+}
+
+#[tokio::test]
+async fn a_value_starting_with_a_hash_is_read_not_skipped_as_a_comment() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Read as comments, these set nothing and the server started with #finance public.
+    let wrong = "PORT=#abc\nLOOKERBOT_AUDIENCE=#fin ance=private\n";
+    std::fs::write(dir.path().join(".env"), env_file_of(&app, wrong)).unwrap();
+    let output = lookerbot(dir.path()).arg("check").output().await.unwrap();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{report}");
+    assert!(report.contains("PORT"), "{report}");
+    assert!(report.contains("#fin ance=private"), "{report}");
+}
+
+#[tokio::test]
+async fn a_trailing_comment_stops_the_start_naming_the_file_and_line() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        env_file_of(&app, "PORT=3000 # the web port\nLOG_FORMAT=json\n"),
+    )
+    .unwrap();
+    for args in [&[][..], &["serve"][..], &["check"][..]] {
+        let output = lookerbot(dir.path()).args(args).output().await.unwrap();
+        let report = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {report}");
+        assert!(
+            report.contains(".env line 7: PORT's value ends in what looks like a comment"),
+            "{report}"
+        );
+        assert!(!report.contains("listening"), "{report}");
+    }
+}
+
+#[tokio::test]
+async fn the_environment_wins_over_the_file() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), env_file_of(&app, "PORT=#abc\n")).unwrap();
+    let output = lookerbot(dir.path())
+        .env("PORT", "eighty")
+        .arg("check")
+        .output()
+        .await
+        .unwrap();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{report}");
+    assert!(report.contains("eighty") && !report.contains("#abc"), "{report}");
+}
+
+#[tokio::test]
+async fn settings_are_accepted_after_the_subcommand_and_shown_in_its_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = lookerbot(dir.path())
+        .args(["serve", "--port", "eighty"])
+        .output()
+        .await
+        .unwrap();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{report}");
+    assert!(
+        report.contains("setting problem") && report.contains("PORT"),
+        "{report}"
+    );
+    assert!(!report.contains("unexpected argument"), "{report}");
+    for command in ["serve", "check"] {
+        let output = lookerbot(dir.path()).args([command, "--help"]).output().await.unwrap();
+        let help = text(&output);
+        for variable in ["SLACK_API_KEY", "LOOKERS", "DATABASE_URL", "LOOKERBOT_AUDIENCE"] {
+            assert!(help.contains(variable), "`{command} --help` lacks {variable}:\n{help}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_sqlite_file_refuses_to_start() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut second = lookerbot(dir.path());
+    with_settings(&mut second, &app);
+    let output = second.env("PORT", "0").arg("serve").output().await.unwrap();
+    let report = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(report.contains("another lookerbot server is running on"), "{report}");
+    assert!(report.contains("replicas on PostgreSQL"), "{report}");
+}

@@ -31,7 +31,7 @@ export SLACK_API_KEY=xoxb-test-bot-token SLACK_SIGNING_SECRET=takeover-signing-s
   SLACK_API_BASE_URL="http://127.0.0.1:$SLACK_PORT/api" \
   LOOKER_URL="http://127.0.0.1:$LOOKER_PORT" LOOKER_API_BASE_URL="http://127.0.0.1:$LOOKER_PORT/api/4.0" \
   LOOKER_API_CLIENT_ID=looker-client-id LOOKER_API_CLIENT_SECRET=looker-client-secret \
-  PUBLIC_URL=https://lookerbot.takeover.example LOOKER_WEBHOOK_TOKEN=takeover-webhook-token \
+  PUBLIC_URL=https://lookerbot.drill.example LOOKER_WEBHOOK_TOKEN=takeover-webhook-token \
   LOOKERBOT_PER_USER_PER_MINUTE=0 RUST_LOG=warn
 
 start() { # port -> pid
@@ -44,16 +44,17 @@ attempts() { target/release/lookerbot jobs 2>/dev/null | awk '$0 ~ /takeover/ {f
 state() { target/release/lookerbot jobs 2>/dev/null | grep -c "running.*takeover" || true; }
 now_ms() { date +%s%3N; }
 
-measure() { # store name; restart (yes: start the killed server again; no: a second replica takes over)
+measure() { # store name; restart (yes: start the killed server again; no: a second replica takes over); channel number
   local victim
   victim=$(start 38473)
   servers="$victim"
-  if [[ $2 == no ]]; then servers="$servers $(start 38474)"; fi
-  curl -fs -o /dev/null -X POST "http://127.0.0.1:38473/slack/post/channel/takeover-$1" \
+  curl -fs -o /dev/null -X POST "http://127.0.0.1:38473/slack/post/channel/burst-0$3" \
     -H 'Content-Type: application/json' -H 'X-Looker-Webhook-Token: takeover-webhook-token' \
     -H "X-Looker-Webhook-Id: takeover-$1" \
-    -d "{\"type\":\"query\",\"scheduled_plan\":{\"scheduled_plan_id\":1001,\"title\":\"takeover-$1\",\"type\":\"Look\",\"url\":\"$LOOKER_URL/looks/1\",\"query_id\":null}}"
+    -d "{\"type\":\"query\",\"scheduled_plan\":{\"scheduled_plan_id\":100$3,\"title\":\"takeover-$1\",\"type\":\"Look\",\"url\":\"$LOOKER_URL/looks/1\",\"query_id\":null}}"
   until [[ "$(attempts)" == 1 && "$(state)" -ge 1 ]]; do sleep 0.1; done
+  # The other replica starts once the job is the victim's, so that it is the one to take over.
+  if [[ $2 == no ]]; then servers="$servers $(start 38474)"; fi
   sleep 1
   kill -9 "$victim"
   local killed
@@ -66,8 +67,8 @@ measure() { # store name; restart (yes: start the killed server again; no: a sec
   servers=""
 }
 
-DATABASE_URL="sqlite://$work/takeover.db" measure sqlite yes
+DATABASE_URL="sqlite://$work/takeover.db" measure sqlite yes 1
 psql "$BASE_URL" -qc "CREATE SCHEMA $schema"
 separator='?'; [[ "$BASE_URL" == *\?* ]] && separator='&'
 DATABASE_URL="$BASE_URL${separator}options[search_path]=$schema" target/release/lookerbot migrate > /dev/null
-DATABASE_URL="$BASE_URL${separator}options[search_path]=$schema" measure postgresql no
+DATABASE_URL="$BASE_URL${separator}options[search_path]=$schema" measure postgresql no 2

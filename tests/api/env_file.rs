@@ -135,3 +135,28 @@ async fn a_second_server_on_the_same_sqlite_file_refuses_to_start() {
     assert!(report.contains("another lookerbot server is running on"), "{report}");
     assert!(report.contains("replicas on PostgreSQL"), "{report}");
 }
+
+#[tokio::test]
+async fn migrate_jobs_and_audit_need_only_the_database_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/only.db", dir.path().display());
+    for (args, says) in [
+        (&["migrate"][..], "migration(s); the database schema is up to date"),
+        (&["migrate"][..], "The database schema is up to date."),
+        (&["jobs"][..], ""),
+        (&["audit"][..], ""),
+    ] {
+        let output = lookerbot(dir.path())
+            .env("DATABASE_URL", &url)
+            .args(args)
+            .output()
+            .await
+            .unwrap();
+        let report = text(&output);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {report}");
+        assert!(
+            report.contains(says) && !report.contains("setting problem"),
+            "{args:?}: {report}"
+        );
+    }
+}

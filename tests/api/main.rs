@@ -35,6 +35,7 @@ mod looker_client;
 mod metrics;
 mod notify;
 mod oauth;
+mod packaging;
 mod real_traffic;
 mod replicas;
 mod restart;

@@ -226,3 +226,52 @@ async fn a_mention_caught_by_an_outage_and_a_kill_is_answered_once_after_the_res
     restarted.drain_jobs().await;
     assert_eq!(answers(&restarted), 1);
 }
+
+/// Sends `/looker {text}` from `channel` with a `response_url` Slack has already taken five
+/// posts on, and runs what it queued.
+async fn slash_past_five_uses(app: &TestApp, channel: (&str, &str), text: &str) {
+    let form = slash_form(app, "U000000ALICE", text)
+        .replace("C0000GENERAL", channel.0)
+        .replace("channel_name=general", &format!("channel_name={}", channel.1));
+    let url = url::form_urlencoded::parse(form.as_bytes())
+        .find(|(key, _)| key == "response_url")
+        .map(|(_, url)| url.into_owned())
+        .unwrap();
+    app.slack.use_response_url(&url, 5);
+    let now = lookerbot::store::now_millis() / 1000;
+    let ack = app
+        .post_signed("/slack/receive", FORM, &form, (now, SIGNING_SECRET), &[])
+        .await;
+    assert_eq!(ack.status(), 200);
+    app.drain_jobs().await;
+}
+
+#[tokio::test]
+async fn past_the_response_urls_five_uses_the_asker_is_answered_in_the_channel_or_else_in_a_dm() {
+    let app = outage_app().await;
+    slash_past_five_uses(&app, ("C0000GENERAL", "general"), "look 404").await;
+    assert!(app.slack.responses().is_empty(), "Slack took no sixth post");
+    let ephemerals = app.slack.ephemerals();
+    assert_eq!(ephemerals.len(), 1, "{ephemerals:?}");
+    assert_eq!(
+        (ephemerals[0].0.as_str(), ephemerals[0].1.as_str()),
+        ("C0000GENERAL", "U000000ALICE")
+    );
+    assert!(app.slack.messages().is_empty(), "nothing in the channel for everyone");
+
+    // A channel the bot is not in takes no ephemeral message: a DM with the asker does.
+    let mut quiet = crate::fake_slack::Channel::public("C00000QUIET", "quiet");
+    quiet.is_member = false;
+    app.slack.add_channel(quiet);
+    slash_past_five_uses(&app, ("C00000QUIET", "quiet"), "look 404").await;
+    let messages = app.slack.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(messages[0].channel.starts_with('D'), "a DM: {:?}", messages[0].channel);
+    assert_eq!(app.slack.ephemerals().len(), 1);
+    assert!(
+        app.jobs()
+            .await
+            .iter()
+            .all(|j| j.state != lookerbot::store::JobState::Dead)
+    );
+}

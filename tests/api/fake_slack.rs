@@ -144,6 +144,10 @@ struct SlackState {
     messages: Vec<PostedMessage>,
     files: HashMap<String, UploadedFile>,
     responses: Vec<Value>,
+    /// Posts each `response_url` took: Slack takes five, then answers 404.
+    response_uses: HashMap<String, u32>,
+    /// `response_url`s handed out, each its own.
+    response_urls: u32,
     ephemerals: Vec<(String, String, String)>,
     /// Every `chat.postEphemeral` as sent (blocks, thread).
     ephemeral_bodies: Vec<Value>,
@@ -383,7 +387,16 @@ impl FakeSlack {
 
     /// A `response_url` on this fake, as Slack hands one out with each slash command.
     pub fn response_url(&self) -> String {
-        self.base_url.replace("/api", "/response/T000000ACME-1")
+        let mut s = self.state.lock().unwrap();
+        s.response_urls += 1;
+        self.base_url
+            .replace("/api", &format!("/response/T000000ACME-{}", s.response_urls))
+    }
+
+    /// Counts `uses` posts against `response_url` already, as if the command had used them.
+    pub fn use_response_url(&self, response_url: &str, uses: u32) {
+        let id = response_url.rsplit('/').next().unwrap_or_default().to_string();
+        *self.state.lock().unwrap().response_uses.entry(id).or_default() += uses;
     }
 
     /// Installs the bot in another workspace (what `auth.test` answers), as in a captured payload.
@@ -824,6 +837,10 @@ fn respond(
             if !known_channel(&s, &channel) {
                 return slack_error("channel_not_found");
             }
+            // Ephemeral messages go only where the bot is a member.
+            if s.channels.iter().any(|c| c.id == channel && !c.is_member) {
+                return slack_error("not_in_channel");
+            }
             let text = text_param(&p, "text").unwrap_or_default();
             if text.chars().count() > 40_000 {
                 return slack_error("msg_too_long");
@@ -890,6 +907,10 @@ fn respond(
             };
             if !known_channel(&s, &channel) {
                 return slack_error("channel_not_found");
+            }
+            // Ephemeral messages go only where the bot is a member.
+            if s.channels.iter().any(|c| c.id == channel && !c.is_member) {
+                return slack_error("not_in_channel");
             }
             let text = text_param(&p, "text").unwrap_or_default();
             if let Some(blocks) = p.get("blocks") {
@@ -1284,15 +1305,20 @@ async fn upload(State(state): State<Arc<Mutex<SlackState>>>, Path(file_id): Path
     (StatusCode::OK, format!("OK - {}", body.len())).into_response()
 }
 
-async fn response_url(State(state): State<Arc<Mutex<SlackState>>>, body: Bytes) -> Response {
+async fn response_url(State(state): State<Arc<Mutex<SlackState>>>, Path(id): Path<String>, body: Bytes) -> Response {
     let mut s = state.lock().unwrap();
     s.calls.push("response_url".into());
     if s.outage_until.is_some_and(|until| std::time::Instant::now() < until) {
         s.stats.unavailable += 1;
         return (StatusCode::SERVICE_UNAVAILABLE, "service unavailable").into_response();
     }
+    // Five uses within its half hour, then Slack answers 404.
+    if s.response_uses.get(&id).copied().unwrap_or(0) >= 5 {
+        return (StatusCode::NOT_FOUND, "used_url").into_response();
+    }
     match serde_json::from_slice::<Value>(&body) {
         Ok(value) => {
+            *s.response_uses.entry(id).or_default() += 1;
             s.responses.push(value);
             (StatusCode::OK, "ok").into_response()
         }

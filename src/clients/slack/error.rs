@@ -146,6 +146,29 @@ impl SlackError {
         matches!(self, SlackError::Timeout { .. } | SlackError::Transport { .. })
     }
 
+    /// A `response_url` Slack no longer takes: past its half hour or its five uses (Slack answers
+    /// those with a 404).
+    pub fn response_url_gone(&self) -> bool {
+        matches!(
+            self,
+            SlackError::Http {
+                method: "response_url",
+                status: 404 | 410
+            }
+        )
+    }
+
+    /// The bot cannot post in the channel: it is not a member, or cannot see it.
+    pub fn not_in_channel(&self) -> bool {
+        matches!(
+            self,
+            SlackError::Api {
+                code: SlackErrorCode::NotInChannel | SlackErrorCode::ChannelNotFound,
+                ..
+            }
+        )
+    }
+
     /// How long Slack asked us to wait, when it did.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

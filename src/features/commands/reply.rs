@@ -150,31 +150,49 @@ impl<'a> Conversation<'a> {
         }
     }
 
+    /// `message` for the asker alone: through the slash command's `response_url` while Slack takes
+    /// it (half an hour, five uses), else as an ephemeral message in the conversation, else (a
+    /// slash command in a channel the bot is not in) in a DM with the asker.
+    async fn to_asker_alone(&self, message: &OutgoingMessage, thread: Option<&SlackTs>) -> Result<(), Error> {
+        if let Some(url) = self.response_url() {
+            match self.ctx.slack.respond_message(&url, message).await {
+                Ok(()) => return Ok(()),
+                Err(error) if error.response_url_gone() => {
+                    tracing::info!("the command's response_url is used up or expired; answering in the conversation")
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let slack = &self.ctx.slack;
+        match slack
+            .post_ephemeral_message(&self.channel, &self.asker, message, thread)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) if error.not_in_channel() && !self.is_conversation() => {
+                let dm = slack.open_dm(&self.asker).await?;
+                self.ledger.post(&dm, message, None).await?;
+                Ok(())
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
     /// A sentence only the asker sees.
     pub async fn say(&mut self, sentence: &str) -> Result<(), Error> {
         let late = format!("{sentence} {SORRY}");
         let sentence = if self.ledger.late() { late.as_str() } else { sentence };
         self.stop_working().await;
-        match self.response_url() {
-            Some(url) => self.ctx.slack.respond(&url, sentence).await?,
-            None => {
-                self.ctx
-                    .slack
-                    .post_ephemeral(&self.channel, &self.asker, sentence)
-                    .await?
-            }
-        }
-        Ok(())
+        self.to_asker_alone(&OutgoingMessage::text(sentence), None).await
     }
 
     /// An answer for the asker alone where that is possible (a slash command's), else in the
     /// conversation (help, pointers to help).
     pub async fn answer_asker(&mut self, message: &OutgoingMessage) -> Result<(), Error> {
-        match self.response_url() {
-            Some(url) => self.ctx.slack.respond_message(&url, message).await?,
-            None => self.show_message(message).await?,
+        match self.reply {
+            ReplyTo::ResponseUrl { .. } => self.to_asker_alone(message, None).await,
+            ReplyTo::Ephemeral => self.show_message(message).await,
         }
-        Ok(())
     }
 
     /// A message-only answer: it takes the place of the "working on it" line.
@@ -245,16 +263,7 @@ impl<'a> Conversation<'a> {
             message.blocks.extend(self.share.clone());
         }
         self.stop_working().await;
-        match self.response_url() {
-            Some(url) => self.ctx.slack.respond_message(&url, &message).await?,
-            None => {
-                self.ctx
-                    .slack
-                    .post_ephemeral_message(&self.channel, &self.asker, &message, self.thread.as_ref())
-                    .await?
-            }
-        }
-        Ok(())
+        self.to_asker_alone(&message, self.thread.as_ref()).await
     }
 
     /// Only a link to Looker, never data (a channel whose audience is `links`).

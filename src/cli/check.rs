@@ -17,6 +17,9 @@ pub async fn run(settings: &Settings) -> (String, bool) {
         let _ = writeln!(report, "{} {text}", if ok { "ok  " } else { "FAIL" });
     };
 
+    for (ok, text) in super::setup::report(settings) {
+        line(ok, text);
+    }
     // Looked at read-only: `check` never creates or migrates the database.
     match store::probe(&settings.database_url).await {
         Ok(Probe::Missing { location }) => line(

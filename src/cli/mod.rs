@@ -6,4 +6,5 @@ pub mod check;
 pub mod identity;
 pub mod jobs;
 pub mod manifest;
+pub mod setup;
 pub mod webhook_url;

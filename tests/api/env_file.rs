@@ -160,3 +160,42 @@ async fn migrate_jobs_and_audit_need_only_the_database_url() {
         );
     }
 }
+
+#[tokio::test]
+async fn check_names_the_traps_of_a_first_set_up() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let raw = test_settings(&app.slack, &app.looker, &app.database_url);
+    let file = env_file_of(
+        &app,
+        "PUBLIC_URL=http://lookerbot.example.com\nLOOKERBOT_AUTH_TOKEN=short-hub-token\n",
+    )
+    .replace(&raw.slack_signing_secret.unwrap(), "replace-me");
+    std::fs::write(dir.path().join(".env"), file).unwrap();
+    let output = lookerbot(dir.path()).arg("check").output().await.unwrap();
+    let report = text(&output);
+    assert_ne!(output.status.code(), Some(0), "a placeholder cannot work: {report}");
+    assert!(
+        report.contains("FAIL settings: SLACK_SIGNING_SECRET still holds the `replace-me` placeholder"),
+        "{report}"
+    );
+    assert!(
+        report.contains("PUBLIC_URL: warning: http://lookerbot.example.com/ is plain http"),
+        "{report}"
+    );
+    assert!(report.contains("LOOKERBOT_AUTH_TOKEN is 15 characters"), "{report}");
+    assert!(
+        !report.contains("replace-me\n") && !report.contains("short-hub-token"),
+        "no secret printed: {report}"
+    );
+
+    // Without a webhook token or a hub token, every schedule Looker sends is refused: said so.
+    let file = env_file_of(&app, "");
+    std::fs::write(dir.path().join(".env"), file).unwrap();
+    let output = lookerbot(dir.path()).arg("check").output().await.unwrap();
+    let report = text(&output);
+    assert!(
+        report.contains("every webhook Looker sends will be refused"),
+        "{report}"
+    );
+}

@@ -13,7 +13,8 @@ struct LookerEntry {
     url: String,
     #[serde(default)]
     api_base_url: String,
-    #[serde(default)]
+    /// `clientID` is how Lookerbot's README spelled it.
+    #[serde(default, alias = "clientID")]
     client_id: String,
     #[serde(default)]
     client_secret: String,
@@ -309,5 +310,20 @@ impl LookerSettings {
                 content_url.as_bytes().get(base.len()),
                 None | Some(b'/') | Some(b'?') | Some(b'#')
             )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::examples::lookers;
+
+    #[test]
+    fn lookerbots_spelling_client_id_is_read_as_well() {
+        let settings = lookers(serde_json::json!([
+            {"url": "https://a.looker.com", "apiBaseUrl": "https://a.looker.com/api/4.0", "clientID": "lookerbot-id", "clientSecret": "s"},
+            {"url": "https://b.looker.com", "apiBaseUrl": "https://b.looker.com/api/4.0", "clientId": "new-id", "clientSecret": "s"}
+        ]));
+        assert_eq!(settings[0].client_id, "lookerbot-id");
+        assert_eq!(settings[1].client_id, "new-id");
     }
 }

@@ -44,6 +44,12 @@ pub fn report(settings: &Settings) -> Vec<(bool, String)> {
             found.push(placeholder(&name));
         }
     }
+    if settings.looker_tls.insecure {
+        found.push((
+            true,
+            "Looker TLS: warning: Looker's certificate is not verified (LOOKER_TLS_INSECURE, UNSAFE_LOCAL_DEV or NODE_TLS_REJECT_UNAUTHORIZED=0); set LOOKER_CA_CERT to its CA certificate instead".into(),
+        ));
+    }
     if let Some(url) = &settings.hub.public_url
         && url.scheme() == "http"
         && !matches!(url.host_str(), Some("localhost" | "127.0.0.1"))

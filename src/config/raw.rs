@@ -116,6 +116,9 @@ pub struct RawSettings {
     /// Lookerbot's name for LOOKER_TLS_INSECURE.
     #[arg(long, global = true, env = "UNSAFE_LOCAL_DEV")]
     pub unsafe_local_dev: Option<String>,
+    /// 0 skips TLS verification for Looker only, as Lookerbot (Node) did; prefer LOOKER_CA_CERT.
+    #[arg(long, global = true, env = "NODE_TLS_REJECT_UNAUTHORIZED")]
+    pub node_tls_reject_unauthorized: Option<String>,
     /// A channel (#name or id) where deliveries that fail for good are reported, grouped.
     #[arg(long, global = true, env = "LOOKERBOT_ALERTS_CHANNEL")]
     pub lookerbot_alerts_channel: Option<String>,

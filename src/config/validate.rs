@@ -328,9 +328,16 @@ impl RawSettings {
                 None
             }
         });
+        // Node's switch, which Lookerbot users set for a self-signed Looker: honoured for Looker
+        // connections only (Slack's are always verified).
+        let node_insecure = self.node_tls_reject_unauthorized.as_deref().map(str::trim) == Some("0");
+        if node_insecure {
+            c.warn("NODE_TLS_REJECT_UNAUTHORIZED=0: Looker's TLS certificate is NOT verified (Slack's still is); set LOOKER_CA_CERT to your Looker's CA certificate instead");
+        }
         let insecure = c.flag("LOOKER_TLS_INSECURE", &self.looker_tls_insecure, false)
-            | c.flag("UNSAFE_LOCAL_DEV", &self.unsafe_local_dev, false);
-        if insecure {
+            | c.flag("UNSAFE_LOCAL_DEV", &self.unsafe_local_dev, false)
+            | node_insecure;
+        if insecure && !node_insecure {
             c.warn("LOOKER_TLS_INSECURE is on: Looker's TLS certificate is NOT verified. Never use this in production");
         }
         LookerTls { ca_cert_pem, insecure }

@@ -168,7 +168,7 @@ async fn check_names_the_traps_of_a_first_set_up() {
     let raw = test_settings(&app.slack, &app.looker, &app.database_url);
     let file = env_file_of(
         &app,
-        "PUBLIC_URL=http://lookerbot.example.com\nLOOKERBOT_AUTH_TOKEN=short-hub-token\n",
+        "PUBLIC_URL=http://lookerbot.example.com\nLOOKERBOT_AUTH_TOKEN=short-hub-token\nNODE_TLS_REJECT_UNAUTHORIZED=0\n",
     )
     .replace(&raw.slack_signing_secret.unwrap(), "replace-me");
     std::fs::write(dir.path().join(".env"), file).unwrap();
@@ -184,6 +184,12 @@ async fn check_names_the_traps_of_a_first_set_up() {
         "{report}"
     );
     assert!(report.contains("LOOKERBOT_AUTH_TOKEN is 15 characters"), "{report}");
+    // Lookerbot's Node switch: Looker alone goes unverified, said at start and in the report.
+    assert!(
+        report.contains("NODE_TLS_REJECT_UNAUTHORIZED=0: Looker's TLS certificate is NOT verified"),
+        "{report}"
+    );
+    assert!(report.contains("Looker TLS: warning"), "{report}");
     assert!(
         !report.contains("replace-me\n") && !report.contains("short-hub-token"),
         "no secret printed: {report}"

@@ -153,7 +153,21 @@ mod tls {
         })
         .await
         .unwrap();
-        assert_eq!(looker.logins(), 2);
+        // Node's switch, as Lookerbot's users set it; any other value verifies.
+        login(RawSettings {
+            node_tls_reject_unauthorized: Some("0".into()),
+            ..raw(&looker)
+        })
+        .await
+        .unwrap();
+        let refused = login(RawSettings {
+            node_tls_reject_unauthorized: Some("1".into()),
+            ..raw(&looker)
+        })
+        .await
+        .unwrap_err();
+        assert!(refused.to_lowercase().contains("certificate"), "{refused}");
+        assert_eq!(looker.logins(), 3);
     }
 }
 

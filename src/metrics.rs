@@ -19,13 +19,70 @@ pub fn install() {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new().set_buckets(BUCKETS).ok()?.install_recorder();
         match recorder {
-            Ok(handle) => Some(handle),
+            Ok(handle) => {
+                describe();
+                Some(handle)
+            }
             Err(error) => {
                 tracing::warn!(%error, "metrics could not be turned on");
                 None
             }
         }
     });
+}
+
+/// `# HELP` for every metric, so that promtool's lint and a reader of `/metrics` know each one.
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "lookerbot_http_requests_total",
+        "HTTP requests answered, by route template and status"
+    );
+    describe_histogram!(
+        "lookerbot_http_request_duration_seconds",
+        "Time to answer an HTTP request (the ack), by route template"
+    );
+    describe_counter!(
+        "lookerbot_job_runs_total",
+        "Job attempts, by kind and outcome (done, retrying, deferred, dead)"
+    );
+    describe_histogram!(
+        "lookerbot_job_run_duration_seconds",
+        "Time one job attempt ran, by kind"
+    );
+    describe_histogram!(
+        "lookerbot_job_latency_seconds",
+        "Time from a job's recording to its completion, by kind"
+    );
+    describe_counter!(
+        "lookerbot_looker_calls_total",
+        "Looker API calls, by call (ids replaced) and status"
+    );
+    describe_histogram!(
+        "lookerbot_looker_call_duration_seconds",
+        "Time a Looker API call took, by call"
+    );
+    describe_gauge!(
+        "lookerbot_looker_queries_in_flight",
+        "Queries running on each Looker now"
+    );
+    describe_counter!(
+        "lookerbot_slack_calls_total",
+        "Slack Web API calls, by method and result"
+    );
+    describe_histogram!(
+        "lookerbot_slack_call_duration_seconds",
+        "Time a Slack Web API call took, by method"
+    );
+    describe_counter!("lookerbot_slack_rate_limited_total", "Slack answers of 429, by method");
+    describe_gauge!(
+        "lookerbot_jobs",
+        "Jobs in the store, by kind and state (queued, running, dead); 0 for a kind with none"
+    );
+    describe_gauge!(
+        "lookerbot_store_up",
+        "1 when the job store answered this scrape, else 0"
+    );
 }
 
 /// Whether metrics are being recorded (an operator turned `/metrics` on).

@@ -53,6 +53,8 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
             // Every kind seen since start, zero where nothing is, so a drained queue reads 0.
             let kinds = {
                 let mut seen = SEEN_KINDS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                // Every registered kind from the first scrape: "no data" would read as unknown.
+                seen.extend(crate::features::jobs().kinds().map(str::to_string));
                 seen.extend(counts.iter().map(|(kind, _, _)| kind.clone()));
                 seen.clone()
             };

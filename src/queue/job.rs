@@ -136,6 +136,11 @@ impl<C: Send + Sync + 'static> JobKinds<C> {
         self
     }
 
+    /// Every kind registered, for counts that must show each one from the start (0 when none).
+    pub fn kinds(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.runners.keys().copied()
+    }
+
     /// Whether a person waits for jobs of this kind.
     pub(super) fn is_interactive(&self, kind: &str) -> bool {
         self.runners

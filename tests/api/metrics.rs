@@ -167,3 +167,34 @@ async fn ten_thousand_distinct_paths_add_no_series() {
     );
     assert!(routes.len() < 40, "one series per route template: {routes:?}");
 }
+
+#[tokio::test]
+async fn every_metric_has_help_and_every_job_kind_shows_from_the_first_scrape() {
+    let app = spawn_app_with(|s| s.lookerbot_metrics_token = Some(METRICS_TOKEN.into())).await;
+    // A drained queue before its first scrape: every kind still reads 0, not "no data".
+    let (status, text) = scrape(&app, Some(METRICS_TOKEN)).await;
+    assert_eq!(status, 200, "{text}");
+    for kind in ["looker_delivery", "command"] {
+        for state in ["queued", "running", "dead"] {
+            let value = sample(
+                &text,
+                "lookerbot_jobs",
+                &[&format!("kind=\"{kind}\""), &format!("state=\"{state}\"")],
+            );
+            assert_eq!(value, Some(0.0), "{kind} {state} in:\n{text}");
+        }
+    }
+    // What promtool's lint asks: a HELP line for every metric family shown.
+    let families: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(families.contains("lookerbot_jobs"), "{text}");
+    for family in families {
+        assert!(
+            text.contains(&format!("# HELP {family} ")),
+            "no HELP for {family}:\n{text}"
+        );
+    }
+}

@@ -98,7 +98,8 @@ impl Entry {
 fn parse_line(line: &str) -> Result<Entry, String> {
     let line = line.strip_prefix("export ").map(str::trim_start).unwrap_or(line);
     let Some((key, value)) = line.split_once('=') else {
-        return Err(format!("`{}` is not KEY=value", shorten(line)));
+        // Not echoed: a line without `=` may be a secret pasted on its own.
+        return Err("the line is not KEY=value".into());
     };
     let key = key.to_string();
     let valid_key = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')

@@ -95,7 +95,7 @@ fn wrapping_quotes_and_export_are_dotenv_habits_kept() {
 fn a_line_read_differently_elsewhere_is_refused_with_its_number() {
     for (text, line, says) in [
         ("A=1\nPORT=3333 # the web port\n", 2, "looks like a comment"),
-        ("A=1\n\nB\n", 3, "is not KEY=value"),
+        ("A=1\n\nxoxb-pasted-token\n", 3, "is not KEY=value"),
         ("MY KEY=1\n", 1, "not a variable name"),
         ("A = 1\n", 1, "not a variable name"),
         ("A=\"open\n", 1, "starts with a quote"),
@@ -104,6 +104,7 @@ fn a_line_read_differently_elsewhere_is_refused_with_its_number() {
     ] {
         let (number, problem) = parse(text).unwrap_err();
         assert_eq!(number, line, "{text:?}: {problem}");
+        assert!(!problem.contains("xoxb"), "a line's secret is not echoed: {problem}");
         assert!(problem.contains(says), "{text:?}: {problem}");
     }
 }

@@ -1,19 +1,9 @@
 //! The `lookerbot` binary: settings errors, `check`, `manifest`, `jobs` and `--help`.
 
-use std::process::Output;
-
 use serde_json::Value;
 
 use crate::fake_slack::Failure;
 use crate::helpers::*;
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 #[tokio::test]
 async fn bad_settings_list_every_problem_and_exit_2() {

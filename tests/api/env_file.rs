@@ -2,17 +2,7 @@
 //! leading `#` kept as part of the value, a line that would mean something else elsewhere refused
 //! with its number.
 
-use std::process::Output;
-
 use crate::helpers::*;
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// The settings of `app` written as an operator writes them: one `.env`, no environment.
 fn env_file_of(app: &TestApp, extra: &str) -> String {

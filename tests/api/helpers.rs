@@ -362,6 +362,15 @@ pub async fn send_slash(app: &TestApp, user: &str, text: &str) {
 }
 
 /// The binary with a clean environment and an empty working directory (no stray `.env`).
+/// What the binary printed, stdout then stderr.
+pub fn text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 pub fn lookerbot(dir: &std::path::Path) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_lookerbot"));
     command.env_clear().current_dir(dir).env("RUST_LOG", "warn");

@@ -72,6 +72,10 @@ impl PaceBook for LocalPaces {
     }
 }
 
+/// How far ahead jobs sent back from a busy channel are given turns of their own; beyond it they
+/// come back spread over the next window (about one claim per job per window).
+const PARKING_WINDOW: Duration = Duration::from_secs(300);
+
 /// What a caller must do before a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Turn {
@@ -100,6 +104,11 @@ impl Paces {
 
     fn channel_key(channel: &str) -> String {
         format!("slack:channel:{channel}")
+    }
+
+    /// The line of jobs sent back to wait for `channel`'s turns.
+    fn parked_key(channel: &str) -> String {
+        format!("slack:parked:{channel}")
     }
 
     fn method_key(method: &str) -> String {
@@ -146,8 +155,11 @@ impl Paces {
         Some(self.next_turn(channel, now).await)
     }
 
-    /// How long until `channel`'s next free turn, with a little jitter so that the jobs sent
-    /// back together do not all come back at the same instant.
+    /// How long until a job sent back from `channel` should come back: a turn of its own in the
+    /// line behind the channel's next free one, so that a flood of jobs comes back one per turn
+    /// instead of all of them every turn (each return is a claim and a deferral). Past
+    /// [`PARKING_WINDOW`] of line, a job comes back at a random moment of the window after it,
+    /// when the line has moved.
     async fn next_turn(&self, channel: &str, now: Millis) -> Duration {
         let interval = self.interval.as_millis() as Millis;
         let tat = self
@@ -157,9 +169,18 @@ impl Paces {
             .ok()
             .flatten()
             .unwrap_or(now);
-        let go_at = tat - interval * (self.burst as Millis - 1);
-        let jitter = rand::random_range(0..=interval.max(1));
-        millis(go_at - now + jitter).max(self.interval)
+        let go_at = (tat - interval * (self.burst as Millis - 1)).max(now);
+        let window = PARKING_WINDOW.as_millis() as Millis;
+        let parked = self
+            .book
+            .reserve(&Self::parked_key(channel), go_at, interval, 1, now + window)
+            .await;
+        let come_back = match parked {
+            // The line's new end, one interval after the turn just taken in it.
+            Ok(Some(line_end)) => line_end - interval,
+            _ => now + window + rand::random_range(0..=window),
+        };
+        millis(come_back - now).max(self.interval)
     }
 
     /// Slack asked to wait `retry_after` before calling again (in `channel`, or `method`).
@@ -239,6 +260,38 @@ mod tests {
             panic!("asking took no turn: the next is still out of reach")
         };
         assert_eq!(paces.out_of_reach("C2", patience).await, None, "another channel");
+    }
+
+    #[tokio::test]
+    async fn jobs_sent_back_from_a_busy_channel_each_get_a_turn_of_their_own() {
+        let paces = Paces::new(Arc::new(LocalPaces::default()), Duration::from_secs(1), 1);
+        let patience = Duration::from_secs(2);
+        for _ in 0..3 {
+            paces.turn("chat.postMessage", Some("C1"), patience).await;
+        }
+        // The channel's next free turn is about 3 s off; the jobs sent back queue behind it.
+        let mut back = Vec::new();
+        for _ in 0..4 {
+            back.push(paces.out_of_reach("C1", patience).await.unwrap().as_millis() as i64);
+        }
+        assert!((2_900..=3_000).contains(&back[0]), "{back:?}");
+        for pair in back.windows(2) {
+            assert!((990..=1_010).contains(&(pair[1] - pair[0])), "one turn apart: {back:?}");
+        }
+        // A line longer than the parking window: the rest come back spread over the next window.
+        let window = PARKING_WINDOW.as_millis() as i64;
+        let mut late = Vec::new();
+        for _ in 0..(window / 1000 + 20) {
+            late.push(paces.out_of_reach("C1", patience).await.unwrap().as_millis() as i64);
+        }
+        let beyond: Vec<_> = late.iter().filter(|ms| **ms > window + 100).collect();
+        assert!(beyond.len() >= 15, "{} came back past the window", beyond.len());
+        assert!(beyond.iter().all(|ms| **ms <= 2 * window), "{beyond:?}");
+        assert_eq!(
+            paces.out_of_reach("C2", patience).await,
+            None,
+            "another channel has no line"
+        );
     }
 
     #[tokio::test]

@@ -4,6 +4,11 @@
 //! transaction. A webhook then waits for at most one batch before its own, never behind sixty
 //! workers taking the connection in turn, and a batch costs one commit.
 //!
+//! An enqueue that arrives while a batch runs its bookkeeping cuts it short: the statements run so
+//! far are committed and the rest wait for the batch after the enqueue's, so an ack waits for one
+//! statement, not thirty-two. Each batch still runs at least one statement, so a flood of
+//! enqueues cannot starve the workers.
+//!
 //! A batch with enqueues is committed with a full fsync (a 200 means the job is on disk). A batch
 //! of bookkeeping alone is committed with `synchronous = NORMAL`: SQLite keeps it through a crash
 //! of the process (`kill -9`), and the next fully synced commit makes it durable against power loss
@@ -56,10 +61,13 @@ pub(super) async fn run(writer: SqlitePool, mut enqueues: mpsc::Receiver<Enqueue
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     let mut statements = Vec::with_capacity(MAX_OPS);
     loop {
-        tokio::select! {
-            biased;
-            n = enqueues.recv_many(&mut jobs, MAX_BATCH) => if n == 0 && ops.is_closed() && ops.is_empty() { break },
-            n = ops.recv_many(&mut statements, MAX_OPS) => if n == 0 && enqueues.is_closed() && enqueues.is_empty() { break },
+        // Statements left over from a batch cut short go first, without waiting for more.
+        if statements.is_empty() {
+            tokio::select! {
+                biased;
+                n = enqueues.recv_many(&mut jobs, MAX_BATCH) => if n == 0 && ops.is_closed() && ops.is_empty() { break },
+                n = ops.recv_many(&mut statements, MAX_OPS) => if n == 0 && enqueues.is_closed() && enqueues.is_empty() { break },
+            }
         }
         // Whatever else is already waiting joins this batch.
         while jobs.len() < MAX_BATCH
@@ -75,12 +83,18 @@ pub(super) async fn run(writer: SqlitePool, mut enqueues: mpsc::Receiver<Enqueue
         if jobs.is_empty() && statements.is_empty() {
             continue;
         }
-        commit(&writer, &mut jobs, &mut statements).await;
+        commit(&writer, &mut jobs, &mut statements, &enqueues).await;
     }
 }
 
-/// One transaction: the enqueues (all or none), then each statement.
-async fn commit(writer: &SqlitePool, jobs: &mut Vec<EnqueueRequest>, statements: &mut Vec<Op>) {
+/// One transaction: the enqueues (all or none), then each statement until an enqueue is waiting
+/// (at least one); the statements not run stay in `statements`.
+async fn commit(
+    writer: &SqlitePool,
+    jobs: &mut Vec<EnqueueRequest>,
+    statements: &mut Vec<Op>,
+    enqueues: &mpsc::Receiver<EnqueueRequest>,
+) {
     let synced = !jobs.is_empty();
     let mut answers: Vec<Answer> = Vec::with_capacity(statements.len());
     let outcome = async {
@@ -95,9 +109,14 @@ async fn commit(writer: &SqlitePool, jobs: &mut Vec<EnqueueRequest>, statements:
             } else {
                 insert_jobs(&mut tx, jobs).await?
             };
-            for statement in statements.drain(..) {
+            let mut pending = std::mem::take(statements).into_iter();
+            for statement in pending.by_ref() {
                 answers.push(statement(&mut tx).await);
+                if !enqueues.is_empty() {
+                    break;
+                }
             }
+            statements.extend(pending);
             tx.commit().await?;
             Ok::<_, sqlx::Error>(enqueued)
         }
@@ -120,9 +139,11 @@ async fn commit(writer: &SqlitePool, jobs: &mut Vec<EnqueueRequest>, statements:
     for answer in answers {
         answer(committed.clone());
     }
-    // Statements that never ran (no connection could be had) are dropped: their callers hear
-    // that the writer could not take them.
-    statements.clear();
+    // When the batch failed, statements that never ran (no connection could be had) are dropped:
+    // their callers hear that the writer could not take them.
+    if committed.is_err() {
+        statements.clear();
+    }
     answer_all(jobs, outcome);
 }
 
@@ -158,5 +179,43 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(synchronous, 2, "FULL again for whoever writes next");
+    }
+
+    /// A statement for `commit` that records a pace: whether it ran shows in the table.
+    fn pace(key: &'static str) -> Op {
+        Box::new(move |conn| {
+            Box::pin(async move {
+                let result = sqlx::query("INSERT INTO paces (key, tat) VALUES (?, 1)")
+                    .bind(key)
+                    .execute(conn)
+                    .await;
+                Box::new(move |committed: Result<(), StoreError>| {
+                    committed.unwrap();
+                    result.unwrap();
+                }) as Answer
+            })
+        })
+    }
+
+    #[tokio::test]
+    async fn an_enqueue_waiting_cuts_the_bookkeeping_short_and_nothing_is_lost() {
+        let (_dir, store) = store().await;
+        let (send, waiting) = mpsc::channel(4);
+        let (reply, enqueued) = oneshot::channel();
+        send.send((crate::store::conformance::job(None), 0, reply))
+            .await
+            .unwrap();
+        let mut statements = vec![pace("a"), pace("b"), pace("c")];
+        commit(&store.writer, &mut Vec::new(), &mut statements, &waiting).await;
+        assert_eq!(statements.len(), 2, "one statement ran before the enqueue's turn");
+        assert_eq!(store.peek_pace("a").await.unwrap(), Some(1), "and was committed");
+        assert_eq!(store.peek_pace("b").await.unwrap(), None);
+
+        let (mut jobs, mut waiting) = (Vec::new(), waiting);
+        waiting.recv_many(&mut jobs, 4).await;
+        commit(&store.writer, &mut jobs, &mut statements, &waiting).await;
+        assert!(enqueued.await.unwrap().is_ok(), "the enqueue is committed");
+        assert!(statements.is_empty(), "the rest ran with it once nothing else waited");
+        assert_eq!(store.peek_pace("c").await.unwrap(), Some(1));
     }
 }

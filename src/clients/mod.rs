@@ -3,6 +3,7 @@
 
 pub mod braze;
 pub mod looker;
+pub mod network;
 pub mod s3;
 pub mod slack;
 pub mod tls;

@@ -210,7 +210,7 @@ impl RawSettings {
         if signing_secret.is_none() && app_token.is_none() {
             c.problem(
                 "SLACK_SIGNING_SECRET",
-                "required to verify requests from Slack (Basic Information → Signing Secret), unless SLACK_APP_TOKEN enables Socket Mode",
+                "today's Slack needs one of two ways in (it retired the RTM connection Lookerbot used): SLACK_SIGNING_SECRET (Basic Information → Signing Secret) to take Slack's requests over HTTP at PUBLIC_URL, or SLACK_APP_TOKEN (an xapp- token with connections:write) for Socket Mode, which needs no public URL",
             );
         }
         if let Some(token) = &app_token

@@ -26,6 +26,7 @@ mod engine;
 mod env_file;
 mod events;
 mod exactly_once;
+mod from_lookerbot;
 mod health;
 mod hostile;
 mod identity;

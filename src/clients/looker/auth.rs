@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::LookerClient;
 use super::error::LookerError;
 use super::http::error_message;
-use crate::clients::cause_chain;
+use crate::clients::network::describe;
 use crate::config::Secret;
 
 /// `POST /login` (and `/login/{user_id}`) answer.
@@ -81,7 +81,7 @@ impl LookerClient {
             .form(&[("client_id", client_id), ("client_secret", client_secret.expose())])
             .send()
             .await
-            .map_err(|e| failed(None, cause_chain(&e)))?;
+            .map_err(|e| failed(None, describe(&e)))?;
         let status = response.status();
         if !status.is_success() {
             return Err(failed(Some(status.as_u16()), error_message(response).await));

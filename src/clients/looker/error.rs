@@ -1,6 +1,6 @@
 //! Looker's failures, carrying Looker's own message for the operator.
 
-use crate::clients::cause_chain;
+use crate::clients::network::describe;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LookerError {
@@ -33,7 +33,7 @@ pub enum LookerError {
     /// runs rather than run as someone else.
     #[error("Slack did not say who the asker is, so their Looker user at {looker} is unknown")]
     UnknownAsker { looker: String },
-    #[error("could not reach Looker for {what}: {}", cause_chain(source))]
+    #[error("could not reach Looker for {what}: {}", describe(source))]
     Network {
         what: String,
         #[source]

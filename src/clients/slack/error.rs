@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use slack_morphism::errors::SlackClientError;
 
+use crate::clients::network::why_unreachable;
+
 /// Slack's `error` codes the bot acts on; every other one is kept as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SlackErrorCode {
@@ -201,7 +203,8 @@ impl SlackError {
         }
     }
 
-    pub(super) fn from_client(method: &'static str, error: SlackClientError) -> Self {
+    /// `host`: the Slack API host the call went to, to name it when it cannot be reached.
+    pub(super) fn from_client(method: &'static str, host: Option<&str>, error: SlackClientError) -> Self {
         match error {
             SlackClientError::ApiError(e) => SlackError::Api {
                 method,
@@ -216,10 +219,39 @@ impl SlackError {
                 method,
                 status: e.status_code.as_u16(),
             },
+            SlackClientError::SystemError(e) => SlackError::Transport {
+                method,
+                message: match (&e.cause, host) {
+                    (Some(cause), Some(host)) => why_unreachable(host, cause.as_ref()),
+                    _ => e.message.clone().unwrap_or_else(|| "no answer".into()),
+                },
+            },
             other => SlackError::Transport {
                 method,
                 message: other.to_string(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use slack_morphism::errors::SlackClientSystemError;
+
+    use super::*;
+
+    #[test]
+    fn a_slack_host_that_does_not_resolve_is_named_in_one_sentence() {
+        let lookup = std::io::Error::other("failed to lookup address information: Name or service not known");
+        let error = SlackClientError::SystemError(SlackClientSystemError {
+            message: None,
+            cause: Some(Box::new(lookup)),
+        });
+        let said = SlackError::from_client("auth.test", Some("slack.example.com"), error).to_string();
+        assert_eq!(
+            said,
+            "could not reach Slack for auth.test: cannot resolve slack.example.com"
+        );
+        assert!(!said.contains("Some(") && !said.contains("protocol error"), "{said}");
     }
 }

@@ -9,7 +9,7 @@ use futures_util::stream::BoxStream;
 use slack_morphism::prelude::*;
 
 use super::{SlackApi, SlackError};
-use crate::clients::cause_chain;
+use crate::clients::network::describe;
 
 /// Where a large file's bytes come from: its length, and a stream of them from the start.
 pub trait FileSource: Send + Sync {
@@ -134,7 +134,7 @@ impl SlackApi {
             .await
             .map_err(|e| SlackError::Transport {
                 method,
-                message: cause_chain(&e),
+                message: describe(&e),
             })?;
         match response.status().as_u16() {
             200..=299 => Ok(()),

@@ -89,6 +89,8 @@ pub struct SlackApi {
     pub directory: Directory,
     /// Who the bot is, from `auth.test`, once it was needed.
     identity: tokio::sync::OnceCell<SlackIdentity>,
+    /// The Web API's host, named when it cannot be reached.
+    api_host: Option<String>,
 }
 
 impl SlackApi {
@@ -128,6 +130,7 @@ impl SlackApi {
             paces: Paces::new(Arc::new(LocalPaces::default()), CHANNEL_INTERVAL, CHANNEL_BURST),
             directory: Directory::default(),
             identity: tokio::sync::OnceCell::new(),
+            api_host: settings.api_base_url.host_str().map(str::to_string),
         })
     }
 
@@ -232,7 +235,7 @@ impl SlackApi {
                     metrics::counter!("lookerbot_slack_calls_total", "method" => method, "result" => "ok").increment(1);
                     return Ok(value);
                 }
-                Ok(Err(error)) => SlackError::from_client(method, error),
+                Ok(Err(error)) => SlackError::from_client(method, self.api_host.as_deref(), error),
             };
             metrics::counter!("lookerbot_slack_calls_total", "method" => method, "result" => error.metric_label())
                 .increment(1);

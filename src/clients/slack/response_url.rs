@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{SlackApi, SlackError, SlackErrorCode};
-use crate::clients::cause_chain;
+use crate::clients::network::describe;
 use crate::domain::slack::OutgoingMessage;
 
 impl SlackApi {
@@ -51,7 +51,7 @@ impl SlackApi {
             .await
             .map_err(|e| SlackError::Transport {
                 method,
-                message: cause_chain(&e),
+                message: describe(&e),
             })?;
         match response.status().as_u16() {
             200..=299 => Ok(()),

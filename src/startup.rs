@@ -113,6 +113,11 @@ impl App {
         if CustomCommands::configured(&self.bot.lookers) {
             background.spawn(refresh_custom_commands(self.bot.clone(), shutdown.clone()));
         }
+        tracing::info!(database = %self.settings.database_location(), "using the database");
+        for feature in self.settings.feature_states() {
+            let state = if feature.on { "on" } else { "off" };
+            tracing::info!(feature = feature.name, state, "{}", feature.how);
+        }
         tracing::info!(
             port = self.port(),
             workers = self.settings.jobs.workers,

@@ -195,3 +195,35 @@ async fn check_names_the_traps_of_a_first_set_up() {
         "{report}"
     );
 }
+
+#[tokio::test]
+async fn the_start_says_where_the_database_is_and_which_features_are_on_and_off() {
+    let app = spawn_app().await;
+    let server = crate::process::ServerProcess::start(
+        &app,
+        &[("LOOKERBOT_AUTH_TOKEN", "a-hub-token-of-thirty-two-characters")],
+    )
+    .await;
+    let log = server.log().join("\n");
+    assert!(
+        log.contains("using the database") && log.contains("SQLite file"),
+        "{log}"
+    );
+    let line = |feature: &str| {
+        log.lines()
+            .find(|l| l.contains(&format!("feature=\"{feature}\"")))
+            .unwrap_or_else(|| panic!("no line for {feature}: {log}"))
+            .to_string()
+    };
+    assert!(line("action hub").contains("state=\"on\""), "{log}");
+    let socket = line("socket mode");
+    assert!(
+        socket.contains("state=\"off\"") && socket.contains("no SLACK_APP_TOKEN"),
+        "{socket}"
+    );
+    assert!(line("scheduled deliveries").contains("state=\"on\""));
+    assert!(
+        !log.contains("a-hub-token-of-thirty-two-characters"),
+        "no secret in the log"
+    );
+}

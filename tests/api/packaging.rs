@@ -55,3 +55,56 @@ fn the_image_copies_every_target_the_manifest_declares() {
         assert!(copied.contains(&needed), "the Dockerfile does not copy {needed}");
     }
 }
+
+/// The compose file's own instructions, followed from the directory they name: the `.env` they
+/// create is the one every service reads, and every build context holds the Dockerfile.
+#[test]
+fn the_compose_instructions_work_from_the_directory_they_name() {
+    let compose_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let compose = std::fs::read_to_string(compose_dir.join("docker-compose.yml")).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let instructions: Vec<&str> = compose
+        .lines()
+        .take_while(|line| line.starts_with('#'))
+        .filter_map(|line| line.trim_start_matches('#').trim().strip_prefix("cp "))
+        .collect();
+    assert_eq!(instructions.len(), 1, "one copy step: {instructions:?}");
+    let mut words = instructions[0].split_whitespace();
+    let (from, to) = (words.next().unwrap(), words.next().unwrap());
+    assert!(
+        root.join(from).is_file(),
+        "{from} exists in the root the instructions start from"
+    );
+    let created = root.join(to);
+    let mut services = 0;
+    for line in compose.lines().map(str::trim) {
+        if let Some(file) = line.strip_prefix("env_file: ") {
+            services += 1;
+            assert_eq!(
+                normalise(&compose_dir.join(file)),
+                normalise(&created),
+                "a service reads the .env the instructions create"
+            );
+        }
+        if let Some(context) = line.strip_prefix("build: ") {
+            assert!(compose_dir.join(context).join("Dockerfile").is_file(), "{context}");
+        }
+    }
+    assert!(services >= 2, "the migration and the replicas read it");
+    assert!(compose.contains("docker compose -f deploy/docker-compose.yml up"));
+}
+
+/// `a/b/../c` as `a/c`, without touching the file system (the `.env` need not exist).
+fn normalise(path: &std::path::Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}

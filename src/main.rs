@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -81,6 +81,12 @@ enum Command {
         #[arg(long)]
         url: Option<Url>,
     },
+    /// Print every setting with its default and meaning: a `.env` to start from (this is
+    /// `.env.example`), or with `--markdown` the docs' tables.
+    Settings {
+        #[arg(long)]
+        markdown: bool,
+    },
     /// People's linked Looker accounts (LOOKERBOT_IDENTITY=oauth).
     Identity {
         #[command(subcommand)]
@@ -135,6 +141,21 @@ enum ManifestFormat {
     Json,
 }
 
+/// A setting's help with the default the docs give it.
+fn with_default(arg: clap::Arg) -> clap::Arg {
+    let default = arg
+        .get_env()
+        .and_then(|name| name.to_str())
+        .and_then(lookerbot::config::catalog::help_default);
+    match default {
+        Some(default) => {
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            arg.help(format!("{help} [default: {default}]"))
+        }
+        None => arg,
+    }
+}
+
 /// Exit code for settings that cannot work.
 const BAD_SETTINGS: u8 = 2;
 
@@ -146,7 +167,9 @@ fn main() -> ExitCode {
         eprintln!("lookerbot: {error}");
         return ExitCode::from(BAD_SETTINGS);
     }
-    let cli = Cli::parse();
+    // Every setting's default in `--help` comes from the same list as the docs'.
+    let matches = Cli::command().mut_args(with_default).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     telemetry::init(cli.settings.log_format(), &cli.settings.log_filter());
     if let Ok(Some(set)) = dotenv {
         tracing::debug!(settings = set, "read .env (the environment wins over it)");
@@ -161,6 +184,13 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.settings).await,
+        Command::Settings { markdown } => {
+            match markdown {
+                true => print!("{}", lookerbot::cli::settings::markdown_tables()),
+                false => print!("{}", lookerbot::cli::settings::env_example()),
+            }
+            ExitCode::SUCCESS
+        }
         // Only DATABASE_URL is needed: an operator migrates before filling in the rest.
         Command::Migrate => match lookerbot::store::migrate(&cli.settings.database_url()).await {
             Ok(0) => {

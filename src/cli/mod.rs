@@ -6,5 +6,6 @@ pub mod check;
 pub mod identity;
 pub mod jobs;
 pub mod manifest;
+pub mod settings;
 pub mod setup;
 pub mod webhook_url;

@@ -3,6 +3,7 @@
 //! environment.
 
 mod audience;
+pub mod catalog;
 mod checker;
 pub mod env_file;
 mod hub;

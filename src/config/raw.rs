@@ -20,7 +20,7 @@ pub struct RawSettings {
     /// Slack app-level token (xapp-...) for Socket Mode.
     #[arg(long, global = true, env = "SLACK_APP_TOKEN", hide_env_values = true)]
     pub slack_app_token: Option<String>,
-    /// Slack Web API base URL [default: https://slack.com/api].
+    /// Slack Web API base URL.
     #[arg(long, global = true, env = "SLACK_API_BASE_URL")]
     pub slack_api_base_url: Option<String>,
     /// Web address of your Looker, e.g. https://company.looker.com.
@@ -56,22 +56,22 @@ pub struct RawSettings {
     /// JSON array of Lookers: [{url, apiBaseUrl, clientId, clientSecret, customCommandFolderId?, webhookToken?}].
     #[arg(long, global = true, env = "LOOKERS", hide_env_values = true)]
     pub lookers: Option<String>,
-    /// HTTP port [default: 3333].
+    /// HTTP port.
     #[arg(long, global = true, env = "PORT")]
     pub port: Option<String>,
-    /// Show a "working on it" message while answering [default: true].
+    /// Show a "working on it" message while answering.
     #[arg(long, global = true, env = "LOOKER_SLACKBOT_LOADING_MESSAGES")]
     pub looker_slackbot_loading_messages: Option<String>,
-    /// Show Looker data actions as buttons under results [default: true].
+    /// Show Looker data actions as buttons under results.
     #[arg(long, global = true, env = "LOOKERBOT_DATA_ACTIONS_IN_MESSAGES")]
     pub lookerbot_data_actions_in_messages: Option<String>,
-    /// Unfurl Looker links posted in channels [default: true].
+    /// Unfurl Looker links posted in channels.
     #[arg(long, global = true, env = "LOOKER_SLACKBOT_EXPAND_URLS")]
     pub looker_slackbot_expand_urls: Option<String>,
-    /// Let guest users use the bot [default: false].
+    /// Let guest users use the bot.
     #[arg(long, global = true, env = "ALLOW_SLACK_GUEST_USERS")]
     pub allow_slack_guest_users: Option<String>,
-    /// Let users from other workspaces (Slack Connect) use the bot [default: false].
+    /// Let users from other workspaces (Slack Connect) use the bot.
     #[arg(long, global = true, env = "ALLOW_SLACK_SHARED_WORKSPACES")]
     pub allow_slack_shared_workspaces: Option<String>,
     /// S3 bucket for chart images (default: images are uploaded to Slack).
@@ -83,13 +83,13 @@ pub struct RawSettings {
     /// S3-compatible endpoint (MinIO, R2, GCS interoperability) instead of AWS.
     #[arg(long, global = true, env = "SLACKBOT_S3_ENDPOINT")]
     pub slackbot_s3_endpoint: Option<String>,
-    /// Address the bucket by path (endpoint/bucket/key), as most S3-compatible stores want [default: false].
+    /// Address the bucket by path (endpoint/bucket/key), as most S3-compatible stores want.
     #[arg(long, global = true, env = "SLACKBOT_S3_FORCE_PATH_STYLE")]
     pub slackbot_s3_force_path_style: Option<String>,
-    /// Make images public-read (Lookerbot's way) instead of presigned links [default: false].
+    /// Make images public-read (Lookerbot's way) instead of presigned links.
     #[arg(long, global = true, env = "SLACKBOT_S3_PUBLIC_READ")]
     pub slackbot_s3_public_read: Option<String>,
-    /// Lifetime of presigned image links (`1d`, `12h`; at most 7d) [default: 1d].
+    /// Lifetime of presigned image links (`1d`, `12h`; at most 7d).
     #[arg(long, global = true, env = "SLACKBOT_S3_LINK_TTL")]
     pub slackbot_s3_link_ttl: Option<String>,
     /// Older setting: the lifetime of presigned image links, in seconds, if SLACKBOT_S3_LINK_TTL is unset.
@@ -101,16 +101,16 @@ pub struct RawSettings {
     /// AWS secret access key.
     #[arg(long, global = true, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub aws_secret_access_key: Option<String>,
-    /// Database URL: sqlite://... [default: sqlite://./data/lookerbot.db].
+    /// Database URL: sqlite://....
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Log format: text or json [default: text].
+    /// Log format: text or json.
     #[arg(long, global = true, env = "LOG_FORMAT")]
     pub log_format: Option<String>,
     /// PEM bundle of certificates to trust for Looker (self-signed Lookers).
     #[arg(long, global = true, env = "LOOKER_CA_CERT")]
     pub looker_ca_cert: Option<String>,
-    /// Skip TLS verification for Looker (development only) [default: false].
+    /// Skip TLS verification for Looker (development only).
     #[arg(long, global = true, env = "LOOKER_TLS_INSECURE")]
     pub looker_tls_insecure: Option<String>,
     /// Lookerbot's name for LOOKER_TLS_INSECURE.
@@ -126,20 +126,19 @@ pub struct RawSettings {
     /// LOOKERBOT_METRICS_OPEN) /metrics is off.
     #[arg(long, global = true, env = "LOOKERBOT_METRICS_TOKEN", hide_env_values = true)]
     pub lookerbot_metrics_token: Option<String>,
-    /// Serve GET /metrics without a token (only on a private network) [default: false].
+    /// Serve GET /metrics without a token (only on a private network).
     #[arg(long, global = true, env = "LOOKERBOT_METRICS_OPEN")]
     pub lookerbot_metrics_open: Option<String>,
-    /// Queries run at once on each Looker (Looker's per-user default) [default: 15].
+    /// Queries run at once on each Looker (Looker's per-user default).
     #[arg(long, global = true, env = "LOOKER_MAX_QUERIES")]
     pub looker_max_queries: Option<String>,
-    /// Queries run at once on each Looker whoever the bot acts as [default: 75, Looker's
-    /// per-instance limit]; `maxInstanceQueries` in LOOKERS overrides it per Looker.
+    /// Queries run at once on each Looker whoever the bot acts as; `maxInstanceQueries` in LOOKERS overrides it per Looker.
     #[arg(long, global = true, env = "LOOKER_MAX_INSTANCE_QUERIES")]
     pub looker_max_instance_queries: Option<String>,
     /// As whom a person's questions run on Looker: shared (the API user, for everyone), sudo
     /// (the Looker user with the asker's Slack email; the API user must be an admin) or
     /// sudo_or_shared, oauth (the Looker account each person links through Looker's OAuth) or
-    /// oauth_or_shared [default: shared]; `identity` in LOOKERS sets it per Looker.
+    /// oauth_or_shared; `identity` in LOOKERS sets it per Looker.
     #[arg(long, global = true, env = "LOOKERBOT_IDENTITY")]
     pub lookerbot_identity: Option<String>,
     /// The client_guid of the bot's OAuth client app in Looker, for LOOKERBOT_IDENTITY=oauth
@@ -151,68 +150,68 @@ pub struct RawSettings {
     #[arg(long, global = true, env = "LOOKERBOT_TOKEN_KEY", hide_env_values = true)]
     pub lookerbot_token_key: Option<String>,
     /// A keyring instead of LOOKERBOT_TOKEN_KEY: `id:key,id:key`, the first seals, every one
-    /// opens; `lookerbot identity rekey` re-seals everything under the first [default: none].
+    /// opens; `lookerbot identity rekey` re-seals everything under the first.
     #[arg(long, global = true, env = "LOOKERBOT_TOKEN_KEYS", hide_env_values = true)]
     pub lookerbot_token_keys: Option<String>,
     /// With LOOKERBOT_IDENTITY=oauth, link a Looker account only when its email is the person's
-    /// Slack email (so nobody links someone else's account to themselves) [default: true].
+    /// Slack email (so nobody links someone else's account to themselves).
     #[arg(long, global = true, env = "LOOKERBOT_OAUTH_SAME_EMAIL")]
     pub lookerbot_oauth_same_email: Option<String>,
     /// Senders allowed to post through POST /api/notify, as name:token pairs
-    /// (`ci:<secret>,ml:<secret>`; tokens of 16 characters or more) [default: none, the API is off].
+    /// (`ci:<secret>,ml:<secret>`; tokens of 16 characters or more).
     #[arg(long, global = true, env = "LOOKERBOT_NOTIFY_TOKENS", hide_env_values = true)]
     pub lookerbot_notify_tokens: Option<String>,
-    /// Let notification text mention people and channels (<!channel>, <@U…>) [default: false].
+    /// Let notification text mention people and channels (<!channel>, <@U…>).
     #[arg(long, global = true, env = "LOOKERBOT_NOTIFY_ALLOW_MENTIONS")]
     pub lookerbot_notify_allow_mentions: Option<String>,
     /// Notifications one sender may send a minute, per replica; past it, 429 with Retry-After
-    /// [default: 120].
+    ///.
     #[arg(long, global = true, env = "LOOKERBOT_NOTIFY_PER_MINUTE")]
     pub lookerbot_notify_per_minute: Option<String>,
     /// Braze REST endpoints the Action Hub's braze integration accepts besides Braze's own
-    /// https://*.braze.com and *.braze.eu hosts, comma-separated (a proxy) [default: none].
+    /// https://*.braze.com and *.braze.eu hosts, comma-separated (a proxy).
     #[arg(long, global = true, env = "LOOKERBOT_BRAZE_ENDPOINTS")]
     pub lookerbot_braze_endpoints: Option<String>,
-    /// Apply database migrations when `serve` starts (PostgreSQL) [default: true].
+    /// Apply database migrations when `serve` starts (PostgreSQL).
     #[arg(long, global = true, env = "LOOKERBOT_MIGRATE_ON_START")]
     pub lookerbot_migrate_on_start: Option<String>,
-    /// Jobs run at once [default: 16 plus three per query slot of each Looker; 0 runs none].
+    /// Jobs run at once.
     /// Each Looker's LOOKER_MAX_QUERIES bounds its queries whatever this is, and a Looker's jobs
     /// take at most three workers per slot, so a slow Looker leaves workers to the others.
     #[arg(long, global = true, env = "LOOKERBOT_WORKERS")]
     pub lookerbot_workers: Option<String>,
-    /// Attempts before a job is marked dead [default: 8].
+    /// Attempts before a job is marked dead.
     #[arg(long, global = true, env = "LOOKERBOT_JOB_MAX_ATTEMPTS")]
     pub lookerbot_job_max_attempts: Option<String>,
-    /// First retry delay in milliseconds, doubled on each attempt [default: 2000].
+    /// First retry delay in milliseconds, doubled on each attempt.
     #[arg(long, global = true, env = "LOOKERBOT_JOB_BACKOFF_MS")]
     pub lookerbot_job_backoff_ms: Option<String>,
     /// Seconds one attempt of a job may run; meanwhile its worker renews a 30 s lease, so a
-    /// dead replica's job is taken over within about 30 s [default: 300].
+    /// dead replica's job is taken over within about 30 s.
     #[arg(long, global = true, env = "LOOKERBOT_JOB_LEASE_SECS")]
     pub lookerbot_job_lease_secs: Option<String>,
-    /// Largest webhook body accepted from Looker, in MiB [default: 64].
+    /// Largest webhook body accepted from Looker, in MiB.
     #[arg(long, global = true, env = "LOOKERBOT_WEBHOOK_MAX_MB")]
     pub lookerbot_webhook_max_mb: Option<String>,
-    /// Rows shown in a table before "Showing N of M rows" (at most 99) [default: 20].
+    /// Rows shown in a table before "Showing N of M rows" (at most 99).
     #[arg(long, global = true, env = "LOOKERBOT_TABLE_MAX_ROWS")]
     pub lookerbot_table_max_rows: Option<String>,
-    /// Attach the whole result as CSV when a table is cut [default: false].
+    /// Attach the whole result as CSV when a table is cut.
     #[arg(long, global = true, env = "LOOKERBOT_ATTACH_CSV")]
     pub lookerbot_attach_csv: Option<String>,
-    /// Longest wait for Looker to draw an image, in seconds [default: 120].
+    /// Longest wait for Looker to draw an image, in seconds.
     #[arg(long, global = true, env = "LOOKERBOT_RENDER_TIMEOUT_SECS")]
     pub lookerbot_render_timeout_secs: Option<String>,
-    /// Dashboards as tiles (every tile rendered), or one png / pdf of the whole dashboard [default: tiles].
+    /// Dashboards as tiles (every tile rendered), or one png / pdf of the whole dashboard.
     #[arg(long, global = true, env = "LOOKERBOT_DASHBOARD_STYLE")]
     pub lookerbot_dashboard_style: Option<String>,
-    /// Timeout of one Looker API call, in seconds [default: 60].
+    /// Timeout of one Looker API call, in seconds.
     #[arg(long, global = true, env = "LOOKER_TIMEOUT_SECS")]
     pub looker_timeout_secs: Option<String>,
-    /// Timeout of one Slack API call, in seconds [default: 30].
+    /// Timeout of one Slack API call, in seconds.
     #[arg(long, global = true, env = "SLACK_TIMEOUT_SECS")]
     pub slack_timeout_secs: Option<String>,
-    /// Log filter, e.g. `info` or `lookerbot=debug,info` [default: info,sqlx=warn,hyper=warn].
+    /// Log filter, e.g. `info` or `lookerbot=debug,info`.
     #[arg(long, global = true, env = "RUST_LOG")]
     pub rust_log: Option<String>,
     /// AWS session token, with temporary AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
@@ -233,29 +232,29 @@ pub struct RawSettings {
     /// File holding the web identity token for AWS_ROLE_ARN.
     #[arg(long, global = true, env = "AWS_WEB_IDENTITY_TOKEN_FILE")]
     pub aws_web_identity_token_file: Option<String>,
-    /// Where large request bodies wait while they are read [default: beside the SQLite file, else ./data/spool].
+    /// Where large request bodies wait while they are read.
     #[arg(long, global = true, env = "LOOKERBOT_SPOOL_DIR")]
     pub lookerbot_spool_dir: Option<String>,
-    /// Seconds a client has to send its request headers, and the longest an idle connection is kept [default: 10].
+    /// Seconds a client has to send its request headers, and the longest an idle connection is kept.
     #[arg(long, global = true, env = "LOOKERBOT_HEADER_TIMEOUT_SECS")]
     pub lookerbot_header_timeout_secs: Option<String>,
-    /// Seconds a client has to send a request body (Slack's: at most 10) [default: 120].
+    /// Seconds a client has to send a request body (Slack's: at most 10).
     #[arg(long, global = true, env = "LOOKERBOT_BODY_TIMEOUT_SECS")]
     pub lookerbot_body_timeout_secs: Option<String>,
-    /// Connections served at once; past it, a clear 503 [default: 4096, within the descriptor limit].
+    /// Connections served at once; past it, a clear 503.
     #[arg(long, global = true, env = "LOOKERBOT_MAX_CONNECTIONS")]
     pub lookerbot_max_connections: Option<String>,
-    /// The bot's public HTTPS address, for the Action Hub's integration URLs and the app manifest [default: from the request's host].
+    /// The bot's public HTTPS address, for the Action Hub's integration URLs and the app manifest.
     #[arg(long, global = true, env = "PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Largest Action Hub request accepted, in MiB (streamed to disk; base64 adds a third) [default: 1536].
+    /// Largest Action Hub request accepted, in MiB (streamed to disk; base64 adds a third).
     #[arg(long, global = true, env = "LOOKERBOT_HUB_MAX_MB")]
     pub lookerbot_hub_max_mb: Option<String>,
     /// Seconds an Action Hub delivery is waited on for its outcome before Looker is answered (0:
-    /// answer once recorded; Looker is then not told the outcome) [default: 1800, at most 1800].
+    /// answer once recorded; Looker is then not told the outcome).
     #[arg(long, global = true, env = "LOOKERBOT_HUB_WAIT_SECS")]
     pub lookerbot_hub_wait_secs: Option<String>,
-    /// List every public channel in the Action Hub's form, not only those the bot is in [default: false].
+    /// List every public channel in the Action Hub's form, not only those the bot is in.
     #[arg(long, global = true, env = "LOOKERBOT_HUB_ALL_CHANNELS")]
     pub lookerbot_hub_all_channels: Option<String>,
     /// Hosts (comma-separated, `host` or `host:port`) whose Action Hub download links are followed besides the configured Lookers'.
@@ -264,44 +263,44 @@ pub struct RawSettings {
     /// Who may read answers, per channel: channel=audience pairs, comma-separated, the channel an
     /// id, a #name or a #pattern-*, the audience public (posted in the channel), private (the
     /// asker alone, with a button to share) or links (a link to Looker, never data); the first
-    /// rule naming a channel wins [default: none].
+    /// rule naming a channel wins.
     #[arg(long, global = true, env = "LOOKERBOT_AUDIENCE")]
     pub lookerbot_audience: Option<String>,
-    /// Audience of our own channels no LOOKERBOT_AUDIENCE rule names [default: public].
+    /// Audience of our own channels no LOOKERBOT_AUDIENCE rule names.
     #[arg(long, global = true, env = "LOOKERBOT_AUDIENCE_DEFAULT")]
     pub lookerbot_audience_default: Option<String>,
-    /// Audience of Slack Connect channels (shared with other organisations) no rule names [default: private].
+    /// Audience of Slack Connect channels (shared with other organisations) no rule names.
     #[arg(long, global = true, env = "LOOKERBOT_AUDIENCE_EXTERNAL")]
     pub lookerbot_audience_external: Option<String>,
     /// Channels tied to a Looker group: channel=group pairs (`#sales=Sales Team`); an answer is
-    /// posted there only if its data comes from a model the group may use [default: none].
+    /// posted there only if its data comes from a model the group may use.
     #[arg(long, global = true, env = "LOOKERBOT_AUDIENCE_GROUPS")]
     pub lookerbot_audience_groups: Option<String>,
-    /// Days the audit of questions and data actions is kept [default: 90].
+    /// Days the audit of questions and data actions is kept.
     #[arg(long, global = true, env = "LOOKERBOT_AUDIT_DAYS")]
     pub lookerbot_audit_days: Option<String>,
-    /// Days a data-action button keeps working [default: 30].
+    /// Days a data-action button keeps working.
     #[arg(long, global = true, env = "LOOKERBOT_DATA_ACTION_DAYS")]
     pub lookerbot_data_action_days: Option<String>,
     /// Keys (comma-separated, 32+ characters each; the first signs) for webhook addresses
-    /// printed by `lookerbot webhook-url`, which name their channel with a signature [default: none].
+    /// printed by `lookerbot webhook-url`, which name their channel with a signature.
     #[arg(long, global = true, env = "LOOKERBOT_WEBHOOK_URL_SECRET", hide_env_values = true)]
     pub lookerbot_webhook_url_secret: Option<String>,
-    /// Refuse scheduled deliveries to webhook addresses without a valid signature [default: false].
+    /// Refuse scheduled deliveries to webhook addresses without a valid signature.
     #[arg(long, global = true, env = "LOOKERBOT_WEBHOOK_SIGNED_ONLY")]
     pub lookerbot_webhook_signed_only: Option<String>,
     /// API client id of a less privileged Looker user that sudo_or_shared / oauth_or_shared answer
-    /// people without a Looker user of their own as; without it they get no answer [default: none].
+    /// people without a Looker user of their own as; without it they get no answer.
     #[arg(long, global = true, env = "LOOKER_FALLBACK_CLIENT_ID")]
     pub looker_fallback_client_id: Option<String>,
     /// That user's API client secret.
     #[arg(long, global = true, env = "LOOKER_FALLBACK_CLIENT_SECRET", hide_env_values = true)]
     pub looker_fallback_client_secret: Option<String>,
-    /// Days finished and dead jobs (and their files) are kept, then forgotten [default: 14].
+    /// Days finished and dead jobs (and their files) are kept, then forgotten.
     #[arg(long, global = true, env = "LOOKERBOT_JOB_RETENTION_DAYS")]
     pub lookerbot_job_retention_days: Option<String>,
     /// Questions, commands and clicks one person may start a minute; 0 turns the limit off
-    /// [default: 20].
+    ///.
     #[arg(long, global = true, env = "LOOKERBOT_PER_USER_PER_MINUTE")]
     pub lookerbot_per_user_per_minute: Option<String>,
 }

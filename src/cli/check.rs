@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::clients::azure::AzureImages;
 use crate::clients::looker::Lookers;
 use crate::clients::s3::S3Images;
 use crate::clients::slack::SlackApi;
@@ -157,6 +158,22 @@ pub async fn run(settings: &Settings) -> (String, bool) {
                 format!(
                     "{error} (check SLACKBOT_S3_BUCKET, SLACKBOT_S3_BUCKET_REGION, SLACKBOT_S3_ENDPOINT and the AWS credentials)"
                 ),
+            ),
+        }
+    }
+    if let Some(azure) = &settings.azure {
+        let reachable = match AzureImages::new(azure) {
+            Ok(container) => container.check().await,
+            Err(error) => Err(error),
+        };
+        match reachable {
+            Ok(()) => line(
+                true,
+                format!("Azure: container {} reachable for chart images", azure.container),
+            ),
+            Err(error) => line(
+                false,
+                format!("{error} (check AZURE_STORAGE_ACCOUNT, SLACKBOT_AZURE_CONTAINER and AZURE_STORAGE_ACCESS_KEY)"),
             ),
         }
     }

@@ -1,7 +1,9 @@
-//! Outbound clients: Looker's API (and the images it draws), Slack's Web API, the S3 image
-//! bucket, and Braze's REST API.
+//! Outbound clients: Looker's API (and the images it draws), Slack's Web API, the image bucket
+//! (S3 or Azure), and Braze's REST API.
 
+pub mod azure;
 pub mod braze;
+pub mod bucket;
 pub mod looker;
 pub mod network;
 pub mod s3;

@@ -7,6 +7,7 @@ pub mod catalog;
 mod checker;
 pub mod env_file;
 mod hub;
+mod images;
 mod lookers;
 mod notify;
 mod raw;
@@ -130,6 +131,18 @@ pub struct S3Settings {
     pub credentials: AwsCredentials,
 }
 
+/// Chart images in an Azure Blob Storage container (Lookerbot's Azure settings).
+#[derive(Debug, Clone)]
+pub struct AzureSettings {
+    pub account: String,
+    pub container: String,
+    pub access_key: Secret,
+    /// The Blob service's address when not `https://<account>.blob.core.windows.net`.
+    pub endpoint: Option<Url>,
+    /// Lifetime of the SAS links (`SLACKBOT_S3_LINK_TTL`, shared by every bucket).
+    pub url_expiry: Duration,
+}
+
 /// Where the image bucket's credentials come from.
 #[derive(Debug, Clone)]
 pub enum AwsCredentials {
@@ -229,6 +242,7 @@ pub struct Settings {
     pub lookerbot_auth_token: Option<Secret>,
     pub features: Features,
     pub s3: Option<S3Settings>,
+    pub azure: Option<AzureSettings>,
     pub database_url: String,
     pub log_format: LogFormat,
     /// The log filter (`RUST_LOG`'s syntax).

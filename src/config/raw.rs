@@ -77,6 +77,18 @@ pub struct RawSettings {
     /// S3 bucket for chart images (default: images are uploaded to Slack).
     #[arg(long, global = true, env = "SLACKBOT_S3_BUCKET")]
     pub slackbot_s3_bucket: Option<String>,
+    /// Azure storage account for chart images (Lookerbot's Azure store).
+    #[arg(long, global = true, env = "AZURE_STORAGE_ACCOUNT")]
+    pub azure_storage_account: Option<String>,
+    /// Container of AZURE_STORAGE_ACCOUNT for chart images.
+    #[arg(long, global = true, env = "SLACKBOT_AZURE_CONTAINER")]
+    pub slackbot_azure_container: Option<String>,
+    /// Access key of AZURE_STORAGE_ACCOUNT.
+    #[arg(long, global = true, env = "AZURE_STORAGE_ACCESS_KEY", hide_env_values = true)]
+    pub azure_storage_access_key: Option<String>,
+    /// Blob service address other than the account's own (Azurite, a sovereign cloud).
+    #[arg(long, global = true, env = "SLACKBOT_AZURE_ENDPOINT")]
+    pub slackbot_azure_endpoint: Option<String>,
     /// Region of SLACKBOT_S3_BUCKET.
     #[arg(long, global = true, env = "SLACKBOT_S3_BUCKET_REGION")]
     pub slackbot_s3_bucket_region: Option<String>,

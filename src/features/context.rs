@@ -8,8 +8,8 @@ use std::time::Duration;
 use super::action_hub::Destinations;
 use super::custom_commands::CustomCommands;
 use super::data_actions::ActionSigner;
+use crate::clients::bucket::ImageBucket;
 use crate::clients::looker::{Lookers, downloads_client};
-use crate::clients::s3::S3Images;
 use crate::clients::slack::SlackApi;
 use crate::config::{AudienceSettings, DashboardStyle, Features, HubSettings, Settings, TrustSettings};
 use crate::queue::Queue;
@@ -22,8 +22,8 @@ pub struct Context {
     pub lookers: Lookers,
     pub slack: Arc<SlackApi>,
     pub render: RenderOptions,
-    /// The S3 bucket for images; `None` uploads them to Slack.
-    pub images: Option<S3Images>,
+    /// The bucket (S3 or Azure) for images; `None` uploads them to Slack.
+    pub images: Option<ImageBucket>,
     pub render_timeout: Duration,
     pub dashboard_style: DashboardStyle,
     /// Lookerbot's switches (guests, shared workspaces, loading messages...).
@@ -79,10 +79,7 @@ impl Context {
                 max_table_rows: settings.table_max_rows,
                 attach_csv: settings.attach_csv,
             },
-            images: match &settings.s3 {
-                Some(s3) => Some(S3Images::new(s3).await),
-                None => None,
-            },
+            images: ImageBucket::from_settings(settings.s3.as_ref(), settings.azure.as_ref()).await?,
             render_timeout: settings.render_timeout,
             dashboard_style: settings.dashboard_style,
             features: settings.features.clone(),

@@ -4,8 +4,8 @@
 //! sentence in [`Error::for_user`] and a queue outcome in `From<Error> for JobError`, and those
 //! two are the only places where that is decided.
 
+use crate::clients::bucket::BucketError;
 use crate::clients::looker::{ImageError, LookerError};
-use crate::clients::s3::S3Error;
 use crate::clients::slack::{SlackError, SlackErrorCode};
 use crate::domain::looker::UnknownLooker;
 use crate::queue::{Failure, JobError};
@@ -202,8 +202,8 @@ impl UserError {
         }
     }
 
-    pub fn from_s3(error: &S3Error) -> Self {
-        tracing::error!(%error, "could not store a chart image in S3");
+    pub fn from_bucket(error: &BucketError) -> Self {
+        tracing::error!(%error, "could not store a chart image in the bucket");
         UserError::ChartNotStored {
             detail: error.to_string(),
         }

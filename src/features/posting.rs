@@ -130,7 +130,7 @@ pub async fn post_rendered(
                     SlackImageUrlOrFile::ImageUrl { image_url: url },
                     alt_text,
                 )),
-                Err(error) => warning(&UserError::from_s3(&error).to_string()),
+                Err(error) => warning(&UserError::from_bucket(&error).to_string()),
             }),
             None => {
                 // No public URL anywhere: the image is a private Slack upload shared with the message.

@@ -2,6 +2,7 @@
 // The fakes return ready-made HTTP responses as errors, the way axum handlers do.
 #![allow(clippy::result_large_err)]
 
+mod azurite;
 mod fake_braze;
 mod fake_looker;
 mod fake_looker_oauth;
@@ -15,6 +16,7 @@ mod action_hub;
 mod alerts;
 mod answers_outage;
 mod audience;
+mod azure_store;
 mod braze;
 mod cli;
 mod concurrency;

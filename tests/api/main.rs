@@ -24,6 +24,7 @@ mod custom_commands;
 mod dashboards;
 mod data_actions;
 mod deliveries;
+mod docs;
 mod engine;
 mod env_file;
 mod events;

@@ -109,7 +109,7 @@ fn normalise(path: &std::path::Path) -> std::path::PathBuf {
     out
 }
 
-/// `.env.example` and the README's settings tables are what the binary writes from its own list
+/// `.env.example` and the book's settings tables are what the binary writes from its own list
 /// of settings: a setting added, renamed or given another default shows in both or fails here.
 #[tokio::test]
 async fn the_env_example_and_the_settings_tables_are_the_binarys_own() {
@@ -124,14 +124,14 @@ async fn the_env_example_and_the_settings_tables_are_the_binarys_own() {
         printed(&["settings"]).await == example,
         ".env.example is out of date: run `lookerbot settings > .env.example`"
     );
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/src/configuration.md")).unwrap();
     let begin = readme
         .find("<!-- settings:")
-        .expect("the README marks its settings tables");
+        .expect("the configuration chapter marks its settings tables");
     let block = &readme[begin..readme.find("<!-- end of settings -->").unwrap()];
     let block = &block[block.find("-->\n").unwrap() + 4..];
     assert!(
         printed(&["settings", "--markdown"]).await == block,
-        "the README's settings tables are out of date: paste `lookerbot settings --markdown`"
+        "docs/src/configuration.md's settings tables are out of date: paste `lookerbot settings --markdown`"
     );
 }

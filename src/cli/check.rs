@@ -2,9 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::clients::azure::AzureImages;
+use crate::clients::bucket::ImageBucket;
 use crate::clients::looker::Lookers;
-use crate::clients::s3::S3Images;
 use crate::clients::slack::SlackApi;
 use crate::config::Settings;
 use crate::store::{self, Probe};
@@ -150,32 +149,8 @@ pub async fn run(settings: &Settings) -> (String, bool) {
     for (ok, text) in trust_report(settings) {
         line(ok, text);
     }
-    if let Some(s3) = &settings.s3 {
-        match S3Images::new(s3).await.check().await {
-            Ok(()) => line(true, format!("S3: bucket {} reachable for chart images", s3.bucket)),
-            Err(error) => line(
-                false,
-                format!(
-                    "{error} (check SLACKBOT_S3_BUCKET, SLACKBOT_S3_BUCKET_REGION, SLACKBOT_S3_ENDPOINT and the AWS credentials)"
-                ),
-            ),
-        }
-    }
-    if let Some(azure) = &settings.azure {
-        let reachable = match AzureImages::new(azure) {
-            Ok(container) => container.check().await,
-            Err(error) => Err(error),
-        };
-        match reachable {
-            Ok(()) => line(
-                true,
-                format!("Azure: container {} reachable for chart images", azure.container),
-            ),
-            Err(error) => line(
-                false,
-                format!("{error} (check AZURE_STORAGE_ACCOUNT, SLACKBOT_AZURE_CONTAINER and AZURE_STORAGE_ACCESS_KEY)"),
-            ),
-        }
+    if let Some((ok, text)) = image_bucket_report(settings).await {
+        line(ok, text);
     }
     (report, healthy)
 }
@@ -261,4 +236,25 @@ fn at_rest_report(settings: &Settings) -> Vec<(bool, String)> {
         ));
     }
     said
+}
+
+/// Whether the image bucket the settings name (S3, Azure or GCS) takes these credentials.
+async fn image_bucket_report(settings: &Settings) -> Option<(bool, String)> {
+    let (s3, azure, gcs) = (settings.s3.as_ref(), settings.azure.as_ref(), settings.gcs.as_ref());
+    let hint = match (s3, azure) {
+        (Some(_), _) => {
+            "check SLACKBOT_S3_BUCKET, SLACKBOT_S3_BUCKET_REGION, SLACKBOT_S3_ENDPOINT and the AWS credentials"
+        }
+        (None, Some(_)) => "check AZURE_STORAGE_ACCOUNT, SLACKBOT_AZURE_CONTAINER and AZURE_STORAGE_ACCESS_KEY",
+        (None, None) => "check GOOGLE_CLOUD_BUCKET and GOOGLE_CLOUD_CREDENTIALS_JSON, or the machine's service account",
+    };
+    let bucket = match ImageBucket::from_settings(s3, azure, gcs).await {
+        Ok(Some(bucket)) => bucket,
+        Ok(None) => return None,
+        Err(error) => return Some((false, format!("{error} ({hint})"))),
+    };
+    Some(match bucket.check().await {
+        Ok(()) => (true, format!("{}: reachable for chart images", bucket.name())),
+        Err(error) => (false, format!("{error} ({hint})")),
+    })
 }

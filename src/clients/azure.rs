@@ -55,6 +55,10 @@ impl AzureImages {
         })
     }
 
+    pub fn container(&self) -> &str {
+        &self.container
+    }
+
     /// Checks the container can be listed with this key, for `lookerbot check`.
     pub async fn check(&self) -> Result<(), AzureError> {
         let prefix = Path::from("lookerbot");

@@ -1,9 +1,10 @@
 //! Outbound clients: Looker's API (and the images it draws), Slack's Web API, the image bucket
-//! (S3 or Azure), and Braze's REST API.
+//! (S3, Azure or Google Cloud Storage), and Braze's REST API.
 
 pub mod azure;
 pub mod braze;
 pub mod bucket;
+pub mod gcs;
 pub mod looker;
 pub mod network;
 pub mod s3;

@@ -110,6 +110,10 @@ impl S3Images {
         }
     }
 
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
     /// Checks the bucket can be reached with these credentials, for `lookerbot check`.
     pub async fn check(&self) -> Result<(), S3Error> {
         self.client

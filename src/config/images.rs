@@ -1,8 +1,8 @@
-//! The Azure image container's settings, by Lookerbot's names. One image store at most: S3 or
-//! Azure (neither: images are uploaded to Slack).
+//! The Azure container's and the Google Cloud Storage bucket's settings, by Lookerbot's names.
+//! One image store at most: S3, Azure or GCS (none: images are uploaded to Slack).
 
 use super::checker::{Checker, non_empty};
-use super::{AzureSettings, RawSettings, Secret};
+use super::{AzureSettings, GcsSettings, RawSettings, Secret};
 
 impl RawSettings {
     pub(super) fn azure(&self, c: &mut Checker, s3_too: bool) -> Option<AzureSettings> {
@@ -42,6 +42,43 @@ impl RawSettings {
             account: account?.to_string(),
             container: container?.to_string(),
             access_key: Secret::new(key?),
+            endpoint,
+            url_expiry: self.s3_link_ttl(c),
+        })
+    }
+
+    pub(super) fn gcs(&self, c: &mut Checker, other_store: bool) -> Option<GcsSettings> {
+        let credentials = non_empty(&self.google_cloud_credentials_json);
+        let Some(bucket) = non_empty(&self.google_cloud_bucket) else {
+            if credentials.is_some() || non_empty(&self.google_cloud_project).is_some() {
+                c.warn("GOOGLE_CLOUD_PROJECT or GOOGLE_CLOUD_CREDENTIALS_JSON is set without GOOGLE_CLOUD_BUCKET; images go to Slack");
+            }
+            return None;
+        };
+        if other_store {
+            c.problem(
+                "GOOGLE_CLOUD_BUCKET",
+                "chart images go to one store: set the S3, the Azure or the Google Cloud settings, not two",
+            );
+            return None;
+        }
+        if let Some(json) = credentials
+            && serde_json::from_str::<serde_json::Value>(json)
+                .ok()
+                .and_then(|key| key.get("private_key").cloned())
+                .is_none()
+        {
+            c.problem(
+                "GOOGLE_CLOUD_CREDENTIALS_JSON",
+                "expected a service account's JSON key (with its private_key), as the console downloads it, on one line",
+            );
+            return None;
+        }
+        let endpoint = non_empty(&self.slackbot_gcs_endpoint).and_then(|v| c.url("SLACKBOT_GCS_ENDPOINT", v));
+        Some(GcsSettings {
+            bucket: bucket.to_string(),
+            project: non_empty(&self.google_cloud_project).map(str::to_string),
+            credentials_json: credentials.map(Secret::new),
             endpoint,
             url_expiry: self.s3_link_ttl(c),
         })

@@ -143,6 +143,19 @@ pub struct AzureSettings {
     pub url_expiry: Duration,
 }
 
+/// Chart images in a Google Cloud Storage bucket (Lookerbot's GCS settings).
+#[derive(Debug, Clone)]
+pub struct GcsSettings {
+    pub bucket: String,
+    pub project: Option<String>,
+    /// A service account's JSON key; `None`: the machine's own credentials (GCE, GKE, ADC).
+    pub credentials_json: Option<Secret>,
+    /// The storage API's address when not `https://storage.googleapis.com`.
+    pub endpoint: Option<Url>,
+    /// Lifetime of the signed links (`SLACKBOT_S3_LINK_TTL`, shared by every bucket).
+    pub url_expiry: Duration,
+}
+
 /// Where the image bucket's credentials come from.
 #[derive(Debug, Clone)]
 pub enum AwsCredentials {
@@ -243,6 +256,7 @@ pub struct Settings {
     pub features: Features,
     pub s3: Option<S3Settings>,
     pub azure: Option<AzureSettings>,
+    pub gcs: Option<GcsSettings>,
     pub database_url: String,
     pub log_format: LogFormat,
     /// The log filter (`RUST_LOG`'s syntax).

@@ -89,6 +89,18 @@ pub struct RawSettings {
     /// Blob service address other than the account's own (Azurite, a sovereign cloud).
     #[arg(long, global = true, env = "SLACKBOT_AZURE_ENDPOINT")]
     pub slackbot_azure_endpoint: Option<String>,
+    /// Google Cloud Storage bucket for chart images (Lookerbot's GCS store).
+    #[arg(long, global = true, env = "GOOGLE_CLOUD_BUCKET")]
+    pub google_cloud_bucket: Option<String>,
+    /// Google Cloud project of GOOGLE_CLOUD_BUCKET.
+    #[arg(long, global = true, env = "GOOGLE_CLOUD_PROJECT")]
+    pub google_cloud_project: Option<String>,
+    /// A service account's JSON key (its content); without it, the machine's own credentials.
+    #[arg(long, global = true, env = "GOOGLE_CLOUD_CREDENTIALS_JSON", hide_env_values = true)]
+    pub google_cloud_credentials_json: Option<String>,
+    /// Storage address other than https://storage.googleapis.com (an emulator, a private endpoint).
+    #[arg(long, global = true, env = "SLACKBOT_GCS_ENDPOINT")]
+    pub slackbot_gcs_endpoint: Option<String>,
     /// Region of SLACKBOT_S3_BUCKET.
     #[arg(long, global = true, env = "SLACKBOT_S3_BUCKET_REGION")]
     pub slackbot_s3_bucket_region: Option<String>,

@@ -23,6 +23,7 @@ impl RawSettings {
         let features = self.features(&mut c);
         let s3 = self.s3(&mut c);
         let azure = self.azure(&mut c, s3.is_some());
+        let gcs = self.gcs(&mut c, s3.is_some() || azure.is_some());
         let database_url = self.database_url();
         let scheme = database_url.split(':').next().unwrap_or("").to_ascii_lowercase();
         if !matches!(scheme.as_str(), "sqlite" | "postgres" | "postgresql") || !database_url.contains(':') {
@@ -134,6 +135,7 @@ impl RawSettings {
             features,
             s3,
             azure,
+            gcs,
             database_url,
             log_format,
             log_filter: self.log_filter(),

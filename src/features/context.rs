@@ -22,7 +22,7 @@ pub struct Context {
     pub lookers: Lookers,
     pub slack: Arc<SlackApi>,
     pub render: RenderOptions,
-    /// The bucket (S3 or Azure) for images; `None` uploads them to Slack.
+    /// The bucket (S3, Azure or GCS) for images; `None` uploads them to Slack.
     pub images: Option<ImageBucket>,
     pub render_timeout: Duration,
     pub dashboard_style: DashboardStyle,
@@ -79,7 +79,8 @@ impl Context {
                 max_table_rows: settings.table_max_rows,
                 attach_csv: settings.attach_csv,
             },
-            images: ImageBucket::from_settings(settings.s3.as_ref(), settings.azure.as_ref()).await?,
+            images: ImageBucket::from_settings(settings.s3.as_ref(), settings.azure.as_ref(), settings.gcs.as_ref())
+                .await?,
             render_timeout: settings.render_timeout,
             dashboard_style: settings.dashboard_style,
             features: settings.features.clone(),

@@ -128,7 +128,7 @@ async fn check_says_the_container_is_reachable_and_half_the_settings_are_refused
         .unwrap();
     let report = text(&output);
     assert!(
-        report.contains("Azure: container charts reachable for chart images"),
+        report.contains("Azure container charts: reachable for chart images"),
         "{report}"
     );
 

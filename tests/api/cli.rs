@@ -302,7 +302,7 @@ async fn check_tries_the_image_bucket_when_one_is_configured() {
         let report = text(&output);
         assert_eq!(output.status.success(), ok, "{report}");
         if ok {
-            assert!(report.contains("S3: bucket charts reachable"), "{report}");
+            assert!(report.contains("S3 bucket charts: reachable"), "{report}");
         } else {
             assert!(
                 report.contains("FAIL S3 bucket charts") && report.contains("SLACKBOT_S3_BUCKET"),

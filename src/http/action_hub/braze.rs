@@ -11,17 +11,17 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::HubToken;
 use super::body::ActionRequest;
 use super::execute::{checked_download, request_type};
 use super::intake::Kept;
 use super::record::{execute_request, forget, record};
-use super::{outcome, refusal, refused_token, small_request};
+use super::{outcome, refusal, small_request};
 use crate::clients::braze::endpoint;
 use crate::features::action_hub::{HubFile, braze_form};
 use crate::features::braze::{BrazeExport, Progress};
 use crate::features::ledger::Ledger;
 use crate::http::AppState;
-use crate::http::looker_auth::hub_token;
 use crate::queue::Settled;
 
 /// The integration's settings, checked as Looker's hub checks them before a form or an export.
@@ -35,10 +35,7 @@ fn setting<'a>(request: &'a ActionRequest, name: &str, label: &str) -> Result<&'
         .ok_or_else(|| format!("Required setting \"{label}\" not specified in action settings."))
 }
 
-pub(super) async fn form(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    if !hub_token(&state.settings, &headers) {
-        return refused_token(&state);
-    }
+pub(super) async fn form(State(state): State<AppState>, _: HubToken, body: Body) -> Response {
     let request = match small_request(&state, body).await {
         Ok(request) => request,
         Err(refused) => return refusal(refused),
@@ -54,8 +51,13 @@ pub(super) async fn form(State(state): State<AppState>, headers: HeaderMap, body
     Json(braze_form()).into_response()
 }
 
-pub(super) async fn execute(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let (request, kept) = match execute_request(&state, &headers, body).await {
+pub(super) async fn execute(
+    State(state): State<AppState>,
+    token: HubToken,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (request, kept) = match execute_request(&state, token, &headers, body).await {
         Ok(read) => read,
         Err(refused) => return refused,
     };

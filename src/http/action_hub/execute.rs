@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
+use super::HubToken;
 use super::body::ActionRequest;
 use super::intake::{Kept, Refused};
 use super::record::{execute_request, forget, record};
@@ -76,8 +77,13 @@ pub(super) fn checked_download(state: &AppState, request: &ActionRequest) -> Res
     }
 }
 
-pub(super) async fn execute(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let (request, kept) = match execute_request(&state, &headers, body).await {
+pub(super) async fn execute(
+    State(state): State<AppState>,
+    token: HubToken,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (request, kept) = match execute_request(&state, token, &headers, body).await {
         Ok(read) => read,
         Err(refused) => return refused,
     };

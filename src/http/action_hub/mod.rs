@@ -42,6 +42,22 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::disable())
 }
 
+/// Proof that a request holds the Action Hub's token (`LOOKERBOT_AUTH_TOKEN`), checked from the
+/// headers before anything reads the body: a handler (or helper) that takes one cannot forget
+/// the check. A wrong or missing token is refused as Looker's own hub refuses it.
+pub(super) struct HubToken(());
+
+impl axum::extract::FromRequestParts<AppState> for HubToken {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
+        match hub_token(&state.settings, &parts.headers) {
+            true => Ok(HubToken(())),
+            false => Err(refused_token(state)),
+        }
+    }
+}
+
 /// The Action API's refusal: Looker's own hub answers a bad token exactly so.
 fn refused_token(state: &AppState) -> Response {
     state.refusals.looker.note("missing or wrong Action Hub token");
@@ -145,10 +161,7 @@ async fn list(State(state): State<AppState>, headers: HeaderMap, body: Body) -> 
 }
 
 /// `POST /actions/slack/form`: the `slack` integration's form for the values so far.
-async fn slack_form(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    if !hub_token(&state.settings, &headers) {
-        return refused_token(&state);
-    }
+async fn slack_form(State(state): State<AppState>, _: HubToken, body: Body) -> Response {
     let request = match small_request(&state, body).await {
         Ok(request) => request,
         Err(refused) => return refusal(refused),

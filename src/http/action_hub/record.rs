@@ -7,23 +7,22 @@ use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
+use super::HubToken;
 use super::body::ActionRequest;
 use super::intake::{Kept, Refused, read};
-use super::{refusal, refused_token};
+use super::refusal;
 use crate::http::AppState;
-use crate::http::looker_auth::hub_token;
 use crate::queue::{Job, Push};
 use crate::store::Enqueued;
 
-/// The request, once its token is right and its declared size within `LOOKERBOT_HUB_MAX_MB`.
+/// The request of a caller holding the hub's token, once its declared size is within
+/// `LOOKERBOT_HUB_MAX_MB`.
 pub(super) async fn execute_request(
     state: &AppState,
+    _: HubToken,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(ActionRequest, Option<Kept>), Response> {
-    if !hub_token(&state.settings, headers) {
-        return Err(refused_token(state));
-    }
     let limit = state.bot.hub.max_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)

@@ -16,22 +16,18 @@ async fn app_with_container(azurite: &Azurite, key: &str) -> TestApp {
         s.slackbot_s3_link_ttl = Some("10m".into());
     })
     .await;
-    let mut result = status_counts(&[("a", 1), ("b", 2)]);
-    result["fields"]["dimensions"][0]["is_numeric"] = serde_json::json!(false);
-    app.looker
-        .add_look("7", "Orders Scatter", query("q7", "looker_scatter"), result);
+    add_scatter_look(&app);
     app
 }
 
-fn image_url(app: &TestApp) -> Option<String> {
-    let message = &app.slack.messages()[0];
-    message
-        .blocks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["type"] == "image")
-        .map(|b| b["image_url"].as_str().unwrap().to_string())
+/// Azurite's container as the settings name it.
+fn container_settings<'a>(azurite: &'a Azurite, key: &'a str) -> [(&'a str, &'a str); 4] {
+    [
+        ("AZURE_STORAGE_ACCOUNT", ACCOUNT),
+        ("SLACKBOT_AZURE_CONTAINER", "charts"),
+        ("AZURE_STORAGE_ACCESS_KEY", key),
+        ("SLACKBOT_AZURE_ENDPOINT", azurite.endpoint.as_str()),
+    ]
 }
 
 #[tokio::test]
@@ -89,20 +85,8 @@ async fn a_wrong_key_is_one_sentence_for_the_reader_and_named_by_check() {
     );
     assert!(image_url(&app).is_none(), "no broken image");
 
-    let dir = tempfile::tempdir().unwrap();
-    let mut command = lookerbot(dir.path());
-    with_settings(&mut command, &app);
-    let output = command
-        .env("AZURE_STORAGE_ACCOUNT", ACCOUNT)
-        .env("SLACKBOT_AZURE_CONTAINER", "charts")
-        .env("AZURE_STORAGE_ACCESS_KEY", wrong)
-        .env("SLACKBOT_AZURE_ENDPOINT", &azurite.endpoint)
-        .arg("check")
-        .output()
-        .await
-        .unwrap();
-    let report = text(&output);
-    assert_eq!(output.status.code(), Some(1), "{report}");
+    let (code, report) = check_with(&app, &container_settings(&azurite, wrong)).await;
+    assert_eq!(code, Some(1), "{report}");
     assert!(
         report.contains("Azure container charts") && report.contains("AZURE_STORAGE_ACCESS_KEY"),
         "{report}"
@@ -114,34 +98,14 @@ async fn a_wrong_key_is_one_sentence_for_the_reader_and_named_by_check() {
 async fn check_says_the_container_is_reachable_and_half_the_settings_are_refused() {
     let azurite = Azurite::start(&["charts"]).await;
     let app = spawn_app().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut command = lookerbot(dir.path());
-    with_settings(&mut command, &app);
-    let output = command
-        .env("AZURE_STORAGE_ACCOUNT", ACCOUNT)
-        .env("SLACKBOT_AZURE_CONTAINER", "charts")
-        .env("AZURE_STORAGE_ACCESS_KEY", KEY)
-        .env("SLACKBOT_AZURE_ENDPOINT", &azurite.endpoint)
-        .arg("check")
-        .output()
-        .await
-        .unwrap();
-    let report = text(&output);
+    let (_, report) = check_with(&app, &container_settings(&azurite, KEY)).await;
     assert!(
         report.contains("Azure container charts: reachable for chart images"),
         "{report}"
     );
 
-    let mut command = lookerbot(dir.path());
-    with_settings(&mut command, &app);
-    let output = command
-        .env("AZURE_STORAGE_ACCOUNT", ACCOUNT)
-        .arg("check")
-        .output()
-        .await
-        .unwrap();
-    let report = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{report}");
+    let (code, report) = check_with(&app, &[("AZURE_STORAGE_ACCOUNT", ACCOUNT)]).await;
+    assert_eq!(code, Some(2), "{report}");
     assert!(
         report.contains("missing: SLACKBOT_AZURE_CONTAINER, AZURE_STORAGE_ACCESS_KEY"),
         "{report}"

@@ -16,10 +16,7 @@ async fn app_with_bucket(emulator: &GcsEmulator, credentials: &str) -> TestApp {
         s.slackbot_s3_link_ttl = Some("10m".into());
     })
     .await;
-    let mut result = status_counts(&[("a", 1), ("b", 2)]);
-    result["fields"]["dimensions"][0]["is_numeric"] = serde_json::json!(false);
-    app.looker
-        .add_look("7", "Orders Scatter", query("q7", "looker_scatter"), result);
+    add_scatter_look(&app);
     app
 }
 
@@ -49,15 +46,8 @@ async fn images_go_to_the_private_bucket_and_are_linked_by_a_v4_signed_url() {
         "a token was fetched with the key"
     );
 
-    let message = &app.slack.messages()[0];
-    let image = message
-        .blocks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["type"] == "image")
-        .expect("an image block");
-    let url = image["image_url"].as_str().unwrap();
+    let url = image_url(&app).expect("an image block");
+    let url = url.as_str();
     assert!(
         url.starts_with(&format!("https://storage.googleapis.com/charts/{name}?")),
         "{url}"
@@ -79,38 +69,25 @@ async fn images_go_to_the_private_bucket_and_are_linked_by_a_v4_signed_url() {
 async fn check_says_the_bucket_is_reachable_and_a_key_without_its_private_key_is_refused() {
     let emulator = GcsEmulator::start("charts").await;
     let app = spawn_app().await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut command = lookerbot(dir.path());
-    with_settings(&mut command, &app);
-    let output = command
-        .env("GOOGLE_CLOUD_BUCKET", "charts")
-        .env("GOOGLE_CLOUD_CREDENTIALS_JSON", &emulator.credentials_json)
-        .env("SLACKBOT_GCS_ENDPOINT", &emulator.endpoint)
-        .arg("check")
-        .output()
-        .await
-        .unwrap();
-    let report = text(&output);
+    let settings = [
+        ("GOOGLE_CLOUD_BUCKET", "charts"),
+        ("GOOGLE_CLOUD_CREDENTIALS_JSON", emulator.credentials_json.as_str()),
+        ("SLACKBOT_GCS_ENDPOINT", emulator.endpoint.as_str()),
+    ];
+    let (_, report) = check_with(&app, &settings).await;
     assert!(
         report.contains("Google Cloud Storage bucket charts: reachable for chart images"),
         "{report}"
     );
     assert!(!report.contains("BEGIN PRIVATE KEY"), "the key is not printed");
 
-    let mut command = lookerbot(dir.path());
-    with_settings(&mut command, &app);
-    let output = command
-        .env("GOOGLE_CLOUD_BUCKET", "charts")
-        .env(
-            "GOOGLE_CLOUD_CREDENTIALS_JSON",
-            r#"{"type":"service_account","client_email":"x@y"}"#,
-        )
-        .arg("check")
-        .output()
-        .await
-        .unwrap();
-    let report = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{report}");
+    let no_private_key = r#"{"type":"service_account","client_email":"x@y"}"#;
+    let settings = [
+        ("GOOGLE_CLOUD_BUCKET", "charts"),
+        ("GOOGLE_CLOUD_CREDENTIALS_JSON", no_private_key),
+    ];
+    let (code, report) = check_with(&app, &settings).await;
+    assert_eq!(code, Some(2), "{report}");
     assert!(
         report.contains("GOOGLE_CLOUD_CREDENTIALS_JSON") && report.contains("private_key"),
         "{report}"

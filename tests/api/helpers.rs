@@ -389,3 +389,29 @@ pub fn with_settings(command: &mut tokio::process::Command, app: &TestApp) {
         .env("LOOKER_API_CLIENT_SECRET", raw.looker_api_client_secret.unwrap())
         .env("DATABASE_URL", raw.database_url.unwrap());
 }
+
+/// `lookerbot check` through the binary with `app`'s settings and `extra` ones: its exit code and
+/// report.
+pub async fn check_with(app: &TestApp, extra: &[(&str, &str)]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = lookerbot(dir.path());
+    with_settings(&mut command, app);
+    let output = command.envs(extra.iter().copied()).arg("check").output().await.unwrap();
+    (output.status.code(), text(&output))
+}
+
+/// Look 7, "Orders Scatter": a chart Looker draws as an image (for the image bucket tests).
+pub fn add_scatter_look(app: &TestApp) {
+    let mut result = status_counts(&[("a", 1), ("b", 2)]);
+    result["fields"]["dimensions"][0]["is_numeric"] = serde_json::json!(false);
+    app.looker
+        .add_look("7", "Orders Scatter", query("q7", "looker_scatter"), result);
+}
+
+/// The address of the first message's image block, if it has one.
+pub fn image_url(app: &TestApp) -> Option<String> {
+    let message = &app.slack.messages()[0];
+    let blocks = message.blocks.as_array()?;
+    let image = blocks.iter().find(|b| b["type"] == "image")?;
+    image["image_url"].as_str().map(str::to_string)
+}

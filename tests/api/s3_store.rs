@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
-use serde_json::json;
 
 use crate::fake_looker::PNG;
 use crate::helpers::*;
@@ -56,10 +55,7 @@ async fn app_with_credentials(endpoint: &str, bucket: &str, public: bool, secret
         s.aws_secret_access_key = Some(secret);
     })
     .await;
-    let mut result = status_counts(&[("a", 1), ("b", 2)]);
-    result["fields"]["dimensions"][0]["is_numeric"] = json!(false);
-    app.looker
-        .add_look("7", "Orders Scatter", query("q7", "looker_scatter"), result);
+    add_scatter_look(&app);
     app
 }
 
